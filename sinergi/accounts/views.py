@@ -1,0 +1,100 @@
+"""Sign-in (throttled), sign-out, password change, API tokens page."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import SinergiError
+
+from . import services
+from .models import ApiToken
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, refusing further tries after repeated failures."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        wait = services.login_locked_for(username=username, ip=client_ip(request))
+        if wait:
+            form = self.get_form()
+            form.errors.clear()
+            minutes = max(1, (wait + 59) // 60)
+            form.add_error(
+                None,
+                _("Too many failed sign-ins. Wait %(minutes)d minutes and try again, or ask "
+                  "your administrator to reset your password.") % {"minutes": minutes},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        username = self.request.POST.get("username", "")
+        if username:
+            services.login_failure_record(username=username, ip=client_ip(self.request))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        services.login_failures_clear(username=form.get_user().get_username())
+        return super().form_valid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/"
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit_record(actor=self.request.user, action="user.change_password",
+                         obj=self.request.user)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request):
+    """The user's own API tokens: create (shown once) and list."""
+    access.check_capability(request.user, "token.own")
+    created_token = None
+    error = None
+    if request.method == "POST":
+        try:
+            _row, created_token = services.api_token_create(
+                actor=request.user, user=request.user, name=request.POST.get("name", "")
+            )
+        except SinergiError as exc:
+            error = exc.message
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": tokens, "created_token": created_token, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    row = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+    if row is None:
+        raise Http404
+    services.api_token_revoke(actor=request.user, token=row)
+    messages.success(request, _("Token '%(name)s' has been revoked.") % {"name": row.name})
+    return redirect("accounts:tokens")

@@ -1,0 +1,132 @@
+"""Agency pages: list in scope, detail, create, edit, seed the default set."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+
+from . import selectors, services
+from .models import SECTOR_CHOICES
+
+
+class AgencyForm(forms.Form):
+    """Input only; rules live in services.agency_create/agency_update."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    short_name = forms.CharField(label=gettext_lazy("Short name"), max_length=40)
+    sector = forms.ChoiceField(label=gettext_lazy("Sector"), choices=SECTOR_CHOICES)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+
+class AgencyCreateForm(AgencyForm):
+    region = forms.CharField(
+        label=gettext_lazy("Region code (province or kabupaten/kota)"), max_length=5
+    )
+
+
+@login_required
+@require_GET
+def agency_list(request):
+    region = request.GET.get("region", "").strip() or None
+    q = request.GET.get("q", "").strip() or None
+    error = None
+    try:
+        page = selectors.agency_list(
+            user=request.user, region=region, q=q, cursor=request.GET.get("cursor")
+        )
+    except SinergiError as exc:
+        page, error = None, exc.message
+    context = {
+        "page": page,
+        "region": region or "",
+        "q": q or "",
+        "error": error,
+        "can_edit": access.user_can(request.user, "agency.edit"),
+    }
+    template = "agencies/_rows.html" if request.htmx else "agencies/list.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def agency_detail(request, agency_id: int):
+    agency = access.access_agency(request.user, agency_id)
+    can_edit = access.user_can(request.user, "agency.edit") and access.in_scope(
+        request.user, agency.region_id
+    )
+    return render(request, "agencies/detail.html", {"agency": agency, "can_edit": can_edit})
+
+
+def _apply_error(form, exc: SinergiError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_edit(request, agency_id: int):
+    agency = access.access_agency(request.user, agency_id, for_write=True)
+    if request.method == "POST":
+        form = AgencyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.agency_update(actor=request.user, agency=agency, data=form.cleaned_data)
+            except SinergiError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("The agency has been saved."))
+                return redirect("agencies:detail", agency_id=agency.id)
+    else:
+        form = AgencyForm(initial={f: getattr(agency, f) for f in services.EDITABLE_FIELDS})
+    return render(request, "agencies/form.html", {"form": form, "agency": agency},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_create(request):
+    access.check_capability(request.user, "agency.edit")
+    if request.method == "POST":
+        form = AgencyCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                agency = services.agency_create(
+                    actor=request.user,
+                    region_code=data["region"].strip(),
+                    name=data["name"],
+                    short_name=data["short_name"],
+                    sector=data["sector"],
+                )
+            except SinergiError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("The agency has been added."))
+                return redirect("agencies:detail", agency_id=agency.id)
+    else:
+        form = AgencyCreateForm(initial={"region": request.GET.get("region", "")})
+    return render(request, "agencies/form.html", {"form": form, "agency": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def agency_seed(request):
+    """Offer the default agency set to a government in the user's scope."""
+    region = request.POST.get("region", "").strip()
+    access.access_region(request.user, region)
+    try:
+        created = services.agency_seed_defaults(actor=request.user, region_code=region)
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(n)d default agencies were added.") % {"n": len(created)}
+        )
+    return redirect("core:region", code=region)

@@ -1,0 +1,102 @@
+"""The JSON API: one NinjaAPI mounting each app's router under /api/v1.
+
+Every error answers in one shape::
+
+    {"detail": "what is wrong and what to do",
+     "errors": [{"field": "limit", "message": "..."}]}
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from sinergi.accounts.services import api_token_authenticate
+from sinergi.core.errors import AccessDenied, SinergiError
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer sng_...`` with a token made on the tokens page."""
+
+    def authenticate(self, request, token):
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session; unsafe methods need the CSRF token as usual."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="Sinergi API",
+    version="1",
+    description="Regions, agencies and (as they arrive) the registry, programs and "
+    "commitments of a regional government, within the caller's scope.",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request, status: int, detail: str, errors: list[dict] | None = None):
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(SinergiError)
+def _sinergi_error(request, exc: SinergiError):
+    status = 403 if isinstance(exc, AccessDenied) else 400
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    return error_response(request, status, exc.message, errors)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    errors = []
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        # loc is (source, [schema name], field...): report the field path.
+        field = ".".join(loc[2:] if len(loc) > 2 and loc[0] == "body" else loc[1:]) or None
+        errors.append({"field": field, "message": err.get("msg", "")})
+    return error_response(
+        request, 422, _("Some values are not valid; see errors for each field."), errors
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return error_response(
+        request, 401, _("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    message = str(exc) if exc.args else _("Not found, or not in your scope.")
+    return error_response(request, 404, message)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return error_response(request, 403, str(exc) or _("Your role does not allow this."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return error_response(request, exc.status_code, str(exc))
+
+
+api.add_router("/v1/regions", "sinergi.regions.api.router")
+api.add_router("/v1/agencies", "sinergi.agencies.api.router")
+api.add_router("/v1/tokens", "sinergi.accounts.api.router")

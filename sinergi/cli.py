@@ -1,0 +1,251 @@
+"""The `sinergi` command: serve, demo, regions, agencies, users, check, manage.
+
+Every subcommand calls the same services as the pages and the API. A
+problem the operator can fix prints one line on stderr and exits with 2.
+"""
+
+import argparse
+import getpass
+import os
+import sys
+import time
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sinergi.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _migrate(verbosity: int = 0) -> None:
+    _manage("migrate", "--noinput", f"--verbosity={verbosity}")
+
+
+def cmd_serve(args) -> None:
+    """Migrate, collect static files and serve with gunicorn + whitenoise."""
+    if not args.no_migrate:
+        _migrate()
+    _manage("collectstatic", "--noinput", "--verbosity=0")
+    _serve(args.host, args.port, args.workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from sinergi.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return application
+
+    print(f"Sinergi serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    Server().run()
+
+
+def cmd_demo(args) -> None:
+    """Build the demo (idempotent), print the logins, then serve."""
+    from sinergi.demo import DemoContext, demo_build
+
+    started = time.perf_counter()
+    print("Preparing the Sinergi demo database…", flush=True)
+    _migrate()
+    ctx = demo_build(DemoContext(scale=args.scale))
+    print(f"Demo ready in {time.perf_counter() - started:.0f} s.\n")
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Open {url} and sign in with one of these demo accounts:")
+    width = max(len(label) for label, *_ in ctx.logins)
+    for label, username, password, scope in ctx.logins:
+        print(f"  {label:<{width}}  user: {username:<12} password: {password:<18} scope: {scope}")
+    print(flush=True)
+    if args.no_serve:
+        return
+    _manage("collectstatic", "--noinput", "--verbosity=0")
+    _serve(args.host, args.port, args.workers)
+
+
+def cmd_regions_load(args) -> None:
+    from pathlib import Path
+
+    from sinergi.regions import services
+
+    started = time.perf_counter()
+    result = services.regions_load(
+        actor=None,
+        path=Path(args.file) if args.file else services.DEFAULT_FILE,
+        edition=args.edition or services.DEFAULT_EDITION,
+        source=args.source or services.DEFAULT_SOURCE,
+    )
+    print(
+        f"{result.edition}: {result.total:,} regions; added {result.added:,}, renamed "
+        f"{result.renamed:,}, retired {result.retired:,}, restored {result.restored:,} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+
+
+def cmd_agencies_seed(args) -> None:
+    from sinergi.agencies.services import agency_seed_defaults
+
+    created = agency_seed_defaults(actor=None, region_code=args.region)
+    print(f"{len(created)} agencies added to {args.region}: "
+          + (", ".join(a.short_name for a in created) or "none (all present)"))
+
+
+def cmd_users_create(args) -> None:
+    from sinergi.accounts.services import user_create
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            raise SystemExit("sinergi: the two passwords differ; nothing was created.")
+    else:
+        raise SystemExit("sinergi: give the password with --password-stdin or run in a terminal.")
+    user = user_create(
+        actor=None,
+        username=args.username,
+        password=password,
+        role=args.role,
+        region_code=args.region,
+        agency_id=args.agency,
+        first_name=args.first_name or "",
+        last_name=args.last_name or "",
+        email=args.email or "",
+        superuser=args.superuser,
+    )
+    print(f"Created {user.username} ({user.role}, scope {user.region_id or 'all'}).")
+
+
+def cmd_check(args) -> None:
+    extra = ["--deploy"] if not args.no_deploy else []
+    _manage("check", *extra, "--fail-level", "WARNING")
+
+
+def cmd_manage(args) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["sinergi manage", *args.rest])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sinergi.accounts.roles import ROLE_CHOICES
+
+    parser = argparse.ArgumentParser(
+        prog="sinergi",
+        description="Sinergi: regional program coordination. Settings come from SINERGI_* "
+        "environment variables (docs/configuration.md).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_server_args(p, *, workers: int = 2):
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        p.add_argument("--port", type=int, default=8000, help="port to listen on")
+        p.add_argument("--workers", type=int, default=workers, help="worker processes")
+
+    p = sub.add_parser("serve", help="run the production web server (gunicorn + whitenoise)",
+                       description="Apply migrations, collect static files and serve.")
+    add_server_args(p)
+    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="build the demo database and serve it",
+                       description="Build the demo region (Kepulauan Bangka Belitung) in the "
+                       "configured database, print one login per role, then serve.")
+    add_server_args(p)
+    p.add_argument("--scale", choices=["default", "full"], default="default",
+                   help="demo data size: default (quick) or full (province scale)")
+    p.add_argument("--no-serve", action="store_true", help="build the data and stop")
+    p.set_defaults(func=cmd_demo)
+
+    regions = sub.add_parser("regions", help="the Kemendagri region hierarchy",
+                             description="Manage the region hierarchy.")
+    rsub = regions.add_subparsers(dest="regions_command", required=True, metavar="ACTION")
+    p = rsub.add_parser("load", help="load (or update to) a Kepmendagri edition",
+                        description="Load the shipped edition, or a code,name CSV file. "
+                        "Idempotent; codes no longer listed are marked retired, never deleted.")
+    p.add_argument("--file", help="CSV (or .csv.gz) with columns code,name; default: shipped")
+    p.add_argument("--edition", help="edition name, e.g. 'Kepmendagri 300.2.2-2138/2025'")
+    p.add_argument("--source", help="where the file comes from, for the record")
+    p.set_defaults(func=cmd_regions_load)
+
+    agencies = sub.add_parser("agencies", help="agencies (OPD)",
+                              description="Manage agencies.")
+    asub = agencies.add_subparsers(dest="agencies_command", required=True, metavar="ACTION")
+    p = asub.add_parser("seed", help="add the default agency set to a government",
+                        description="Add the default OPD set to a province or kabupaten/kota; "
+                        "existing short names are left alone.")
+    p.add_argument("--region", required=True, help="province or kabupaten/kota code, e.g. 19.04")
+    p.set_defaults(func=cmd_agencies_seed)
+
+    users = sub.add_parser("users", help="user accounts", description="Manage accounts.")
+    usub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    p = usub.add_parser("create", help="create an account",
+                        description="Create an account with a role and a region scope. The "
+                        "password is asked for, or read from stdin with --password-stdin.")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=[key for key, _ in ROLE_CHOICES])
+    p.add_argument("--region", help="root of the user's scope, e.g. 19.04; required except "
+                   "for an unscoped administrator")
+    p.add_argument("--agency", type=int, help="agency id (required for an officer)")
+    p.add_argument("--first-name")
+    p.add_argument("--last-name")
+    p.add_argument("--email")
+    p.add_argument("--superuser", action="store_true",
+                   help="administrator with every Django admin permission")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_users_create)
+
+    p = sub.add_parser("check", help="run Django's system and deployment checks",
+                       description="Run the system checks, with the deployment checks unless "
+                       "--no-deploy; exits non-zero on any warning.")
+    p.add_argument("--no-deploy", action="store_true", help="skip the deployment checks")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("manage", help="any Django management command (migrate, shell, …)",
+                       description="Pass the rest of the line to Django's manage.py.")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _setup_django()
+    except ImproperlyConfigured as exc:
+        print(f"sinergi: configuration problem: {exc}", file=sys.stderr)
+        return 2
+    from sinergi.core.errors import SinergiError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SinergiError as exc:
+        print(f"sinergi: {exc.message}", file=sys.stderr)
+        return 2
+    except ImproperlyConfigured as exc:
+        print(f"sinergi: configuration problem: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The one access layer: what a user may see and change.
+
+Every page, API endpoint and command fetches objects through these helpers.
+An object outside the user's scope answers 404 (``Http404``), never its
+content and never a 403 that would confirm it exists; an object the user
+may see but not change answers 403 (``AccessDenied``).
+
+Scope: ``user.region`` is the root of the subtree the user works in (None
+for an unscoped administrator). Regions *above* the root are visible too,
+by name only, so a village operator can see the kabupaten and province
+their village belongs to and those governments' agencies.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from sinergi.accounts import roles
+from sinergi.agencies.models import Agency
+from sinergi.regions import codes
+from sinergi.regions.models import Region
+
+from .errors import AccessDenied
+
+
+def user_can(user, capability: str) -> bool:
+    """Whether ``user``'s role grants ``capability`` (see roles.CAPABILITIES)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return capability in roles.CAPABILITIES.get(user.role, set())
+
+
+def scope_root(user) -> str | None:
+    """The code at the root of the user's subtree; None means everything."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    return user.region_id
+
+
+def in_scope(user, code: str | None) -> bool:
+    """Whether a region code lies inside the user's subtree."""
+    root = scope_root(user)
+    return root is None or (code is not None and codes.code_in_subtree(code, root))
+
+
+def scope_q(user, field: str) -> Q:
+    """Filter for rows whose ``field`` (a region code) is in the user's subtree."""
+    root = scope_root(user)
+    return Q() if root is None else codes.subtree_q(field, root)
+
+
+def visible_region_q(user, field: str = "code") -> Q:
+    """The user's subtree plus the regions above its root."""
+    root = scope_root(user)
+    if root is None:
+        return Q()
+    return codes.subtree_q(field, root) | Q(**{f"{field}__in": codes.code_ancestors(root)})
+
+
+def regions_visible(user) -> QuerySet[Region]:
+    return Region.objects.filter(visible_region_q(user))
+
+
+def access_region(user, code: str) -> Region:
+    """The region ``code`` if the user may see it, else 404."""
+    try:
+        return regions_visible(user).get(code=code)
+    except Region.DoesNotExist:
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code}) from None
+
+
+def agencies_visible(user) -> QuerySet[Agency]:
+    """Agencies of governments in the user's subtree or above its root."""
+    return Agency.objects.filter(visible_region_q(user, "region_id"))
+
+
+def access_agency(user, pk: int, *, for_write: bool = False) -> Agency:
+    """The agency ``pk`` if visible; with ``for_write``, only if changeable.
+
+    Changing an agency needs the ``agency.edit`` capability and the agency's
+    government inside the user's own subtree (a kabupaten coordinator may
+    not edit the province's agencies, though they can see them).
+    """
+    try:
+        agency = agencies_visible(user).select_related("region").get(pk=pk)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Agency not found in your scope.")) from None
+    if for_write:
+        check_agency_write(user, agency.region_id)
+    return agency
+
+
+def check_agency_write(user, region_code: str) -> None:
+    if not user_can(user, "agency.edit") or not in_scope(user, region_code):
+        raise AccessDenied(
+            _("You may not change the agencies of %(code)s; ask a coordinator of that region.")
+            % {"code": region_code}
+        )
+
+
+def check_capability(user, capability: str) -> None:
+    if not user_can(user, capability):
+        raise AccessDenied(_("Your role does not allow this. Ask your administrator."))
+
+
+def audit_visible_q(user) -> Q:
+    """Audit rows an administrator may read: those of objects in scope."""
+    root = scope_root(user)
+    return Q() if root is None else codes.subtree_q("region_code", root)

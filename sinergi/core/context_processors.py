@@ -1,0 +1,16 @@
+from django.conf import settings
+
+from sinergi.core.access import user_can
+
+
+def sinergi(request):
+    """Navigation flags for the base layout, by capability not role name."""
+    user = getattr(request, "user", None)
+    return {
+        "nav": {
+            "audit": user_can(user, "audit.view"),
+            "admin": bool(user and user.is_authenticated and user.is_staff),
+            "tokens": user_can(user, "token.own"),
+        },
+        "LANGUAGES": settings.LANGUAGES,
+    }

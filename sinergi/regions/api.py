@@ -1,0 +1,61 @@
+"""API: the region hierarchy (GET /api/v1/regions...)."""
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from sinergi.core import access
+
+from . import selectors
+
+router = Router(tags=["regions"])
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    kind: str
+    level: int
+    parent_code: str | None
+    retired: bool
+
+
+class RegionPage(Schema):
+    items: list[RegionOut]
+    next_cursor: str | None
+
+
+def _out(region) -> dict:
+    return {
+        "code": region.code,
+        "name": region.name,
+        "kind": region.kind,
+        "level": region.level,
+        "parent_code": region.parent_id,
+        "retired": region.is_retired,
+    }
+
+
+@router.get("", response=RegionPage, summary="List children of a region, or search by name")
+def region_list(
+    request: HttpRequest,
+    parent: str | None = None,
+    q: str | None = None,
+    level: int | None = None,
+    include_retired: bool = False,
+    cursor: str | None = None,
+    limit: int | None = None,
+):
+    """Children of ``parent`` (code order), or regions whose name contains ``q``.
+
+    Keyset-paginated: pass ``next_cursor`` back as ``cursor`` for the next page.
+    """
+    page = selectors.region_list(
+        user=request.auth, parent=parent, q=q, level=level,
+        include_retired=include_retired, cursor=cursor, limit=limit,
+    )
+    return {"items": [_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{code}", response=RegionOut, summary="One region by its Kemendagri code")
+def region_detail(request: HttpRequest, code: str):
+    return _out(access.access_region(request.auth, code))

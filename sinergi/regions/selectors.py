@@ -1,0 +1,57 @@
+"""Reads of the region hierarchy, within the user's scope."""
+
+from django.utils.translation import gettext as _
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+from sinergi.core.pagination import Page, keyset_page
+
+from . import codes
+
+
+def region_list(
+    *,
+    user,
+    parent: str | None = None,
+    q: str | None = None,
+    level: int | None = None,
+    include_retired: bool = False,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """Children of ``parent`` or a name search, in code order, paginated.
+
+    With neither, the top of what the user may see: provinces for an
+    unscoped user, the scope root itself for a scoped one.
+    """
+    qs = access.regions_visible(user)
+    if not include_retired:
+        qs = qs.filter(retired_in="")
+    if parent:
+        problem = codes.code_problem(parent)
+        if problem:
+            raise SinergiError(problem, field="parent")
+        access.access_region(user, parent)
+        qs = qs.filter(parent_id=parent)
+    if q:
+        q = q.strip()
+        if len(q) < 2:
+            raise SinergiError(_("Type at least 2 letters to search by name."), field="q")
+        qs = qs.filter(name__icontains=q)
+    if level is not None:
+        if level not in codes.LEVEL_LENGTH:
+            raise SinergiError(_("level must be 1, 2, 3 or 4."), field="level")
+        qs = qs.filter(level=level)
+    if not parent and not q and level is None:
+        root = access.scope_root(user)
+        qs = qs.filter(level=1) if root is None else qs.filter(code=root)
+    return keyset_page(qs, ["code"], cursor=cursor, limit=limit)
+
+
+def region_breadcrumbs(code: str) -> list:
+    """The region and everything above it, top first (for headings)."""
+    from .models import Region
+
+    wanted = [*codes.code_ancestors(code), code]
+    found = {r.code: r for r in Region.objects.filter(code__in=wanted)}
+    return [found[c] for c in wanted if c in found]

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+
+admin.site.site_header = "Sinergi"
+admin.site.site_title = "Sinergi"
+
+urlpatterns = [
+    path("", include("sinergi.core.urls")),
+    path("accounts/", include("sinergi.accounts.urls")),
+    path("agencies/", include("sinergi.agencies.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
