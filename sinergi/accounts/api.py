@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from sinergi.core import access
 
@@ -51,7 +52,7 @@ def token_create(request: HttpRequest, payload: TokenIn):
     access.check_capability(request.auth, "token.own")
     row, token = services.api_token_create(actor=request.auth, user=request.auth,
                                            name=payload.name)
-    return 201, {**_out(row), "token": token}
+    return Status(201, {**_out(row), "token": token})
 
 
 @router.delete("/{token_id}", response=TokenOut, summary="Revoke a token")

@@ -121,6 +121,7 @@ def agency_seed(request):
     """Offer the default agency set to a government in the user's scope."""
     region = request.POST.get("region", "").strip()
     access.access_region(request.user, region)
+    access.check_agency_write(request.user, region)
     try:
         created = services.agency_seed_defaults(actor=request.user, region_code=region)
     except SinergiError as exc:

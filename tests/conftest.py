@@ -1,0 +1,96 @@
+"""Shared test world: a slice of the real hierarchy, agencies and personas.
+
+The slice is Kepulauan Bangka Belitung (19) and Lampung (18) from the
+shipped Kepmendagri file. Personas cover every role and scope, plus an
+outsider (a coordinator of Tanggamus, 18.06) who must see nothing of 19.
+"""
+
+import gzip
+import io
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from sinergi.accounts import roles
+from sinergi.accounts.models import User
+from sinergi.agencies.models import Agency
+from sinergi.agencies.services import agency_seed_defaults
+from sinergi.regions.models import Region
+from sinergi.regions.services import DEFAULT_FILE, regions_load
+
+PASSWORD = "uji-Sinergi-2026!"
+KAB = "19.04"  # Bangka Tengah
+OUTSIDE_KAB = "18.06"  # Tanggamus
+
+PERSONAS = ["anonymous", "admin", "coordinator", "officer", "operator", "leader", "outsider"]
+
+
+def region_slice_file(tmp_dir: Path, prefixes=("18", "19")) -> Path:
+    """The shipped edition cut down to some provinces, as a code,name CSV."""
+    out = tmp_dir / "regions-slice.csv"
+    with gzip.open(DEFAULT_FILE, "rt", encoding="utf-8") as src, open(out, "w") as dst:
+        for i, line in enumerate(src):
+            if i == 0 or line.split(",", 1)[0].split(".")[0] in prefixes:
+                dst.write(line)
+    return out
+
+
+def seed_world(tmp_dir: Path) -> None:
+    """Regions, agencies and persona accounts; idempotent."""
+    if not Region.objects.filter(code=KAB).exists():
+        regions_load(actor=None, path=region_slice_file(tmp_dir), edition="test slice")
+    for code in ("19", KAB, "18", OUTSIDE_KAB):
+        agency_seed_defaults(actor=None, region_code=code)
+    village = Region.objects.filter(code__startswith=KAB + ".", level=4).order_by("code").first()
+    dp3a = Agency.objects.get(region_id=KAB, short_name="DP3ACSKB")
+    spec = {
+        "admin": (roles.ADMINISTRATOR, "19", None),
+        "coordinator": (roles.COORDINATOR, KAB, None),
+        "officer": (roles.OFFICER, KAB, dp3a),
+        "operator": (roles.VILLAGE_OPERATOR, village.code, None),
+        "leader": (roles.LEADER, "19", None),
+        "outsider": (roles.COORDINATOR, OUTSIDE_KAB, None),
+    }
+    for name, (role, region, agency) in spec.items():
+        if User.objects.filter(username=name).exists():
+            continue
+        user = User(username=name, role=role, region_id=region, agency=agency,
+                    is_staff=role == roles.ADMINISTRATOR, first_name=name.title())
+        user.set_password(PASSWORD)
+        user.save()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        seed_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def world(db, tmp_path):
+    """The seeded world, re-seeded if a transactional test flushed it."""
+    seed_world(tmp_path)
+    return {name: User.objects.get(username=name) for name in PERSONAS if name != "anonymous"}
+
+
+@pytest.fixture
+def user_of(world):
+    return lambda persona: world.get(persona)
+
+
+@pytest.fixture
+def client_of(world):
+    """A logged-in test client per persona ("anonymous" is not logged in)."""
+
+    def make(persona: str) -> Client:
+        client = Client()
+        if persona != "anonymous":
+            client.force_login(world[persona])
+        return client
+
+    return make
+
+
+def csv_bytes(rows: list[str]) -> io.BytesIO:
+    return io.BytesIO("\n".join(rows).encode())
