@@ -1,0 +1,144 @@
+"""The API: shapes, scope, pagination, errors, token authentication."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from sinergi.accounts.models import ApiToken
+from sinergi.accounts.services import api_token_create
+from sinergi.agencies.models import Agency
+from sinergi.core.models import AuditLog
+from sinergi.regions.models import Region
+
+from .conftest import KAB
+
+
+def test_region_detail_has_the_documented_fields(client_of):
+    body = client_of("coordinator").get(f"/api/v1/regions/{KAB}").json()
+    assert body == {"code": "19.04", "name": "Kabupaten Bangka Tengah", "kind": "kabupaten",
+                    "level": 2, "parent_code": "19", "retired": False}
+
+
+def test_children_are_keyset_paginated_in_code_order_without_gaps(client_of):
+    client = client_of("admin")
+    expected = list(Region.objects.filter(parent_id=KAB).order_by("code")
+                    .values_list("code", flat=True))
+    seen, cursor, pages = [], None, 0
+    while True:
+        url = f"/api/v1/regions?parent={KAB}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url).json()
+        seen += [item["code"] for item in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected
+    assert pages == (len(expected) + 1) // 2
+
+
+def test_name_search_stays_inside_scope(client_of):
+    # "Koba" is a kecamatan of 19.04; the Tanggamus coordinator cannot find it.
+    inside = client_of("coordinator").get("/api/v1/regions?q=koba").json()["items"]
+    assert any(item["code"] == "19.04.01" for item in inside)
+    outside = client_of("outsider").get("/api/v1/regions?q=koba").json()["items"]
+    assert outside == []
+
+
+def test_scope_root_is_the_default_listing(client_of):
+    items = client_of("operator").get("/api/v1/regions").json()["items"]
+    assert len(items) == 1 and items[0]["level"] == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=500", "limit"), ("cursor=%%%", "cursor"),
+     ("parent=1904", "parent"), ("q=a", "q"), ("level=7", "level"), ("limit=abc", "limit")],
+)
+def test_bad_parameters_answer_with_the_error_shape(client_of, query, field):
+    response = client_of("admin").get(f"/api/v1/regions?{query}")
+    assert response.status_code in (400, 422)
+    body = response.json()
+    assert set(body) == {"detail", "errors"} and body["detail"]
+    assert [e["field"] for e in body["errors"]] == [field]
+
+
+def test_agency_list_filters_by_region_subtree(client_of):
+    body = client_of("admin").get(f"/api/v1/agencies?region={KAB}&limit=200").json()
+    assert body["items"] and {a["region_code"] for a in body["items"]} == {KAB}
+    assert len(body["items"]) == Agency.objects.filter(region_id=KAB).count()
+
+
+def test_agency_patch_changes_audits_and_validates(client_of, world):
+    agency = Agency.objects.get(region_id=KAB, short_name="Dinsos")
+    client = client_of("coordinator")
+    response = client.patch(f"/api/v1/agencies/{agency.id}",
+                            data=json.dumps({"name": "Dinas Sosial Bangka Tengah"}),
+                            content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["name"] == "Dinas Sosial Bangka Tengah"
+    entry = AuditLog.objects.filter(action="agency.update", object_id=str(agency.id)).get()
+    assert entry.actor == world["coordinator"]
+    assert entry.before == {"name": "Dinas Sosial"}
+    assert entry.after == {"name": "Dinas Sosial Bangka Tengah"}
+    assert entry.region_code == KAB
+
+    bad = client.patch(f"/api/v1/agencies/{agency.id}", data=json.dumps({"sector": "moon"}),
+                       content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "sector"
+    taken = client.patch(f"/api/v1/agencies/{agency.id}",
+                         data=json.dumps({"short_name": "Bappeda"}),
+                         content_type="application/json")
+    assert taken.status_code == 400 and "Bappeda" in taken.json()["detail"]
+    agency.refresh_from_db()
+    assert agency.short_name == "Dinsos"
+
+
+def test_a_bearer_token_authenticates_until_revoked(world):
+    _row, token = api_token_create(actor=world["officer"], user=world["officer"], name="script")
+    stored = ApiToken.objects.get(name="script")
+    assert token not in (stored.digest, stored.prefix) and len(stored.digest) == 64
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client.get(f"/api/v1/regions/{KAB}", **auth).status_code == 200
+    assert client.get("/api/v1/regions/18.06", **auth).status_code == 404  # officer's scope
+    stored.refresh_from_db()
+    assert stored.last_used_at is not None
+    assert client.get("/api/v1/regions", HTTP_AUTHORIZATION=f"Bearer {token}x").status_code == 401
+    # Revoke through the API with the token itself.
+    assert client.delete(f"/api/v1/tokens/{stored.id}", **auth).status_code == 200
+    assert client.get("/api/v1/regions", **auth).status_code == 401
+
+
+def test_token_create_shows_the_token_once(client_of):
+    client = client_of("operator")
+    created = client.post("/api/v1/tokens", data=json.dumps({"name": "hp operator"}),
+                          content_type="application/json").json()
+    assert created["token"].startswith("sng_" + created["prefix"] + "_")
+    listing = client.get("/api/v1/tokens").json()
+    assert [t["name"] for t in listing] == ["hp operator"]
+    assert "token" not in listing[0]
+    empty = client.post("/api/v1/tokens", data=json.dumps({"name": "  "}),
+                        content_type="application/json")
+    assert empty.status_code == 400 and empty.json()["errors"][0]["field"] == "name"
+
+
+def test_session_writes_need_the_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["coordinator"])
+    agency = Agency.objects.get(region_id=KAB, short_name="Dinsos")
+    response = client.patch(f"/api/v1/agencies/{agency.id}", data=json.dumps({"name": "X"}),
+                            content_type="application/json")
+    assert response.status_code == 403
+    agency.refresh_from_db()
+    assert agency.name == "Dinas Sosial"
+
+
+def test_openapi_documents_every_operation():
+    client = Client()
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/v1/regions/{code}" in schema["paths"]
+    assert "/api/v1/agencies/{agency_id}" in schema["paths"]
+    docs = client.get("/api/docs").content.decode()
+    assert "cdn." not in docs and "/static/ninja/" in docs

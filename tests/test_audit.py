@@ -1,0 +1,80 @@
+"""The audit log: written in the same transaction, scoped when read."""
+
+import pytest
+from django.db import transaction
+
+from sinergi.agencies.models import Agency
+from sinergi.agencies.services import agency_update
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import AccessDenied
+from sinergi.core.models import AuditLog
+
+from .conftest import KAB, OUTSIDE_KAB
+
+
+def test_a_rolled_back_change_leaves_no_audit_row(world):
+    agency = Agency.objects.get(region_id=KAB, short_name="Distan")
+    count = AuditLog.objects.count()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        agency_update(actor=world["coordinator"], agency=agency, data={"name": "Dinas Tani"})
+        raise Boom
+    agency.refresh_from_db()
+    assert agency.name == "Dinas Pertanian"
+    assert AuditLog.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_outside_a_transaction_is_a_programming_error():
+    with pytest.raises(RuntimeError):
+        audit_record(actor=None, action="x", object_type="y")
+
+
+def test_a_refused_change_writes_nothing(world):
+    agency = Agency.objects.get(region_id="19", short_name="Distan")
+    count = AuditLog.objects.count()
+    with pytest.raises(AccessDenied):
+        agency_update(actor=world["coordinator"], agency=agency, data={"name": "X"})
+    assert AuditLog.objects.count() == count
+
+
+def test_the_audit_page_shows_only_the_administrators_subtree(client_of, world):
+    with transaction.atomic():
+        for region, name in ((KAB, "Perubahan Bangka Tengah"),
+                             (OUTSIDE_KAB, "Perubahan Tanggamus")):
+            audit_record(actor=None, action="test.entry", object_type="test",
+                         object_repr=name, region_code=region)
+    page = client_of("admin").get("/audit/?action=test.entry").content.decode()
+    assert "Perubahan Bangka Tengah" in page
+    assert "Perubahan Tanggamus" not in page
+
+
+def test_audit_page_filters_by_region_and_reports_a_bad_code(client_of, world):
+    with transaction.atomic():
+        audit_record(actor=None, action="test.entry", object_type="test",
+                     object_repr="Di Koba", region_code=KAB + ".01")
+        audit_record(actor=None, action="test.entry", object_type="test",
+                     object_repr="Di Provinsi", region_code="19")
+    client = client_of("admin")
+    page = client.get(f"/audit/?region={KAB}").content.decode()
+    assert "Di Koba" in page and "Di Provinsi" not in page
+    bad = client.get("/audit/?region=1904").content.decode()
+    assert "19.04" in bad  # the hint shows the right form
+
+
+def test_admin_changes_are_audited_with_before_and_after(client_of, world):
+    agency = Agency.objects.get(region_id=KAB, short_name="Disdik")
+    client = client_of("admin")
+    response = client.post(f"/admin/agencies/agency/{agency.id}/change/", {
+        "name": "Dinas Pendidikan dan Kebudayaan", "short_name": "Disdikbud",
+        "level": agency.level, "region": agency.region_id, "sector": agency.sector,
+        "is_active": "on",
+    })
+    assert response.status_code == 302, response.content[:500]
+    entry = AuditLog.objects.get(action="agency.update.admin")
+    assert entry.before["short_name"] == "Disdik"
+    assert entry.after["short_name"] == "Disdikbud"
+    assert entry.actor == world["admin"]

@@ -1,0 +1,183 @@
+"""Region codes, the edition-aware loader and subtree queries."""
+
+import gzip
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sinergi.core.errors import DataFileError
+from sinergi.core.models import AuditLog
+from sinergi.regions import codes
+from sinergi.regions.models import Region, RegionEdition
+from sinergi.regions.services import DEFAULT_FILE, read_region_file, regions_load
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "level"),
+    [
+        ("19", "provinsi", 1),
+        ("19.04", "kabupaten", 2),
+        ("19.71", "kota", 2),
+        ("73.73", "kota", 2),
+        ("19.04.01", "kecamatan", 3),
+        ("19.71.01.1001", "kelurahan", 4),
+        ("19.04.01.2001", "desa", 4),
+        ("91.01.01.3001", "desa_adat", 4),
+    ],
+)
+def test_kind_and_level_follow_from_the_code(code, kind, level):
+    assert codes.code_problem(code) is None
+    assert codes.code_kind(code) == kind
+    assert codes.code_level(code) == level
+
+
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        ("1904", "19.04"),
+        ("19.4", "19.04"),
+        ("19.04.01.201", "19.04.01.2001"),
+        ("00", "00"),
+        ("19.70", "71-99"),
+        ("19.00", "01-69"),
+        ("19.04.00", "00"),
+        ("19.04.01.4001", "starts with 1"),
+        ("", "region code"),
+        ("19.04.01.2001 ", "region code"),
+    ],
+)
+def test_it_rejects_malformed_codes_with_a_hint(code, fragment):
+    problem = codes.code_problem(code)
+    assert problem is not None and fragment in problem
+
+
+@given(st.from_regex(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?", fullmatch=True))
+def test_ancestors_are_prefixes_and_in_subtree(code):
+    ancestors = codes.code_ancestors(code)
+    assert len(ancestors) == codes.code_level(code) - 1
+    for a in ancestors:
+        assert codes.code_in_subtree(code, a)
+        assert not codes.code_in_subtree(a, code)
+    if ancestors:
+        assert codes.code_parent(code) == ancestors[-1]
+
+
+def write_csv(path, rows):
+    path.write_text("code,name\n" + "".join(f"{c},{n}\n" for c, n in rows), encoding="utf-8")
+    return path
+
+
+EDITION_A = [
+    ("98", "Provinsi Uji"),
+    ("98.01", "Kabupaten Satu"),
+    ("98.01.01", "Kecamatan Satu"),
+    ("98.01.01.2001", "Desa Lama"),
+    ("98.01.01.2002", "Desa Tetap"),
+]
+
+
+def test_loading_the_same_edition_twice_changes_nothing(db, tmp_path):
+    path = write_csv(tmp_path / "a.csv", EDITION_A)
+    first = regions_load(actor=None, path=path, edition="A")
+    assert (first.added, first.total) == (5, 5)
+    audit_rows = AuditLog.objects.filter(action="regions.load").count()
+    second = regions_load(actor=None, path=path, edition="A")
+    assert not second.changed
+    assert AuditLog.objects.filter(action="regions.load").count() == audit_rows
+    assert Region.objects.filter(code__startswith="98").count() == 5
+
+
+def test_a_newer_edition_renames_adds_and_retires_without_deleting(db, tmp_path):
+    regions_load(actor=None, path=write_csv(tmp_path / "a.csv", EDITION_A), edition="A")
+    edition_b = [
+        ("98", "Provinsi Uji"),
+        ("98.01", "Kabupaten Satu"),
+        ("98.01.01", "Kecamatan Satu"),
+        ("98.01.01.2002", "Desa Tetap Baru"),  # renamed
+        ("98.01.01.2003", "Desa Pemekaran"),  # added; 2001 disappears
+    ]
+    result = regions_load(actor=None, path=write_csv(tmp_path / "b.csv", edition_b),
+                          edition="B")
+    assert (result.added, result.renamed, result.retired) == (1, 1, 1)
+    gone = Region.objects.get(code="98.01.01.2001")
+    assert gone.retired_in == "B" and gone.name == "Desa Lama"
+    assert Region.objects.get(code="98.01.01.2002").name == "Desa Tetap Baru"
+    assert Region.objects.get(code="98.01.01.2003").parent_id == "98.01.01"
+    assert RegionEdition.objects.get(name="B").retired == 1
+    entry = AuditLog.objects.filter(action="regions.load").order_by("-id").first()
+    assert entry.after["retired"] == 1 and entry.actor_label == "system"
+    # The code comes back in a later edition: restored, not duplicated.
+    result = regions_load(actor=None, path=write_csv(tmp_path / "c.csv", EDITION_A),
+                          edition="C")
+    assert result.restored == 1
+    assert Region.objects.get(code="98.01.01.2001").retired_in == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("", "header"),
+        ("kode,nama\n98,X\n", "header"),
+        ("code,name\n98,Uji\n98.1,Salah\n", "row 3, column code"),
+        ("code,name\n98,Uji\n98,Lagi\n", "row 3: code 98 appears twice"),
+        ("code,name\n98.01,Tanpa Induk\n", "no parent 98"),
+        ("code,name\n98,\n", "row 2: a code and a name"),
+        ("code,name\n", "holds no regions"),
+    ],
+)
+def test_a_bad_region_file_is_refused_with_its_row_and_nothing_changes(
+    db, tmp_path, content, fragment
+):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    before = Region.objects.count()
+    with pytest.raises(DataFileError) as info:
+        regions_load(actor=None, path=path, edition="bad")
+    assert fragment in info.value.message
+    assert "bad.csv" in info.value.message
+    assert Region.objects.count() == before
+    assert not RegionEdition.objects.filter(name="bad").exists()
+
+
+def test_a_binary_file_is_refused_not_crashed_on(db, tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfd")
+    with pytest.raises(DataFileError):
+        read_region_file(path)
+
+
+def test_subtree_filter_matches_prefix_semantics(world):
+    codes_19_04 = set(
+        Region.objects.filter(codes.subtree_q("code", "19.04")).values_list("code", flat=True)
+    )
+    brute = {c for c in Region.objects.values_list("code", flat=True)
+             if c == "19.04" or c.startswith("19.04.")}
+    assert codes_19_04 == brute and len(brute) > 50
+    # Without the root; and 19.0 is not a prefix of 19.04 in code terms.
+    without = set(Region.objects.filter(codes.subtree_q("code", "19.04", include_root=False))
+                  .values_list("code", flat=True))
+    assert without == brute - {"19.04"}
+    assert not Region.objects.filter(codes.subtree_q("code", "19.0")).exists()
+
+
+@pytest.mark.slow
+def test_the_shipped_edition_is_the_whole_country(world):
+    """Kepmendagri 300.2.2-2138/2025: 38 / 514 / 7,285 / 83,762."""
+    with gzip.open(DEFAULT_FILE, "rt", encoding="utf-8") as f:
+        assert f.readline().strip() == "code,name"
+    already = Region.objects.count()  # the test world's slice of the same edition
+    result = regions_load(actor=None)
+    assert result.total == 38 + 514 + 7285 + 83762
+    assert result.added == result.total - already and result.retired == 0
+    by_level = {lvl: Region.objects.filter(level=lvl).count() for lvl in (1, 2, 3, 4)}
+    assert by_level == {1: 38, 2: 514, 3: 7285, 4: 83762}
+    by_kind = {k: Region.objects.filter(kind=k).count() for k, _ in codes.KIND_CHOICES}
+    assert by_kind["kabupaten"] == 416 and by_kind["kota"] == 98
+    assert by_kind["kelurahan"] == 8496
+    assert by_kind["desa"] + by_kind["desa_adat"] == 75266
+    assert Region.objects.get(code="19.04").name == "Kabupaten Bangka Tengah"
+    # Every region but a province has its parent loaded.
+    orphans = Region.objects.filter(level__gt=1, parent__isnull=True).count()
+    assert orphans == 0
+    assert regions_load(actor=None).changed is False
