@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImproperlyConfigured as exc:
         print(f"sinergi: configuration problem: {exc}", file=sys.stderr)
         return 2
+    from django.core.management.base import CommandError
+
     from sinergi.core.errors import SinergiError
 
     args = build_parser().parse_args(argv)
@@ -242,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImproperlyConfigured as exc:
         print(f"sinergi: configuration problem: {exc}", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"sinergi: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

@@ -3,6 +3,7 @@
 from django.db.models import Q
 
 from sinergi.core import access
+from sinergi.core.errors import SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes
 
@@ -19,6 +20,9 @@ def agency_list(
     """Agencies the user may see, optionally within a region subtree."""
     qs = access.agencies_visible(user).select_related("region")
     if region:
+        problem = codes.code_problem(region)
+        if problem:
+            raise SinergiError(problem, field="region")
         access.access_region(user, region)
         qs = qs.filter(codes.subtree_q("region_id", region))
     if q:

@@ -26,7 +26,7 @@ class AgencyForm(forms.Form):
 
 class AgencyCreateForm(AgencyForm):
     region = forms.CharField(
-        label=gettext_lazy("Region code (province or kabupaten/kota)"), max_length=5
+        label=gettext_lazy("Region code (province or kabupaten/kota)"), max_length=13
     )
 
 

@@ -44,8 +44,6 @@ class Region(models.Model):
             # Children of a region in code order: the region picker and
             # GET /api/v1/regions?parent=.
             models.Index(fields=["parent", "code"], name="region_parent_code"),
-            # Name search (?q=) within a level.
-            models.Index(fields=["level", "name"], name="region_level_name"),
         ]
         constraints = [
             models.CheckConstraint(

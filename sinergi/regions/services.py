@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from sinergi.core.audit import audit_record
+from sinergi.core.bulk import analyze, bulk_insert
 from sinergi.core.errors import DataFileError
 
 from . import codes
@@ -142,13 +143,13 @@ def regions_load(
             for code, (_name, retired_in) in existing.items()
             if code not in incoming and not retired_in
         ]
+        if to_add:
+            bulk_insert(
+                Region._meta.db_table,
+                ["code", "name", "kind", "level", "parent_id", "edition", "retired_in"],
+                to_add,
+            )
         with connection.cursor() as cur:
-            if to_add:
-                cur.executemany(
-                    f"INSERT INTO {table} (code, name, kind, level, parent_id, edition,"  # noqa: S608
-                    " retired_in) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    to_add,
-                )
             if renamed:
                 cur.executemany(
                     f"UPDATE {table} SET name = %s, edition = %s WHERE code = %s",  # noqa: S608
@@ -164,6 +165,8 @@ def regions_load(
                     f"UPDATE {table} SET retired_in = %s WHERE code = %s",  # noqa: S608
                     retired,
                 )
+        if to_add or retired:
+            analyze(Region._meta.db_table)
         result = LoadResult(
             edition=edition,
             total=len(incoming),

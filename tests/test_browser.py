@@ -1,0 +1,147 @@
+"""A real Chromium signs in as every persona and walks the main pages.
+
+Anything the browser complains about fails the test: console errors, page
+(JavaScript) errors, failed requests and responses of 400 or more. It also
+checks that the htmx region picker loads its next level, and leaves two
+screenshots for humans in /tmp (sinergi-home.png, sinergi-region.png).
+
+Needs Chromium (Debian's /usr/bin/chromium); Playwright never downloads a
+browser here. Without one the test is skipped, unless SINERGI_REQUIRE_BROWSER=1
+(as CI sets), when it fails instead.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from sinergi.accounts.models import User
+
+from .conftest import PASSWORD, seed_world
+
+PERSONAS = ["admin", "coordinator", "officer", "operator", "leader", "outsider"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    reason = "no Chromium found on PATH (looked for chromium and chromium-browser)"
+    if os.environ.get("SINERGI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and SINERGI_REQUIRE_BROWSER=1 requires the browser test to run")
+    pytest.skip(f"{reason}; install Debian's chromium package to run the browser test")
+
+
+def watch(page, persona: str, problems: list[str]) -> None:
+    """Record everything on ``page`` that a user's browser would flag."""
+
+    def where() -> str:
+        return f"{persona} @ {page.url}"
+
+    def on_console(msg):
+        if msg.type == "error":
+            loc = msg.location or {}
+            problems.append(
+                f"[{where()}] console error: {msg.text} "
+                f"({loc.get('url', '')}:{loc.get('lineNumber', '')})"
+            )
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"[{where()}] page error: {exc}"))
+    page.on(
+        "requestfailed",
+        lambda req: problems.append(
+            f"[{where()}] request failed: {req.method} {req.url}: {req.failure}"
+        ),
+    )
+    page.on(
+        "response",
+        lambda resp: resp.status >= 400
+        and problems.append(
+            f"[{where()}] HTTP {resp.status}: {resp.request.method} {resp.url}"
+        ),
+    )
+
+
+@pytest.mark.browser
+def test_every_persona_signs_in_and_browses_without_browser_errors(
+    live_server, transactional_db, tmp_path
+):
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    # All database work before Playwright starts: its sync API keeps an event
+    # loop in this thread, and Django refuses ORM calls next to one.
+    import time; t0=time.monotonic()
+    seed_world(tmp_path)
+    print('seed', time.monotonic()-t0)
+    scope = dict(User.objects.filter(username__in=PERSONAS).values_list("username", "region_id"))
+    assert sorted(scope) == sorted(PERSONAS)
+
+    base = live_server.url
+    problems: list[str] = []
+    expect = sync_api.expect
+    expect.set_options(timeout=TIMEOUT_MS)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for persona in PERSONAS:
+                context = browser.new_context(locale="id-ID")
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                watch(page, persona, problems)
+
+                print(persona, time.monotonic()-t0)
+                page.goto(f"{base}/accounts/login/")
+                page.fill("#id_username", persona)
+                page.fill("#id_password", PASSWORD)
+                with page.expect_navigation(url=f"{base}/"):
+                    page.click("form:has(#id_password) [type=submit]")
+                page.wait_for_load_state("networkidle")
+                expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
+                if persona == "coordinator":
+                    page.screenshot(path="/tmp/sinergi-home.png", full_page=True)
+
+                page.goto(f"{base}/agencies/")
+                page.wait_for_load_state("networkidle")
+                expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
+
+                root = scope[persona]
+                page.goto(f"{base}/regions/{root}/")
+                # The picker's first level arrives by htmx on load.
+                pickers = page.locator('form.picker select[name="parent"]')
+                expect(pickers).to_have_count(1)
+                expect(pickers.first.locator(f'option[value="{root}"]')).to_have_count(1)
+                page.wait_for_load_state("networkidle")
+                if persona == "coordinator":
+                    page.screenshot(path="/tmp/sinergi-region.png", full_page=True)
+                    with page.expect_response(
+                        lambda r: "/regions/picker/?parent=" in r.url and r.status == 200
+                    ):
+                        pickers.first.select_option(root)
+                    expect(pickers).to_have_count(2)
+                    # The second level offers the districts under the root.
+                    expect(pickers.nth(1).locator(f'option[value^="{root}."]').first).to_be_attached()
+
+                page.goto(f"{base}/api/docs")
+                # Swagger UI renders the schema it fetched from /api/openapi.json.
+                expect(page.locator("#swagger-ui .info .title")).to_contain_text("Sinergi API")
+                page.wait_for_load_state("networkidle")
+
+                context.close()
+        finally:
+            browser.close()
+
+    print('end', time.monotonic()-t0)
+    assert not problems, "The browser reported problems:\n" + "\n".join(problems)

@@ -1,0 +1,81 @@
+"""The `sinergi` command line: help everywhere, clear errors, same services."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sinergi.accounts.models import User
+from sinergi.cli import build_parser, main
+from sinergi.regions.models import Region
+
+SUBCOMMANDS = [
+    [], ["serve"], ["demo"], ["regions"], ["regions", "load"], ["agencies"],
+    ["agencies", "seed"], ["users"], ["users", "create"], ["check"], ["manage"],
+]
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "sinergi")
+def test_every_subcommand_has_help(words, capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([*words, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: sinergi")
+
+
+def test_the_installed_console_script_answers_help():
+    result = subprocess.run([sys.executable, "-m", "sinergi.cli", "regions", "load", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--edition" in result.stdout
+
+
+def test_users_create_reads_the_password_from_stdin(world, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Koba-Bangka-2026\n"))
+    code = main(["users", "create", "--username", "leader2", "--role", "leader",
+                 "--region", "19.04", "--password-stdin"])
+    assert code == 0
+    assert User.objects.get(username="leader2").check_password("Koba-Bangka-2026")
+    assert "Created leader2" in capsys.readouterr().out
+
+
+def test_users_create_with_a_bad_region_exits_2_with_the_reason(world, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Koba-Bangka-2026\n"))
+    code = main(["users", "create", "--username", "x", "--role", "coordinator",
+                 "--region", "1904", "--password-stdin"])
+    assert code == 2
+    assert "19.04" in capsys.readouterr().err
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_regions_load_from_a_file_reports_what_changed(world, tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("code,name\n97,Provinsi Coba\n97.01,Kabupaten Coba\n", encoding="utf-8")
+    assert main(["regions", "load", "--file", str(path), "--edition", "coba"]) == 0
+    out = capsys.readouterr().out
+    assert "added 2" in out
+    # The test world's regions are not in this file: they are retired, not deleted.
+    assert Region.objects.filter(code="19.04").get().retired_in == "coba"
+
+
+def test_regions_load_of_a_missing_file_exits_2(world, capsys):
+    assert main(["regions", "load", "--file", "/nonexistent.csv"]) == 2
+    assert "nonexistent.csv" in capsys.readouterr().err
+
+
+def test_agencies_seed_reports_nothing_new_the_second_time(world, capsys):
+    assert main(["agencies", "seed", "--region", "19.71"]) == 0
+    first = capsys.readouterr().out
+    assert main(["agencies", "seed", "--region", "19.71"]) == 0
+    assert "13 agencies added" in first and "0 agencies added" in capsys.readouterr().out
+
+
+def test_check_runs_the_deploy_checks_and_fails_on_warnings(world, capsys):
+    # Test settings run without HTTPS: the deploy checks must say so.
+    assert main(["check"]) == 1
+    assert "SECURE_SSL_REDIRECT" in capsys.readouterr().err
+    assert main(["check", "--no-deploy"]) == 0

@@ -1,0 +1,133 @@
+"""Pages: the home of each role, regions, agencies, forms with clear errors."""
+
+import pytest
+
+from sinergi.agencies.models import Agency
+from sinergi.core.models import AuditLog
+from sinergi.regions.models import Region
+
+from .conftest import KAB, OUTSIDE_KAB
+
+
+def page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    return response.content.decode()
+
+
+def test_the_public_sees_counts_and_no_personal_navigation(client_of):
+    html = page(client_of("anonymous"), "/")
+    assert "/accounts/login/" in html
+    assert "/agencies/" not in html and "/audit/" not in html
+
+
+@pytest.mark.parametrize(
+    ("persona", "present", "absent"),
+    [
+        ("admin", ["/audit/", "/admin/", "Kabupaten Bangka Tengah"], []),
+        ("coordinator", ["Koba", "Bangka Tengah"], ["/audit/", "/admin/"]),
+        ("officer", ["DP3ACSKB"], ["/audit/", "/admin/"]),
+        ("operator", ["Bangka Tengah"], ["/audit/", "/admin/"]),
+        ("leader", ["Kabupaten Bangka Tengah"], ["/audit/", "/admin/", "/accounts/tokens/"]),
+        ("outsider", ["Tanggamus"], ["Bangka Tengah", "/audit/"]),
+    ],
+)
+def test_each_role_has_its_own_home(client_of, persona, present, absent):
+    html = page(client_of(persona), "/")
+    for text in present:
+        assert text in html, (persona, text)
+    for text in absent:
+        assert text not in html, (persona, text)
+
+
+def test_the_region_picker_offers_only_the_scope(client_of, world):
+    root = page(client_of("coordinator"), "/regions/picker/")
+    assert 'value="19.04"' in root and 'value="19.03"' not in root
+    children = page(client_of("coordinator"), f"/regions/picker/?parent={KAB}")
+    expected = Region.objects.filter(parent_id=KAB).count()
+    assert children.count("<option value=\"19.04.") == expected
+    # A village operator sees the kabupaten by name but is offered only the village.
+    village = world["operator"].region_id
+    offered = page(client_of("operator"), f"/regions/picker/?parent={KAB}.01")
+    assert offered.count("<option value=\"19.04.01.") == 1 and village in offered
+
+
+def test_the_picker_choice_opens_the_deepest_region(client_of):
+    response = client_of("coordinator").get(f"/regions/go/?parent=19.04&parent={KAB}.01&parent=")
+    assert response.status_code == 302 and response["Location"] == f"/regions/{KAB}.01/"
+
+
+def test_region_page_lists_children_and_government_agencies(client_of):
+    html = page(client_of("coordinator"), f"/regions/{KAB}/")
+    assert "Koba" in html and "DP3ACSKB" in html
+    assert "/agencies/defaults/" in html  # a coordinator may add the default set
+    leader_html = page(client_of("leader"), f"/regions/{KAB}/")
+    assert "/agencies/defaults/" not in leader_html
+
+
+def test_region_children_are_paginated(client_of):
+    kec = Region.objects.filter(parent_id=OUTSIDE_KAB).order_by("code").first()
+    n = Region.objects.filter(parent_id=kec.code).count()
+    html = page(client_of("outsider"), f"/regions/{kec.code}/")
+    assert html.count("<tr>") - 1 == min(n, 100)
+
+
+def test_agency_list_searches_and_pages_with_htmx(client_of):
+    client = client_of("admin")
+    html = page(client, "/agencies/?q=sosial")
+    assert "Dinsos" in html and "Badan Perencanaan" not in html
+    partial = client.get("/agencies/?q=sosial", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and "Dinsos" in partial
+    bad = client.get("/agencies/?region=1904")
+    assert bad.status_code == 400 and "19.04" in bad.content.decode()
+
+
+def test_agency_edit_form_shows_errors_at_the_field_and_saves(client_of):
+    agency = Agency.objects.get(region_id=KAB, short_name="Disperindag")
+    client = client_of("coordinator")
+    taken = client.post(f"/agencies/{agency.id}/edit/", {
+        "name": "Dinas Perdagangan", "short_name": "Bappeda", "sector": "economy",
+        "is_active": "on"})
+    assert taken.status_code == 400
+    assert "Bappeda" in str(taken.context["form"].errors["short_name"])
+    saved = client.post(f"/agencies/{agency.id}/edit/", {
+        "name": "Dinas Perdagangan", "short_name": "Disdag", "sector": "economy",
+        "is_active": "on"})
+    assert saved.status_code == 302
+    agency.refresh_from_db()
+    assert (agency.name, agency.short_name) == ("Dinas Perdagangan", "Disdag")
+
+
+def test_agency_create_refuses_a_village_as_government(client_of, world):
+    village = world["operator"].region_id
+    response = client_of("coordinator").post("/agencies/new/", {
+        "region": village[:13], "name": "Dinas Desa", "short_name": "DD", "sector": "village"})
+    assert response.status_code == 400
+    assert "kabupaten/kota" in str(response.context["form"].errors)
+
+
+def test_seeding_default_agencies_is_idempotent_and_audited(client_of):
+    Agency.objects.filter(region_id=KAB, short_name__in=["Dinkes", "Disdik"]).delete()
+    client = client_of("coordinator")
+    seeded = AuditLog.objects.filter(action="agency.seed_defaults")
+    before = seeded.count()
+    client.post("/agencies/defaults/", {"region": KAB})
+    assert Agency.objects.filter(region_id=KAB, short_name__in=["Dinkes", "Disdik"]).count() == 2
+    entry = AuditLog.objects.filter(action="agency.seed_defaults").latest("id")
+    assert sorted(entry.after["created"]) == ["Dinkes", "Disdik"]
+    client.post("/agencies/defaults/", {"region": KAB})
+    assert seeded.count() == before + 1
+
+
+def test_api_tokens_page_shows_a_new_token_once(client_of):
+    client = client_of("coordinator")
+    created = client.post("/accounts/tokens/", {"name": "laporan bulanan"}).content.decode()
+    assert "sng_" in created
+    again = page(client, "/accounts/tokens/")
+    assert "laporan bulanan" in again and again.count("sng_") == 1  # only the prefix form
+
+
+def test_pages_load_no_asset_from_another_host(client_of):
+    html = page(client_of("admin"), "/")
+    assert "http://" not in html.replace("http://testserver", "")
+    assert "https://" not in html
