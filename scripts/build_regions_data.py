@@ -28,11 +28,13 @@ def main(package_dir: str, out_path: str) -> None:
                 rows.append((rec["code"].strip(), " ".join(rec["name"].split())))
     rows.sort()
     # mtime=0 keeps the file byte-identical between rebuilds of the same data.
-    with gzip.GzipFile(out_path, "wb", mtime=0) as raw:
-        with io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(("code", "name"))
-            w.writerows(rows)
+    with (
+        gzip.GzipFile(out_path, "wb", mtime=0) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", newline="") as f,
+    ):
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("code", "name"))
+        w.writerows(rows)
     print(f"{len(rows)} regions written to {out_path}")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from sinergi.accounts import roles
 from sinergi.accounts.models import User
@@ -74,6 +75,14 @@ def world(db, tmp_path):
     return {name: User.objects.get(username=name) for name in PERSONAS if name != "anonymous"}
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Tests read messages in English (the msgids); tests/test_i18n.py checks
+    that Bahasa Indonesia, the default, is complete and served."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def user_of(world):
     return lambda persona: world.get(persona)
@@ -84,7 +93,7 @@ def client_of(world):
     """A logged-in test client per persona ("anonymous" is not logged in)."""
 
     def make(persona: str) -> Client:
-        client = Client()
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
         if persona != "anonymous":
             client.force_login(world[persona])
         return client

@@ -25,7 +25,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(access.scope_q(request.user, "region_id"))
+        return super().get_queryset(request).filter(access.scope_q(request.user, "region__code"))
 
 
 @admin.register(ApiToken)
@@ -35,7 +35,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(
-            access.scope_q(request.user, "user__region_id")
+            access.scope_q(request.user, "user__region__code")
         )
 
     def has_add_permission(self, request):

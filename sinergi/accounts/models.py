@@ -106,3 +106,6 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "at"], name="loginfail_user_at"),
             models.Index(fields=["ip", "at"], name="loginfail_ip_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.ip} {self.at:%Y-%m-%d %H:%M}"

@@ -14,4 +14,4 @@ class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["region"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(access.scope_q(request.user, "region_id"))
+        return super().get_queryset(request).filter(access.scope_q(request.user, "region__code"))

@@ -24,7 +24,7 @@ def agency_list(
         if problem:
             raise SinergiError(problem, field="region")
         access.access_region(user, region)
-        qs = qs.filter(codes.subtree_q("region_id", region))
+        qs = qs.filter(codes.subtree_q("region__code", region))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q))
     if sector:

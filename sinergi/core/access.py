@@ -72,7 +72,7 @@ def access_region(user, code: str) -> Region:
 
 def agencies_visible(user) -> QuerySet[Agency]:
     """Agencies of governments in the user's subtree or above its root."""
-    return Agency.objects.filter(visible_region_q(user, "region_id"))
+    return Agency.objects.filter(visible_region_q(user, "region__code"))
 
 
 def access_agency(user, pk: int, *, for_write: bool = False) -> Agency:

@@ -11,7 +11,7 @@ from django.db import connection
 
 
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert ``rows`` into ``table`` (a trusted model table name) as fast as the database allows."""
+    """Insert ``rows`` into ``table`` (a model's own table name), set-at-a-time."""
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in columns)
     with connection.cursor() as cur:

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 
 from sinergi.accounts import roles
 from sinergi.agencies.models import Agency
-from sinergi.regions import codes, selectors as region_selectors
+from sinergi.regions import codes
+from sinergi.regions import selectors as region_selectors
 from sinergi.regions.models import Region, RegionEdition
 
 from . import access
@@ -48,7 +49,7 @@ def home(request):
         context["agency"] = user.agency
     if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
         context["agency_count"] = access.agencies_visible(user).filter(
-            access.scope_q(user, "region_id")
+            access.scope_q(user, "region__code")
         ).count()
         context["children"] = (
             Region.objects.filter(parent_id=root, retired_in="").order_by("code")[:100]

@@ -115,6 +115,10 @@ def subtree_q(field: str, root: str, *, include_root: bool = True) -> Q:
     PostgreSQL the range would follow the database collation, which need not
     be byte order, so LIKE 'prefix%' is used with the varchar_pattern_ops
     index that Django adds to every indexed CharField.
+
+    For a foreign key to Region, name the code through the relation
+    (``region__code``): Django compares the key column itself, with no join,
+    and allows text lookups on it.
     """
     if connection.vendor == "sqlite":
         q = Q(**{f"{field}__gte": root + ".", f"{field}__lt": root + "/"})
