@@ -181,3 +181,16 @@ def test_the_shipped_edition_is_the_whole_country(world):
     orphans = Region.objects.filter(level__gt=1, parent__isnull=True).count()
     assert orphans == 0
     assert regions_load(actor=None).changed is False
+
+
+def test_region_code_validation_checks_format_level_existence_and_retirement(world, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    assert codes.region_code_problem("19.04") is None
+    assert "19.04" in codes.region_code_problem("1904")
+    assert "expected" in codes.region_code_problem("19.04.01", levels=(1, 2))
+    assert "does not exist" in codes.region_code_problem("19.69")
+    Region.objects.filter(code="19.04.01").update(retired_in="Kepmendagri 2030")
+    assert "Kepmendagri 2030" in codes.region_code_problem("19.04.01")
+    with pytest.raises(ValidationError):
+        codes.validate_region_code("19.69")

@@ -48,16 +48,10 @@ def user_create(
         )
     region = None
     if region_code:
-        problem = codes.code_problem(region_code)
+        problem = codes.region_code_problem(region_code)
         if problem:
             raise SinergiError(problem, field="region")
-        region = Region.objects.filter(code=region_code, retired_in="").first()
-        if region is None:
-            raise SinergiError(
-                _("Region %(code)s is not loaded; run `sinergi regions load` or check the code.")
-                % {"code": region_code},
-                field="region",
-            )
+        region = Region.objects.get(code=region_code)
     elif role != roles.ADMINISTRATOR:
         raise SinergiError(_("Every account except an administrator needs a region scope."),
                            field="region")

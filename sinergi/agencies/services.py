@@ -73,6 +73,9 @@ def _save(agency: Agency, field: str = "short_name") -> None:
 @transaction.atomic
 def agency_create(*, actor, region_code: str, name: str, short_name: str, sector: str) -> Agency:
     """Create an agency of the government of ``region_code``."""
+    problem = codes.region_code_problem(region_code, levels=(1, 2))
+    if problem:
+        raise SinergiError(problem, field="region")
     region = access.access_region(actor, region_code) if actor is not None else (
         Region.objects.get(code=region_code)
     )

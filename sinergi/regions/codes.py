@@ -127,3 +127,45 @@ def subtree_q(field: str, root: str, *, include_root: bool = True) -> Q:
     if include_root:
         q |= Q(**{field: root})
     return q
+
+
+def region_code_problem(code: str, *, levels: tuple[int, ...] | None = None) -> str | None:
+    """Why ``code`` cannot be used as a region here: format, level, existence.
+
+    One definition for forms, the API, the CLI and imports. A retired code
+    (from an older edition) is refused for new records, with its edition
+    named so the user can pick the successor.
+    """
+    problem = code_problem(code)
+    if problem:
+        return problem
+    if levels is not None and code_level(code) not in levels:
+        names = dict(LEVEL_CHOICES)
+        return str(
+            _("%(code)s is a %(level)s code; expected: %(expected)s.")
+            % {
+                "code": code,
+                "level": names[code_level(code)],
+                "expected": ", ".join(str(names[lvl]) for lvl in levels),
+            }
+        )
+    from .models import Region
+
+    region = Region.objects.filter(code=code).only("retired_in").first()
+    if region is None:
+        return str(
+            _("Region %(code)s does not exist in the loaded Kepmendagri edition; check the code.")
+            % {"code": code}
+        )
+    if region.retired_in:
+        return str(
+            _("Region %(code)s was retired in %(edition)s; use its current code.")
+            % {"code": code, "edition": region.retired_in}
+        )
+    return None
+
+
+def validate_region_code(code: str, *, levels: tuple[int, ...] | None = None) -> None:
+    problem = region_code_problem(code, levels=levels)
+    if problem:
+        raise ValidationError(problem, code="region_code")
