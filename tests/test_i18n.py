@@ -277,6 +277,12 @@ def _translation_of(msgid: str) -> str:
     return next(e.msgstr[0] for e in entries if e.msgid == msgid and e.msgctxt is None)
 
 
+def _browser_without_language(client):
+    """The client as a browser that states no language (conftest asks for English)."""
+    client.defaults.pop("HTTP_ACCEPT_LANGUAGE", None)
+    return client
+
+
 def test_the_sign_in_page_speaks_indonesian_and_english(client_of):
     client = client_of("anonymous")
     html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
@@ -292,12 +298,13 @@ def test_the_sign_in_page_speaks_indonesian_and_english(client_of):
 
 
 def test_the_default_language_is_indonesian(client_of):
-    html = client_of("anonymous").get("/accounts/login/").content.decode()
-    assert "Masuk ke Sinergi" in html
+    client = _browser_without_language(client_of("anonymous"))
+    html = client.get("/accounts/login/").content.decode()
+    assert '<html lang="id">' in html and "Masuk ke Sinergi" in html
 
 
 def test_api_errors_follow_the_language(client_of):
-    client = client_of("anonymous")
+    client = _browser_without_language(client_of("anonymous"))
     indonesian = client.get("/api/v1/regions")
     assert indonesian.status_code == 401
     assert indonesian.json()["detail"] == _translation_of(AUTH_MESSAGE) != AUTH_MESSAGE

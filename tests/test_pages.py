@@ -103,7 +103,8 @@ def test_agency_create_refuses_a_village_as_government(client_of, world):
     response = client_of("coordinator").post("/agencies/new/", {
         "region": village[:13], "name": "Dinas Desa", "short_name": "DD", "sector": "village"})
     assert response.status_code == 400
-    assert "expected: Province, Regency/city" in str(response.context["form"].errors["region"])
+    assert "use a code at level: Province, Regency/city" in str(
+        response.context["form"].errors["region"])
 
 
 def test_seeding_default_agencies_is_idempotent_and_audited(client_of):

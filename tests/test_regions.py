@@ -188,7 +188,7 @@ def test_region_code_validation_checks_format_level_existence_and_retirement(wor
 
     assert codes.region_code_problem("19.04") is None
     assert "19.04" in codes.region_code_problem("1904")
-    assert "expected" in codes.region_code_problem("19.04.01", levels=(1, 2))
+    assert "not allowed here" in codes.region_code_problem("19.04.01", levels=(1, 2))
     assert "does not exist" in codes.region_code_problem("19.69")
     Region.objects.filter(code="19.04.01").update(retired_in="Kepmendagri 2030")
     assert "Kepmendagri 2030" in codes.region_code_problem("19.04.01")

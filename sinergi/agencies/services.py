@@ -25,7 +25,8 @@ def agency_level_for(region: Region) -> str:
     if region.kind == codes.KOTA:
         return KOTA
     raise SinergiError(
-        _("Agencies belong to a province or a kabupaten/kota; %(code)s %(name)s is a %(kind)s.")
+        _("Agencies belong to a province or a kabupaten/kota, not to %(code)s %(name)s "
+          "(kind: %(kind)s). Choose the government's region code, e.g. 19.04.")
         % {"code": region.code, "name": region.name, "kind": region.get_kind_display()},
         field="region",
     )

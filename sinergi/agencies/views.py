@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.core import access
@@ -128,6 +128,8 @@ def agency_seed(request):
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, _("%(n)d default agencies were added.") % {"n": len(created)}
+            request,
+            ngettext("%(n)d default agency was added.", "%(n)d default agencies were added.",
+                     len(created)) % {"n": len(created)},
         )
     return redirect("core:region", code=region)

@@ -142,7 +142,8 @@ def region_code_problem(code: str, *, levels: tuple[int, ...] | None = None) -> 
     if levels is not None and code_level(code) not in levels:
         names = dict(LEVEL_CHOICES)
         return str(
-            _("%(code)s is a %(level)s code; expected: %(expected)s.")
+            _("Code %(code)s is at level '%(level)s', which is not allowed here; "
+              "use a code at level: %(expected)s.")
             % {
                 "code": code,
                 "level": names[code_level(code)],
