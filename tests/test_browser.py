@@ -35,14 +35,21 @@ HOME_SHOT = "/tmp/sinergi-home.png"  # noqa: S108
 REGION_SHOT = "/tmp/sinergi-region.png"  # noqa: S108
 
 
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path:
-        return path
-    reason = "no Chromium found on PATH (looked for chromium and chromium-browser)"
+def cannot_run(reason: str, remedy: str):
+    """Skip, or fail when the environment demands the browser test (CI)."""
     if os.environ.get("SINERGI_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason}, and SINERGI_REQUIRE_BROWSER=1 requires the browser test to run")
-    pytest.skip(f"{reason}; install Debian's chromium package to run the browser test")
+    pytest.skip(f"{reason}; {remedy}")
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        cannot_run(
+            "no Chromium found on PATH (looked for chromium and chromium-browser)",
+            "install Debian's chromium package to run the browser test",
+        )
+    return path
 
 
 def watch(page, persona: str, problems: list[str]) -> None:
@@ -80,7 +87,10 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
     live_server, transactional_db, tmp_path
 ):
     executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
 
     # All database work before Playwright starts: its sync API keeps an event
     # loop in this thread, and Django refuses ORM calls next to one.
@@ -108,6 +118,7 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
                 with page.expect_navigation(url=f"{base}/"):
                     page.click("form:has(#id_password) [type=submit]")
                 expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
+                expect(page.locator("header .who")).to_contain_text(persona.title())
                 if persona == "coordinator":
                     page.screenshot(path=HOME_SHOT, full_page=True)
 

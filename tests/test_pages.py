@@ -1,5 +1,7 @@
 """Pages: the home of each role, regions, agencies, forms with clear errors."""
 
+import re
+
 import pytest
 
 from sinergi.agencies.models import Agency
@@ -132,3 +134,13 @@ def test_pages_load_no_asset_from_another_host(client_of):
     html = page(client_of("admin"), "/")
     assert "http://" not in html.replace("http://testserver", "")
     assert "https://" not in html
+
+
+def test_every_asset_the_layout_links_is_found(client_of):
+    from django.contrib.staticfiles import finders
+
+    html = page(client_of("coordinator"), "/")
+    assets = re.findall(r'(?:href|src)="/static/([^"]+)"', html)
+    assert {"sinergi/app.css", "sinergi/favicon.svg", "django_htmx/htmx-2.min.js"} <= set(assets)
+    for asset in assets:
+        assert finders.find(asset), f"{asset} is linked but no static finder has it"
