@@ -100,3 +100,5 @@ def _http_error(request, exc: HttpError):
 api.add_router("/v1/regions", "sinergi.regions.api.router")
 api.add_router("/v1/agencies", "sinergi.agencies.api.router")
 api.add_router("/v1/tokens", "sinergi.accounts.api.router")
+api.add_router("/v1", "sinergi.registry.api.router")
+api.add_router("/v1/imports", "sinergi.imports.api.router")

@@ -10,6 +10,9 @@ urlpatterns = [
     path("", include("sinergi.core.urls")),
     path("accounts/", include("sinergi.accounts.urls")),
     path("agencies/", include("sinergi.agencies.urls")),
+    path("registry/", include("sinergi.registry.urls")),
+    path("imports/", include("sinergi.imports.urls")),
+
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

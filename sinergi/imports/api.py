@@ -1,0 +1,69 @@
+"""API: start an import with a file, follow it, fetch its report."""
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from . import services
+from .views import access_job, start_in_background
+
+router = Router(tags=["imports"])
+
+
+class ImportOut(Schema):
+    id: int
+    status: str
+    phase: str
+    progress: int
+    file_name: str
+    region_code: str
+    rows_total: int
+    accepted: int
+    rejected: int
+    warnings: int
+    persons_added: int
+    households_added: int
+    changes_proposed: int
+    message: str
+    report_url: str | None
+
+
+def _out(job) -> dict:
+    return {
+        "id": job.id, "status": job.status, "phase": job.phase, "progress": job.progress,
+        "file_name": job.file_name, "region_code": job.region_code,
+        "rows_total": job.rows_total, "accepted": job.rows_accepted,
+        "rejected": job.rows_rejected, "warnings": job.rows_warned,
+        "persons_added": job.persons_added, "households_added": job.households_added,
+        "changes_proposed": job.changes_proposed, "message": job.message,
+        "report_url": reverse("imports:report", args=[job.id]) if job.rows_rejected else None,
+    }
+
+
+@router.post("", response={202: ImportOut}, summary="Upload a file to import")
+def import_create(request: HttpRequest, file: File[UploadedFile],
+                  kind: Form[str] = "persons", format: Form[str] = "auto",
+                  region: Form[str | None] = None, village: Form[str] = "",
+                  on_error: Form[str] = "skip", complete_list: Form[bool] = False):
+    """``kind`` is ``persons`` (the registry); the job runs in the background:
+    follow it with GET /api/v1/imports/{id}."""
+    from sinergi.core.errors import SinergiError
+
+    if kind != "persons":
+        raise SinergiError("kind must be 'persons'.", field="kind")
+    job = services.import_job_create(
+        actor=request.auth, source=file, file_name=file.name, file_format=format,
+        region_code=region, village_code=village, on_error=on_error,
+        complete_list=complete_list)
+    if settings.IMPORT_RUN_IN_THREAD:
+        transaction.on_commit(lambda: start_in_background(job.pk))
+    return Status(202, _out(job))
+
+
+@router.get("/{job_id}", response=ImportOut, summary="Status and counts of an import")
+def import_detail(request: HttpRequest, job_id: int):
+    return _out(access_job(request.auth, job_id))

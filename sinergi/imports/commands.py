@@ -1,0 +1,72 @@
+"""`sinergi import persons` and `sinergi worker`: the CLI side of import jobs."""
+
+import sys
+import time
+
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import DONE, FAILED, REVIEW
+
+
+def add_parsers(sub) -> None:
+    """Register the subcommands on the `sinergi` argument parser."""
+    imp = sub.add_parser("import", help="import files into the registry",
+                         description="Import lists into Sinergi.")
+    isub = imp.add_subparsers(dest="import_command", required=True, metavar="WHAT")
+    p = isub.add_parser(
+        "persons", help="import families and persons from a CSV or XLSX file",
+        description="Import a Sinergi template, OpenSID penduduk workbook or DTSEN/SIKS-NG "
+        "by-name-by-address list through the same checks as the upload page. Prints the "
+        "counts and where the error report is; exit code 0 when the job ended, 1 when the "
+        "file was refused.")
+    p.add_argument("file", help="the .csv or .xlsx file")
+    p.add_argument("--format", default="auto", choices=["auto", "sinergi", "opensid", "bnba"])
+    p.add_argument("--region", required=True,
+                   help="region the list belongs to (limits where rows may land), e.g. 19.04")
+    p.add_argument("--village", default="", help="village for rows without a code (OpenSID)")
+    p.add_argument("--on-error", default="skip", choices=["skip", "block"],
+                   help="skip rows with errors (default) or import nothing if any row fails")
+    p.add_argument("--complete-list", action="store_true",
+                   help="the file lists everyone in the region: propose the absent as gone")
+    p.set_defaults(func=cmd_import_persons)
+
+    p = sub.add_parser("worker", help="run pending import jobs",
+                       description="Run pending import jobs one after another; mark jobs of "
+                       "processes that died as failed. Stops after --once or on Ctrl+C.")
+    p.add_argument("--once", action="store_true", help="run what is pending, then stop")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+    p.set_defaults(func=cmd_worker)
+
+
+def cmd_import_persons(args) -> int:
+    job = services.import_job_create(
+        actor=None, source=args.file, file_name=args.file.rsplit("/", 1)[-1],
+        file_format=args.format, region_code=args.region, village_code=args.village,
+        on_error=args.on_error, complete_list=args.complete_list)
+    started = time.perf_counter()
+    claimed = services.import_job_claim(job.pk)
+    job = services.import_job_run(claimed)
+    took = time.perf_counter() - started
+    print(f"job {job.pk}: {job.status}; rows {job.rows_total:,}, accepted {job.rows_accepted:,}, "
+          f"rejected {job.rows_rejected:,}, warnings {job.rows_warned:,}; "
+          f"new persons {job.persons_added:,}, new families {job.households_added:,}, "
+          f"changes to review {job.changes_proposed:,} ({took:.1f} s)")
+    if job.message:
+        print(job.message, file=sys.stderr if job.status == FAILED else sys.stdout)
+    if job.rows_rejected:
+        print(_("Error report: /imports/%(id)d/report.xlsx") % {"id": job.pk})
+    return 0 if job.status in {DONE, REVIEW} else 1
+
+
+def cmd_worker(args) -> int:
+    while True:
+        services.import_jobs_reap()
+        job = services.import_job_claim()
+        if job is not None:
+            job = services.import_job_run(job)
+            print(f"job {job.pk}: {job.status}", flush=True)
+            continue
+        if args.once:
+            return 0
+        time.sleep(args.interval)

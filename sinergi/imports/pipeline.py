@@ -1,0 +1,440 @@
+"""The registry import pipeline: read, map, normalise, validate, de-duplicate, write.
+
+Everything before the write works on whole columns with polars; the write
+is one transaction of set-at-a-time inserts (COPY on PostgreSQL), so a
+failure or a kill leaves the registry as it was. Rows that are accepted
+land whole: person, family and membership together.
+
+Existing persons (same NIK) are never overwritten here: their differences
+become ProposedChange rows that a person reviews and applies
+(services.import_job_apply), which is what a verivali round is.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.core.audit import audit_record
+from sinergi.core.bulk import analyze, bulk_insert
+from sinergi.core.errors import DataFileError
+from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
+from sinergi.registry import codes, identifiers
+from sinergi.registry.models import Household, KKNumberHistory, Membership, Person
+
+from . import columns, normalize, readers
+from .models import DONE, REVIEW, ImportIssue, ImportJob, ProposedChange
+
+log = logging.getLogger(__name__)
+
+ISSUE_COLUMNS = {"__row": pl.UInt32, "column": pl.String, "value": pl.String,
+                 "code": pl.String, "severity": pl.String}
+
+# Person fields compared between the file and the registry in a verivali round.
+PERSON_FIELDS = ["name", "sex", "birth_place", "birth_date", "shdk", "religion",
+                 "marital_status", "education", "occupation", "disability",
+                 "has_birth_certificate", "has_kia", "has_ktp_el", "health_insurance",
+                 "kb_method", "monthly_income", "life_status"]
+HOUSEHOLD_FIELDS = ["village_code", "dusun", "rw", "rt", "address", "desil", "in_dtsen"]
+
+
+@dataclass
+class Outcome:
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_warned: int = 0
+    persons_added: int = 0
+    households_added: int = 0
+    changes_proposed: int = 0
+    unknown_columns: list = field(default_factory=list)
+    detected_format: str = ""
+    blocked: bool = False
+
+
+def _issues(frame: pl.DataFrame) -> pl.DataFrame:
+    """Coerce a findings frame to the issue schema."""
+    return frame.select([pl.col(c).cast(t) for c, t in ISSUE_COLUMNS.items()])
+
+
+def _empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_COLUMNS)
+
+
+def _simple_issue(frame: pl.DataFrame, mask: pl.Expr, column: str, code: str,
+                  severity: str = identifiers.ERROR) -> pl.DataFrame:
+    value = pl.col(column).cast(pl.String) if column in frame.columns else pl.lit(None,
+                                                                                  pl.String)
+    return _issues(frame.filter(mask).select(
+        pl.col("__row"), pl.lit(column).alias("column"), value.alias("value"),
+        pl.lit(code).alias("code"), pl.lit(severity).alias("severity")))
+
+
+def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> tuple[
+        pl.DataFrame, pl.DataFrame, Outcome]:
+    """Parse and check the whole file. Returns (typed rows, issues, outcome).
+
+    ``typed`` carries ``__row`` (position in the file's data) and ``__line``
+    (the row number the user sees); issues point at ``__row``.
+    """
+    outcome = Outcome()
+    opensid_hint = job.file_format == "opensid"
+    progress(_("reading the file"), 5)
+    table = readers.read_table(Path(job.file_path), file_name=job.file_name,
+                               opensid=opensid_hint)
+    headers = table.df.columns
+    fmt = job.file_format if job.file_format != "auto" else columns.detect_format(headers)
+    if fmt == "opensid" and not opensid_hint:
+        table = readers.read_table(Path(job.file_path), file_name=job.file_name, opensid=True)
+        headers = table.df.columns
+    outcome.detected_format = fmt
+    mapping = columns.map_columns(headers, fmt)
+    outcome.unknown_columns = mapping.unknown
+    if mapping.missing_required:
+        raise DataFileError(
+            _("%(file)s lacks the required columns: %(cols)s. Add them (see the template's "
+              "instructions sheet) or choose the right format.")
+            % {"file": job.file_name, "cols": ", ".join(mapping.missing_required)})
+    if fmt == "opensid" and not job.village_code:
+        raise DataFileError(_("An OpenSID file holds no region code: choose the village "
+                              "the file belongs to."))
+    df = table.df.select([pl.col(h).alias(c) for h, c in mapping.columns.items()])
+    df = df.with_row_index("__row").with_columns(pl.col("__row").cast(pl.UInt32))
+    outcome.rows_total = df.height
+    progress(_("checking %(n)d rows") % {"n": df.height}, 20)
+    typed, issues = normalize.normalize(df, fmt=fmt, default_village=job.village_code or None)
+    found = [_issues(issues)]
+    # Cell problems the reader saw (formulas, numbers that lost digits).
+    if table.issues.height:
+        found.append(_issues(table.issues.with_columns(
+            pl.col("column").replace(mapping.columns),
+            pl.lit(identifiers.ERROR).alias("severity"))))
+    prefixes = identifiers.known_kecamatan_prefixes()
+    if "nik" in typed.columns:
+        found.append(_issues(identifiers.nik_findings(typed, prefixes)))
+    if "kk_number" in typed.columns:
+        found.append(_issues(identifiers.kk_findings(typed, prefixes)))
+    found.append(_required_and_scope(typed, job))
+    found.append(_duplicates_in_file(typed))
+    all_issues = pl.concat(found)
+    # The row number the user sees, carried beside every row and issue.
+    typed = typed.with_columns(table.lines.gather(typed.get_column("__row")).cast(pl.Int64)
+                               .alias("__line"))
+    return typed, all_issues, outcome
+
+
+def _required_and_scope(typed: pl.DataFrame, job: ImportJob) -> pl.DataFrame:
+    """Fields every row needs, and villages that exist inside the job's scope."""
+    frames = []
+    for column, code in (("name", "name_missing"), ("sex", "sex_missing"),
+                         ("village_code", "village_missing")):
+        if column in typed.columns:
+            frames.append(_simple_issue(typed, pl.col(column).is_null(), column, code))
+        else:
+            frames.append(_simple_issue(typed, pl.lit(True), column, code))
+    if "village_code" in typed.columns:
+        villages = typed.get_column("village_code").drop_nulls().unique().to_list()
+        known = set(
+            Region.objects.filter(code__in=villages, level=4, retired_in="")
+            .filter(region_codes.subtree_q("code", job.region_code))
+            .values_list("code", flat=True)
+        ) if villages else set()
+        unknown = [v for v in villages if v not in known]
+        if unknown:
+            frames.append(_simple_issue(typed, pl.col("village_code").is_in(unknown),
+                                        "village_code", "village_out_of_scope"))
+    return pl.concat(frames) if frames else _empty_issues()
+
+
+def _duplicates_in_file(typed: pl.DataFrame) -> pl.DataFrame:
+    """The same NIK twice in one file: the first row stands, later ones are errors."""
+    if "nik" not in typed.columns:
+        return _empty_issues()
+    dup = typed.filter(pl.col("nik").is_not_null() & pl.col("nik").is_duplicated())
+    if dup.is_empty():
+        return _empty_issues()
+    later = dup.filter(pl.col("__row") != pl.col("__row").min().over("nik"))
+    return _simple_issue(later, pl.lit(True), "nik", "nik_duplicate_in_file")
+
+
+def _existing_persons(niks: list[str]) -> dict[str, int]:
+    """NIK -> person id for the NIKs already in the registry (batched IN lookups)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(niks), 5000):
+        batch = niks[start:start + 5000]
+        found.update(Person.objects.filter(nik__in=batch).values_list("nik", "id"))
+    return found
+
+
+def _existing_households(kks: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(kks), 5000):
+        batch = kks[start:start + 5000]
+        found.update(Household.objects.filter(kk_number__in=batch).values_list("kk_number",
+                                                                               "id"))
+    return found
+
+
+def _next_id(model) -> int:
+    """First free id; the caller holds the write lock (SQLite IMMEDIATE, PG below)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608
+        return cur.fetchone()[0]
+
+
+def _fix_sequence(model) -> None:
+    """After inserts with explicit ids, move PostgreSQL's sequence past them."""
+    if connection.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+            f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}))",  # noqa: S608
+            [table],
+        )
+
+
+def _col(df: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
+    return pl.col(name) if name in df.columns else pl.lit(None, dtype=dtype).alias(name)
+
+
+def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Outcome,
+          progress: Callable[[str, int], None]) -> Outcome:
+    """Write accepted rows, issues and proposed changes in one transaction."""
+    errors = issues.filter(pl.col("severity") == identifiers.ERROR)
+    rejected = errors.get_column("__row").unique()
+    warned = issues.filter(pl.col("severity") == identifiers.WARNING).get_column(
+        "__row").unique()
+    outcome.rows_rejected = rejected.len()
+    blocked = job.on_error == "block" and outcome.rows_rejected > 0
+    accepted = typed.filter(~pl.col("__row").is_in(rejected.implode()))
+    if blocked:
+        accepted = accepted.clear()
+    outcome.blocked = blocked
+    outcome.rows_accepted = accepted.height
+    outcome.rows_warned = warned.filter(~warned.is_in(rejected.implode())).len()
+
+    now = timezone.now()
+    issues = issues.join(typed.select("__row", "__line"), on="__row", how="left")
+    progress(_("writing to the registry"), 70)
+    with transaction.atomic():
+        if accepted.height:
+            _write_rows(job, accepted, issues, outcome, now)
+        _write_issues(job, issues)
+        audit_record(
+            actor=job.created_by, action="import.persons", obj=job,
+            after={"rows": outcome.rows_total, "accepted": outcome.rows_accepted,
+                   "rejected": outcome.rows_rejected, "persons_added": outcome.persons_added,
+                   "households_added": outcome.households_added,
+                   "changes_proposed": outcome.changes_proposed, "blocked": blocked},
+        )
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=REVIEW if outcome.changes_proposed else DONE,
+            phase="", progress=100, finished_at=timezone.now(),
+            rows_total=outcome.rows_total, rows_accepted=outcome.rows_accepted,
+            rows_rejected=outcome.rows_rejected, rows_warned=outcome.rows_warned,
+            persons_added=outcome.persons_added, households_added=outcome.households_added,
+            changes_proposed=outcome.changes_proposed,
+            unknown_columns=outcome.unknown_columns,
+            detected_format=outcome.detected_format,
+            message=_blocked_message(outcome) if blocked else "",
+        )
+    if outcome.persons_added > 50000:
+        analyze(Person._meta.db_table)
+        analyze(Household._meta.db_table)
+    return outcome
+
+
+def _blocked_message(outcome: Outcome) -> str:
+    return _("Nothing was imported: %(n)d rows have errors and you chose to import only a "
+             "file without errors. Download the report, fix the rows and upload again.") % {
+        "n": outcome.rows_rejected}
+
+
+def _write_rows(job, accepted, issues, outcome, now) -> None:
+    niks = accepted.get_column("nik").drop_nulls().to_list() if "nik" in accepted.columns \
+        else []
+    existing = _existing_persons(niks)
+    is_existing = _col(accepted, "nik").is_in(pl.Series(list(existing), dtype=pl.String)
+                                              .implode())
+    new_rows = accepted.filter(~is_existing.fill_null(False))
+    old_rows = accepted.filter(is_existing.fill_null(False))
+
+    # Families: one per KK number among new rows; head row (SHDK 1) gives the address.
+    kk_rows = new_rows.sort(
+        [pl.col("kk_number"), (_col(new_rows, "shdk", pl.Int16) != codes.SHDK_HEAD)
+         .fill_null(True), pl.col("__row")])
+    families = kk_rows.unique(subset=["kk_number"], keep="first", maintain_order=True)
+    known_kk = _existing_households(families.get_column("kk_number").to_list())
+    new_families = families.filter(~pl.col("kk_number").is_in(pl.Series(list(known_kk),
+                                                             dtype=pl.String).implode()))
+    first_hh = _next_id(Household)
+    new_families = new_families.with_row_index("hid", offset=first_hh)
+    hh_ids = dict(known_kk)
+    hh_ids.update(zip(new_families.get_column("kk_number").to_list(),
+                      new_families.get_column("hid").to_list(), strict=True))
+    if new_families.height:
+        hh = new_families.select(
+            pl.col("hid").alias("id"), "kk_number", "village_code",
+            _col(new_families, "dusun").fill_null(""), _col(new_families, "rw").fill_null(""),
+            _col(new_families, "rt").fill_null(""), _col(new_families, "address").fill_null(""),
+            _col(new_families, "desil", pl.Int16),
+            pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
+            .then(pl.lit(job.file_name[:60])).otherwise(pl.lit("")).alias("desil_source"),
+            pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
+            .then(pl.lit(now.date())).otherwise(pl.lit(None, pl.Date)).alias("desil_as_of"),
+            _col(new_families, "in_dtsen", pl.Boolean).fill_null(False),
+            pl.lit(True).alias("is_active"), pl.lit(job.pk).alias("import_job_id"),
+            pl.col("__line").alias("import_line"),
+            pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"),
+        )
+        bulk_insert(Household._meta.db_table, hh.columns, hh.iter_rows())
+        _fix_sequence(Household)
+        bulk_insert(KKNumberHistory._meta.db_table,
+                    ["household_id", "kk_number", "valid_from", "valid_to", "reason"],
+                    ((h, k, None, None, "import") for h, k in
+                     zip(hh.get_column("id").to_list(), hh.get_column("kk_number").to_list(),
+                         strict=True)))
+    outcome.households_added = new_families.height
+
+    # New persons with pre-allocated ids, then their memberships.
+    warnings = (issues.filter(pl.col("severity") == identifiers.WARNING)
+                .group_by("__row").agg(pl.col("code").unique().sort().alias("codes")))
+    first_person = _next_id(Person)
+    persons = new_rows.join(warnings, on="__row", how="left").with_row_index(
+        "pid", offset=first_person)
+    persons = persons.with_columns(
+        pl.col("kk_number").replace_strict(hh_ids, return_dtype=pl.Int64).alias("hid"),
+        # Warning codes are plain identifiers, so the JSON list is built as text.
+        pl.when(pl.col("codes").is_null()).then(pl.lit("[]"))
+        .otherwise(pl.concat_str([pl.lit('["'), pl.col("codes").list.join('","'),
+                                  pl.lit('"]')])).alias("warn_json")
+        if warnings.height else pl.lit("[]").alias("warn_json"),
+    )
+    person_cols = ["nik", "name", "sex", "birth_place", "birth_date", "shdk",
+                   "religion", "marital_status", "education", "occupation", "disability",
+                   "has_birth_certificate", "has_kia", "has_ktp_el", "health_insurance",
+                   "kb_method", "monthly_income"]
+    rows = persons.select(
+        pl.col("pid").alias("id"),
+        *[_col(persons, c) for c in person_cols],
+        pl.col("hid").alias("household_id"), "village_code",
+        _col(persons, "life_status", pl.Int16).fill_null(codes.ALIVE).alias("life_status"),
+        pl.col("warn_json").alias("warnings"),
+        pl.lit(job.pk).alias("import_job_id"), pl.col("__line").alias("import_line"),
+        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"),
+    ).with_columns(pl.col("birth_place").fill_null(""))
+    if rows.height:
+        bulk_insert(Person._meta.db_table, rows.columns, rows.iter_rows())
+        _fix_sequence(Person)
+        bulk_insert(
+            Membership._meta.db_table,
+            ["person_id", "household_id", "shdk", "start_date", "end_date", "end_reason"],
+            ((p, h, s if s is not None else 11, None, None, "") for p, h, s in
+             rows.select("id", "household_id", "shdk").iter_rows()),
+        )
+    outcome.persons_added = rows.height
+
+    if old_rows.height:
+        outcome.changes_proposed += _propose_changes(job, old_rows, existing)
+    if job.complete_list:
+        outcome.changes_proposed += _propose_absent(job, accepted)
+
+
+def _propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> int:
+    """Compare listed persons with the registry; differences go to review."""
+    ids = [existing[n] for n in old_rows.get_column("nik").to_list()]
+    current = {}
+    for start in range(0, len(ids), 5000):
+        for p in Person.objects.filter(id__in=ids[start:start + 5000]).select_related(
+                "household"):
+            current[p.nik] = p
+    proposals = []
+    for rec in old_rows.iter_rows(named=True):
+        person = current[rec["nik"]]
+        changes = {}
+        for f in PERSON_FIELDS:
+            if f in rec and rec[f] is not None and rec[f] != getattr(person, f):
+                changes[f] = [_plain(getattr(person, f)), _plain(rec[f])]
+        hh = person.household
+        for f in HOUSEHOLD_FIELDS:
+            if hh is not None and f in rec and rec[f] is not None and rec[f] != getattr(hh, f):
+                changes[f"household.{f}"] = [_plain(getattr(hh, f)), _plain(rec[f])]
+        moved = hh is None or rec.get("kk_number") != hh.kk_number
+        if moved:
+            proposals.append(ProposedChange(job=job, person=person, kind="move",
+                                            line=rec["__line"], changes=changes,
+                                            new_kk_number=rec["kk_number"]))
+        elif changes:
+            proposals.append(ProposedChange(job=job, person=person, kind="update",
+                                            line=rec["__line"], changes=changes))
+    ProposedChange.objects.bulk_create(proposals, batch_size=2000)
+    return len(proposals)
+
+
+def _propose_absent(job, accepted: pl.DataFrame) -> int:
+    """Persons alive in the job's region that a complete list no longer names."""
+    listed = set(accepted.get_column("nik").drop_nulls().to_list()) if "nik" in \
+        accepted.columns else set()
+    absent = [
+        ProposedChange(job=job, person_id=pid, kind="absent")
+        for pid, nik in Person.objects.filter(
+            region_codes.subtree_q("village_code", job.region_code),
+            life_status=codes.ALIVE,
+        ).values_list("id", "nik").iterator(chunk_size=20000)
+        if nik is None or nik not in listed
+    ]
+    ProposedChange.objects.bulk_create(absent, batch_size=2000)
+    return len(absent)
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _write_issues(job, issues: pl.DataFrame) -> None:
+    if not issues.height:
+        return
+    rows = issues.sort(["__row", "column"]).select(
+        "__line", "column", "value", "code", "severity").iter_rows()
+    bulk_insert(
+        ImportIssue._meta.db_table,
+        ["job_id", "line", "column", "value", "code", "severity", "message"],
+        ((job.pk, line, col or "", (val or "")[:200], code, sev,
+          issue_text(code, col or "", val))
+         for line, col, val, code, sev in rows),
+    )
+
+
+def issue_text(code: str, column: str, value: str | None) -> str:
+    """The message for any issue code, whichever layer found it."""
+    v = value or ""
+    registry = {
+        "name_missing": _("The name is empty. Fill in the full name as on the KK."),
+        "sex_missing": _("The sex is empty. Fill in L (male) or P (female)."),
+        "village_missing": _("No village code. Fill in the 10-digit Kemendagri village code "
+                             "or choose the village when uploading."),
+        "village_out_of_scope": _("Village '%(v)s' does not exist or is outside the region "
+                                  "you may import into. Check the code or ask a "
+                                  "coordinator."),
+        "nik_duplicate_in_file": _("NIK '%(v)s' appears more than once in the file; only its "
+                                   "first row was taken. Remove the repeated row."),
+    }
+    if code in registry:
+        return registry[code] % {"v": v} if "%(v)s" in registry[code] else registry[code]
+    if code in identifiers.CODES:
+        return identifiers.message_for(code, value)
+    return normalize.issue_message(code, column=column, value=value)

@@ -1,0 +1,290 @@
+"""Import jobs: create, claim and run, reap the dead, review and apply.
+
+Pages, the API and the CLI create jobs through ``import_job_create``; the
+worker (``sinergi worker``) and the CLI run them through ``import_job_run``:
+one code path. A job is claimed with a compare-and-swap UPDATE so two
+workers never run the same job.
+"""
+
+import logging
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import DataFileError, SinergiError
+from sinergi.regions import codes as region_codes
+from sinergi.registry.models import Household, KKNumberHistory, Membership, Person
+
+from . import pipeline
+from .models import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FORMAT_CHOICES,
+    PENDING,
+    REVIEW,
+    RUNNING,
+    ImportJob,
+    ProposedChange,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+_FORMATS = {key for key, _label in FORMAT_CHOICES}
+
+
+def upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def import_job_create(*, actor, source, file_name: str, file_format: str = "auto",
+                      region_code: str | None = None, village_code: str = "",
+                      on_error: str = "skip", complete_list: bool = False) -> ImportJob:
+    """Store an uploaded file and queue its job.
+
+    ``source`` is a path or a binary file object. The job's region is the
+    actor's scope unless a narrower region inside it is named; an OpenSID
+    file needs ``village_code``.
+    """
+    if file_format not in _FORMATS:
+        raise SinergiError(_("Unknown format '%(f)s'; use one of: %(all)s.")
+                           % {"f": file_format, "all": ", ".join(sorted(_FORMATS))},
+                           field="format")
+    if on_error not in {"skip", "block"}:
+        raise SinergiError(_("on_error must be 'skip' or 'block'."), field="on_error")
+    root = access.scope_root(actor) if actor is not None else None
+    region = region_code or root or ""
+    if not region:
+        raise SinergiError(_("Name the region the file belongs to."), field="region")
+    problem = region_codes.region_code_problem(region)
+    if problem:
+        raise SinergiError(problem, field="region")
+    if actor is not None and not access.in_scope(actor, region):
+        raise SinergiError(_("Region %(code)s is outside your scope; you may import only "
+                             "into %(root)s.") % {"code": region, "root": root},
+                           field="region")
+    if village_code:
+        problem = region_codes.region_code_problem(village_code, levels=(4,))
+        if problem:
+            raise SinergiError(problem, field="village")
+        if not region_codes.code_in_subtree(village_code, region):
+            raise SinergiError(_("Village %(v)s is not inside %(r)s.")
+                               % {"v": village_code, "r": region}, field="village")
+    if actor is not None:
+        access.check_capability(actor, "registry.import")
+    folder = upload_dir() / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    safe_name = Path(file_name).name[:150] or "upload"
+    target = folder / safe_name
+    size = 0
+    with open(target, "wb") as out:
+        if isinstance(source, (str, Path)):
+            with open(source, "rb") as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+        else:
+            for chunk in (source.chunks() if hasattr(source, "chunks") else iter(
+                    lambda: source.read(1024 * 1024), b"")):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    break
+                out.write(chunk)
+    if target.stat().st_size > MAX_UPLOAD_BYTES or size > MAX_UPLOAD_BYTES:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise SinergiError(_("The file is larger than %(mb)d MB; split it by kecamatan and "
+                             "upload the parts.") % {"mb": MAX_UPLOAD_BYTES // 1024 // 1024},
+                           field="file")
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            region_code=region, village_code=village_code, file_path=str(target),
+            file_name=safe_name, file_format=file_format, on_error=on_error,
+            complete_list=complete_list,
+        )
+        audit_record(actor=actor, action="import.create", obj=job,
+                     after={"file": safe_name, "format": file_format, "region": region})
+    return job
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def import_job_claim(job_id: int | None = None) -> ImportJob | None:
+    """Take a pending job (the given one, or the oldest) for this process."""
+    qs = ImportJob.objects.filter(status=PENDING)
+    if job_id is not None:
+        qs = qs.filter(pk=job_id)
+    candidate = qs.order_by("id").values_list("id", flat=True).first()
+    if candidate is None:
+        return None
+    # Compare-and-swap: only one worker's UPDATE finds the row still pending.
+    claimed = ImportJob.objects.filter(pk=candidate, status=PENDING).update(
+        status=RUNNING, started_at=timezone.now(), worker=_worker_id(),
+        phase=_("starting"), progress=1)
+    return ImportJob.objects.get(pk=candidate) if claimed else None
+
+
+def _progress(job: ImportJob):
+    def report(phase: str, percent: int) -> None:
+        # Its own short transaction, so a page polling the job sees it.
+        ImportJob.objects.filter(pk=job.pk).update(phase=phase[:60], progress=percent)
+    return report
+
+
+def import_job_run(job: ImportJob) -> ImportJob:
+    """Run a claimed job to its end: done, waiting for review, or failed."""
+    report = _progress(job)
+    try:
+        typed, issues, outcome = pipeline.read_and_validate(job, report)
+        pipeline.write(job, typed, issues, outcome, report)
+    except DataFileError as exc:
+        _fail(job, exc.message)
+    except Exception as exc:  # a bug must not leave the job "running" forever
+        log.exception("import job %s crashed", job.pk)
+        _fail(job, _("The import stopped because of an internal error (%(e)s). Nothing was "
+                     "written. Tell your administrator; the file is kept.")
+              % {"e": type(exc).__name__})
+    job.refresh_from_db()
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(status=FAILED, message=message,
+                                                   phase="", finished_at=timezone.now())
+        audit_record(actor=job.created_by, action="import.fail", obj=job,
+                     after={"message": message})
+
+
+def import_jobs_reap() -> int:
+    """Mark as failed the running jobs of this host whose process is gone.
+
+    The killed process's transaction was rolled back by the database; only
+    its job row still says "running".
+    """
+    host = socket.gethostname()
+    failed = 0
+    for job in ImportJob.objects.filter(status=RUNNING, worker__startswith=host + ":"):
+        pid = int(job.worker.rsplit(":", 1)[1])
+        try:
+            os.kill(pid, 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        _fail(job, _("The import was interrupted (the process stopped). Nothing was "
+                     "written; upload the file again."))
+        failed += 1
+    return failed
+
+
+def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, status__in=[PENDING, REVIEW]).update(
+            status=CANCELLED, finished_at=timezone.now())
+        if not updated:
+            raise SinergiError(_("Only a waiting job or one waiting for review can be "
+                                 "cancelled."))
+        audit_record(actor=actor, action="import.cancel", obj=job)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = None) -> int:
+    """Apply the reviewed changes of a verivali round; rejected ones are kept as rejected.
+
+    Updates change fields in place, a move closes the old membership and
+    opens one in the family of the new KK number (created if new), an
+    absent person is marked gone (PERGI) and leaves the family. Every
+    applied change writes an audit row with before and after.
+    """
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != REVIEW:
+        raise SinergiError(_("This import has no changes waiting for review."))
+    reject_ids = reject_ids or set()
+    today = timezone.localdate()
+    applied = 0
+    changes = ProposedChange.objects.filter(job=locked, decision="").select_related(
+        "person", "person__household")
+    for change in changes.iterator(chunk_size=2000):
+        if change.id in reject_ids:
+            change.decision = "reject"
+            change.save(update_fields=["decision"])
+            continue
+        person = change.person
+        if actor is not None and not access.in_scope(actor, person.village_code):
+            continue
+        before = {"household_id": person.household_id, "life_status": person.life_status}
+        _apply_fields(person, change.changes)
+        if change.kind == "move":
+            _move(person, change.new_kk_number, today, job=locked)
+        elif change.kind == "absent":
+            person.life_status = 6  # PERGI: no longer on the list
+            person.status_date = today
+            Membership.objects.filter(person=person, end_date__isnull=True).update(
+                end_date=today, end_reason="absent in verivali")
+        person.save()
+        change.decision = "apply"
+        change.save(update_fields=["decision"])
+        audit_record(actor=actor, action=f"person.verivali.{change.kind}", obj=person,
+                     before={**before, **{k: v[0] for k, v in change.changes.items()}},
+                     after={"household_id": person.household_id,
+                            "life_status": person.life_status,
+                            **{k: v[1] for k, v in change.changes.items()}})
+        applied += 1
+    locked.status = DONE
+    locked.persons_updated = applied
+    locked.save(update_fields=["status", "persons_updated"])
+    return applied
+
+
+def _apply_fields(person: Person, changes: dict) -> None:
+    household_changes = {}
+    for key, (_old, new) in changes.items():
+        if key.startswith("household."):
+            household_changes[key.split(".", 1)[1]] = new
+        else:
+            field = Person._meta.get_field(key)
+            setattr(person, key, field.to_python(new))
+    if household_changes and person.household_id:
+        hh = person.household
+        for key, new in household_changes.items():
+            setattr(hh, key, Household._meta.get_field(key).to_python(new))
+        if "desil" in household_changes:
+            hh.desil_as_of = timezone.localdate()
+        hh.save()
+        if "village_code" in household_changes:
+            person.village_code = hh.village_code
+
+
+def _move(person: Person, kk_number: str, today, *, job) -> None:
+    """Close the current membership and join the family of ``kk_number``."""
+    target = Household.objects.filter(kk_number=kk_number).first()
+    if target is None:
+        source = person.household
+        target = Household.objects.create(
+            kk_number=kk_number, village_code=person.village_code,
+            dusun=source.dusun if source else "", rw=source.rw if source else "",
+            rt=source.rt if source else "", address=source.address if source else "",
+            import_job=job)
+        KKNumberHistory.objects.create(household=target, kk_number=kk_number,
+                                       valid_from=today, reason="verivali")
+    Membership.objects.filter(person=person, end_date__isnull=True).update(
+        end_date=today, end_reason="moved")
+    Membership.objects.create(person=person, household=target, shdk=person.shdk or 11,
+                              start_date=today)
+    person.household = target
+    person.village_code = target.village_code
+

@@ -1,0 +1,152 @@
+"""Import pages: upload, job status with progress, issues, report, review."""
+
+import threading
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import close_old_connections, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+
+from . import report, services, template
+from .models import FORMAT_CHOICES, ON_ERROR_CHOICES, REVIEW, ImportJob
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
+    file_format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMAT_CHOICES,
+                                    initial="auto")
+    region = forms.CharField(label=gettext_lazy("Region of the list"), max_length=13,
+                             required=False)
+    village = forms.CharField(label=gettext_lazy("Village (for OpenSID files)"),
+                              max_length=13, required=False)
+    on_error = forms.ChoiceField(label=gettext_lazy("Rows with errors"),
+                                 choices=ON_ERROR_CHOICES, initial="skip")
+    complete_list = forms.BooleanField(
+        label=gettext_lazy("This is the complete list of the region (persons missing from "
+                           "it are proposed as gone)"), required=False)
+
+
+def jobs_visible(user):
+    access.check_capability(user, "registry.view")
+    return ImportJob.objects.filter(access.scope_q(user, "region_code"))
+
+
+def access_job(user, pk) -> ImportJob:
+    try:
+        return jobs_visible(user).get(pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404(_("Import not found in your region.")) from None
+
+
+def start_in_background(job_id: int) -> None:
+    """Run the job in a thread of this process (the job row is the truth;
+    `sinergi worker` runs whatever is left pending)."""
+    def work():
+        close_old_connections()
+        try:
+            job = services.import_job_claim(job_id)
+            if job is not None:
+                services.import_job_run(job)
+        finally:
+            close_old_connections()
+    threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_list(request):
+    jobs = jobs_visible(request.user).order_by("-id")[:50]
+    can_import = access.user_can(request.user, "registry.import")
+    form = UploadForm(request.POST or None, request.FILES or None,
+                      initial={"region": access.scope_root(request.user) or ""})
+    if request.method == "POST":
+        access.check_capability(request.user, "registry.import")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = services.import_job_create(
+                    actor=request.user, source=data["file"], file_name=data["file"].name,
+                    file_format=data["file_format"], region_code=data["region"] or None,
+                    village_code=data["village"] or "", on_error=data["on_error"],
+                    complete_list=data["complete_list"])
+            except SinergiError as exc:
+                field = {"region": "region", "village": "village", "format": "file_format",
+                         "file": "file"}.get(exc.field)
+                form.add_error(field, exc.message)
+            else:
+                if settings.IMPORT_RUN_IN_THREAD:
+                    transaction.on_commit(lambda: start_in_background(job.pk))
+                return redirect("imports:detail", job_id=job.pk)
+    return render(request, "imports/list.html", {"jobs": jobs, "form": form,
+                                                 "can_import": can_import},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def job_detail(request, job_id: int):
+    job = access_job(request.user, job_id)
+    context = {
+        "job": job,
+        "issues": job.issues.order_by("line", "id")[:200],
+        "changes": job.changes.select_related("person").order_by("kind", "id")[:500]
+        if job.status == REVIEW else [],
+        "can_apply": access.user_can(request.user, "registry.import"),
+    }
+    if request.htmx:
+        return render(request, "imports/_status.html", context)
+    return render(request, "imports/detail.html", context)
+
+
+@login_required
+@require_GET
+def job_report(request, job_id: int):
+    job = access_job(request.user, job_id)
+    return report.report_response(job)
+
+
+@login_required
+@require_POST
+def job_apply(request, job_id: int):
+    job = access_job(request.user, job_id)
+    access.check_capability(request.user, "registry.import")
+    rejected = {int(x) for x in request.POST.getlist("reject") if x.isdigit()}
+    try:
+        applied = services.import_job_apply(actor=request.user, job=job, reject_ids=rejected)
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d changes were applied.") % {"n": applied})
+    return redirect("imports:detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id: int):
+    job = access_job(request.user, job_id)
+    access.check_capability(request.user, "registry.import")
+    try:
+        services.import_job_cancel(actor=request.user, job=job)
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    return redirect("imports:detail", job_id=job.pk)
+
+
+@login_required
+@require_GET
+def template_download(request):
+    response = HttpResponse(template.template_workbook(), content_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = 'attachment; filename="template-sinergi-penduduk.xlsx"'
+    return response
+
+

@@ -1,0 +1,194 @@
+"""The registry: families (KK), persons (NIK) and who belongs where, over time.
+
+Person and household rows carry their village code (denormalised from the
+region tree), so an aggregate at any level is a GROUP BY on a code prefix
+and the tables can be distributed by province later. There is no foreign
+key to Region on these hot tables for the same reason; services validate
+the code instead.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import codes
+
+SEX_CHOICES = list(codes.SEX.items())
+
+
+class Household(models.Model):
+    """A family (keluarga) as on one Kartu Keluarga.
+
+    The KK number changes on moving, the head's death, divorce or a split
+    (pecah KK); the household keeps its identity and the numbers live in
+    ``KKNumberHistory``. Welfare desil (1-10, DTSEN ranking) is a dated
+    value with its source.
+    """
+
+    kk_number = models.CharField(_("KK number"), max_length=16, unique=True)
+    village_code = models.CharField(_("village code"), max_length=13)
+    dusun = models.CharField(_("dusun"), max_length=60, blank=True)
+    rw = models.CharField(_("RW"), max_length=4, blank=True)
+    rt = models.CharField(_("RT"), max_length=4, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    desil = models.PositiveSmallIntegerField(_("desil"), null=True, blank=True)
+    desil_source = models.CharField(_("desil source"), max_length=60, blank=True)
+    desil_as_of = models.DateField(_("desil as of"), null=True, blank=True)
+    in_dtsen = models.BooleanField(_("in DTSEN"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   db_constraint=False)
+    import_line = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("family")
+        verbose_name_plural = _("families")
+        indexes = [
+            # Families of a village (or any subtree: a prefix range), keyset on id.
+            models.Index(fields=["village_code", "id"], name="household_village_id"),
+            # Coverage by desil within a subtree.
+            models.Index(fields=["village_code", "desil"], name="household_village_desil"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=10),
+                                   name="household_desil_1_10"),
+        ]
+
+    def __str__(self) -> str:
+        return f"KK {self.kk_number}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.village_code
+
+
+class KKNumberHistory(models.Model):
+    """Every KK number a household has had, with when and why it changed."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE,
+                                  related_name="kk_history")
+    kk_number = models.CharField(_("KK number"), max_length=16)
+    valid_from = models.DateField(_("from"), null=True, blank=True)
+    valid_to = models.DateField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("KK number history")
+        verbose_name_plural = _("KK number history")
+        indexes = [
+            # Search by an old KK number.
+            models.Index(fields=["kk_number"], name="kkhistory_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.kk_number
+
+
+class Person(models.Model):
+    """A person, identified by NIK when there is one.
+
+    NIK is unique when present; persons without a NIK are allowed (new-born,
+    not yet registered) and show as flagged. ``household`` and ``shdk`` are
+    the current membership, kept beside the membership history for fast
+    lists. ``warnings`` holds the accepted-but-suspect findings of the
+    identifier rules (sex or birth date not matching the NIK, a probable
+    duplicate) as a list of codes.
+    """
+
+    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
+    birth_place = models.CharField(_("place of birth"), max_length=80, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    household = models.ForeignKey(Household, verbose_name=_("family"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="members")
+    shdk = models.PositiveSmallIntegerField(_("relationship in family (SHDK)"), null=True,
+                                            blank=True, choices=list(codes.SHDK.items()))
+    village_code = models.CharField(_("village code"), max_length=13)
+    religion = models.PositiveSmallIntegerField(_("religion"), null=True, blank=True,
+                                                choices=list(codes.RELIGION.items()))
+    marital_status = models.PositiveSmallIntegerField(
+        _("marital status"), null=True, blank=True, choices=list(codes.MARITAL_STATUS.items()))
+    education = models.PositiveSmallIntegerField(_("education"), null=True, blank=True,
+                                                 choices=list(codes.EDUCATION.items()))
+    occupation = models.PositiveSmallIntegerField(_("occupation"), null=True, blank=True,
+                                                  choices=list(codes.OCCUPATION.items()))
+    disability = models.PositiveSmallIntegerField(_("disability"), null=True, blank=True,
+                                                  choices=list(codes.DISABILITY.items()))
+    has_birth_certificate = models.BooleanField(_("birth certificate (akta)"), null=True,
+                                                blank=True)
+    has_kia = models.BooleanField(_("child ID card (KIA)"), null=True, blank=True)
+    has_ktp_el = models.BooleanField(_("electronic ID card (KTP-el)"), null=True, blank=True)
+    health_insurance = models.PositiveSmallIntegerField(
+        _("health insurance"), null=True, blank=True,
+        choices=list(codes.HEALTH_INSURANCE.items()))
+    kb_method = models.PositiveSmallIntegerField(_("family planning method"), null=True,
+                                                 blank=True, choices=list(codes.KB_METHOD.items()))
+    monthly_income = models.PositiveBigIntegerField(_("monthly income (Rp)"), null=True,
+                                                    blank=True)
+    life_status = models.PositiveSmallIntegerField(_("status"), default=codes.ALIVE,
+                                                   choices=list(codes.LIFE_STATUS.items()))
+    status_date = models.DateField(_("status date"), null=True, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   db_constraint=False)
+    import_line = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [
+            # Persons of a subtree, keyset on id (village lists, exports).
+            models.Index(fields=["village_code", "id"], name="person_village_id"),
+            # Name search within a subtree: prefix range on village, then name.
+            models.Index(fields=["village_code", "name"], name="person_village_name"),
+            # Members of a family.
+            models.Index(fields=["household", "shdk"], name="person_household_shdk"),
+            # Probable-duplicate check: same name and birth date (in a village).
+            models.Index(fields=["name", "birth_date"], name="person_name_birth"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="person_sex_l_p"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.village_code
+
+
+class Membership(models.Model):
+    """A person in a family over a period, with SHDK; history is never rewritten.
+
+    The open membership (``end_date`` empty) matches Person.household; a
+    move, split, death or moving out closes it and, where the person joins
+    another family, opens a new one.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE,
+                                  related_name="memberships")
+    shdk = models.PositiveSmallIntegerField(_("SHDK"), choices=list(codes.SHDK.items()))
+    start_date = models.DateField(_("from"), null=True, blank=True)
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    end_reason = models.CharField(_("reason"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("family membership")
+        verbose_name_plural = _("family memberships")
+        indexes = [
+            # A family's members over time, and a person's families over time.
+            models.Index(fields=["household", "end_date"], name="membership_household"),
+            models.Index(fields=["person", "end_date"], name="membership_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.household_id}"

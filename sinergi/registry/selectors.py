@@ -1,0 +1,82 @@
+"""Reads of the registry, always inside the user's region subtree."""
+
+import re
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+from sinergi.core.pagination import Page, keyset_page
+from sinergi.regions import codes as region_codes
+
+from .models import Household, KKNumberHistory, Person
+
+DIGITS = re.compile(r"^\d{16}$")
+
+
+def mask_nik(nik: str | None) -> str:
+    """First 6 and last 4 digits: enough to tell people apart, not to misuse."""
+    if not nik:
+        return ""
+    return nik[:6] + "••••••" + nik[-4:] if len(nik) == 16 else "•" * len(nik)
+
+
+def persons_visible(user) -> QuerySet[Person]:
+    access.check_capability(user, "registry.view")
+    return Person.objects.filter(access.scope_q(user, "village_code"))
+
+
+def households_visible(user) -> QuerySet[Household]:
+    access.check_capability(user, "registry.view")
+    return Household.objects.filter(access.scope_q(user, "village_code"))
+
+
+def access_person(user, pk) -> Person:
+    try:
+        return persons_visible(user).select_related("household").get(pk=pk)
+    except (Person.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Person not found in your region.")) from None
+
+
+def access_household(user, pk) -> Household:
+    try:
+        return households_visible(user).get(pk=pk)
+    except (Household.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Family not found in your region.")) from None
+
+
+def person_search(*, user, q: str | None = None, region: str | None = None,
+                  cursor: str | None = None, limit: int | None = None) -> Page:
+    """Search by NIK (exact 16 digits), KK number (exact, current or past),
+    or name (contains), within a region of the user's scope, paginated."""
+    qs = persons_visible(user)
+    if region:
+        problem = region_codes.code_problem(region)
+        if problem:
+            raise SinergiError(problem, field="region")
+        access.access_region(user, region)
+        qs = qs.filter(region_codes.subtree_q("village_code", region))
+    q = (q or "").strip()
+    if q:
+        digits = re.sub(r"[\s.'-]", "", q)
+        if DIGITS.match(digits):
+            households = list(Household.objects.filter(kk_number=digits).values_list(
+                "id", flat=True)) + list(KKNumberHistory.objects.filter(
+                    kk_number=digits).values_list("household_id", flat=True))
+            qs = qs.filter(Q(nik=digits) | Q(household_id__in=households))
+        elif digits.isdigit():
+            raise SinergiError(_("A NIK or KK number has 16 digits; '%(q)s' has %(n)d.")
+                               % {"q": q, "n": len(digits)}, field="q")
+        elif len(q) < 3:
+            raise SinergiError(_("Type at least 3 letters of the name."), field="q")
+        else:
+            qs = qs.filter(name__icontains=q)
+    return keyset_page(qs.select_related("household"), ["village_code", "id"], cursor=cursor,
+                       limit=limit)
+
+
+def household_members(household: Household) -> list[Person]:
+    return list(Person.objects.filter(household=household).order_by("shdk", "birth_date",
+                                                                      "id")[:100])

@@ -1,0 +1,180 @@
+"""Writes to the registry for single records: edits, moves, splits, deaths.
+
+Bulk writes go through sinergi.imports; these are the operator's daily
+changes. History is never rewritten: a membership is closed and another
+opened, a KK number change is added to the household's history.
+"""
+
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record, changed_fields, snapshot
+from sinergi.core.errors import SinergiError
+
+from . import codes, identifiers
+from .models import Household, KKNumberHistory, Membership, Person
+
+EDITABLE_PERSON_FIELDS = [
+    "name", "sex", "birth_place", "birth_date", "religion", "marital_status", "education",
+    "occupation", "disability", "has_birth_certificate", "has_kia", "has_ktp_el",
+    "health_insurance", "kb_method", "monthly_income",
+]
+
+
+def check_identifiers(*, nik: str | None = None, kk_number: str | None = None,
+                      sex: str | None = None, birth_date=None) -> tuple[list, list]:
+    """The import's NIK/KK rules for one record: (errors, warnings), each a list of
+    (field, code, message)."""
+    prefixes = identifiers.known_kecamatan_prefixes()
+    df = pl.DataFrame({"__row": [0], "nik": [nik], "kk_number": [kk_number], "sex": [sex],
+                       "birth_date": [birth_date]},
+                      schema={"__row": pl.UInt32, "nik": pl.String, "kk_number": pl.String,
+                              "sex": pl.String, "birth_date": pl.Date})
+    frames = []
+    if nik:
+        frames.append(identifiers.nik_findings(df, prefixes))
+    if kk_number is not None:
+        frames.append(identifiers.kk_findings(df, prefixes))
+    errors, warnings = [], []
+    for frame in frames:
+        for rec in frame.iter_rows(named=True):
+            item = (rec["column"], rec["code"],
+                    identifiers.message_for(rec["code"], rec["value"]))
+            (errors if rec["severity"] == identifiers.ERROR else warnings).append(item)
+    return errors, warnings
+
+
+def _check_write(actor, person: Person) -> None:
+    if not access.in_scope(actor, person.village_code):
+        raise SinergiError(_("This person is outside your region."))
+    access.check_capability(actor, "person.reveal")
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, data: dict) -> Person:
+    """Change a person's fields, re-checking the NIK rules against sex and birth date."""
+    _check_write(actor, person)
+    before = snapshot(person)
+    for key, value in data.items():
+        if key not in EDITABLE_PERSON_FIELDS:
+            raise SinergiError(_("Field '%(f)s' cannot be changed here.") % {"f": key}, field=key)
+        setattr(person, key, value)
+    if not (person.name or "").strip():
+        raise SinergiError(_("The name cannot be empty."), field="name")
+    if person.sex not in codes.SEX:
+        raise SinergiError(_("Sex must be L or P."), field="sex")
+    errors, warnings = check_identifiers(nik=person.nik, sex=person.sex,
+                                         birth_date=person.birth_date)
+    if errors:
+        raise SinergiError(errors[0][2], field=errors[0][0])
+    # Re-derive the NIK warnings; keep the others (e.g. probable duplicate).
+    keep = [w for w in person.warnings if not w.startswith("nik_")]
+    person.warnings = keep + sorted({code for _f, code, _m in warnings})
+    person.save()
+    old, new = changed_fields(before, snapshot(person))
+    new.pop("updated_at", None)
+    old.pop("updated_at", None)
+    if new:
+        audit_record(actor=actor, action="person.update", obj=person, before=old, after=new)
+    return person
+
+
+@transaction.atomic
+def person_move(*, actor, person: Person, household: Household, shdk: int,
+                reason: str = "moved") -> Person:
+    """Move a person to another family: close the membership, open a new one."""
+    _check_write(actor, person)
+    if not access.in_scope(actor, household.village_code):
+        raise SinergiError(_("The target family is outside your region."))
+    if shdk not in codes.SHDK:
+        raise SinergiError(_("Choose the relationship in the family (SHDK)."), field="shdk")
+    today = timezone.localdate()
+    before = {"household_id": person.household_id, "shdk": person.shdk}
+    Membership.objects.filter(person=person, end_date__isnull=True).update(
+        end_date=today, end_reason=reason)
+    Membership.objects.create(person=person, household=household, shdk=shdk, start_date=today)
+    person.household, person.shdk, person.village_code = household, shdk, household.village_code
+    person.save()
+    audit_record(actor=actor, action="person.move", obj=person, before=before,
+                 after={"household_id": household.id, "shdk": shdk})
+    return person
+
+
+@transaction.atomic
+def household_split(*, actor, household: Household, person_ids: list[int],
+                    new_kk_number: str, head_id: int) -> Household:
+    """Pecah KK: some members leave with a new KK number, the head named."""
+    if not access.in_scope(actor, household.village_code):
+        raise SinergiError(_("This family is outside your region."))
+    errors, _warnings = check_identifiers(kk_number=new_kk_number)
+    if errors:
+        raise SinergiError(errors[0][2], field="kk_number")
+    if Household.objects.filter(kk_number=new_kk_number).exists():
+        raise SinergiError(_("KK number %(kk)s is already used by another family.")
+                           % {"kk": new_kk_number}, field="kk_number")
+    members = list(Person.objects.filter(household=household, id__in=person_ids))
+    if not members or len(members) != len(set(person_ids)):
+        raise SinergiError(_("Choose members of this family to move to the new KK."),
+                           field="members")
+    if head_id not in person_ids:
+        raise SinergiError(_("The head of the new family must be one of the members moved."),
+                           field="head")
+    new = Household.objects.create(
+        kk_number=new_kk_number, village_code=household.village_code, dusun=household.dusun,
+        rw=household.rw, rt=household.rt, address=household.address, desil=household.desil,
+        desil_source=household.desil_source, desil_as_of=household.desil_as_of)
+    KKNumberHistory.objects.create(household=new, kk_number=new_kk_number,
+                                   valid_from=timezone.localdate(), reason="pecah KK")
+    for person in members:
+        shdk = codes.SHDK_HEAD if person.id == head_id else (person.shdk or 11)
+        person_move(actor=actor, person=person, household=new, shdk=shdk, reason="pecah KK")
+    audit_record(actor=actor, action="household.split", obj=new,
+                 after={"from": household.id, "members": sorted(person_ids)})
+    return new
+
+
+@transaction.atomic
+def household_change_kk(*, actor, household: Household, new_kk_number: str,
+                        reason: str) -> Household:
+    """A new KK number for the same family, the old one kept in history."""
+    if not access.in_scope(actor, household.village_code):
+        raise SinergiError(_("This family is outside your region."))
+    errors, _warnings = check_identifiers(kk_number=new_kk_number)
+    if errors:
+        raise SinergiError(errors[0][2], field="kk_number")
+    if Household.objects.filter(kk_number=new_kk_number).exclude(pk=household.pk).exists():
+        raise SinergiError(_("KK number %(kk)s is already used by another family.")
+                           % {"kk": new_kk_number}, field="kk_number")
+    today = timezone.localdate()
+    KKNumberHistory.objects.filter(household=household, valid_to__isnull=True).update(
+        valid_to=today)
+    old = household.kk_number
+    household.kk_number = new_kk_number
+    household.save()
+    KKNumberHistory.objects.create(household=household, kk_number=new_kk_number,
+                                   valid_from=today, reason=reason[:60])
+    audit_record(actor=actor, action="household.change_kk", obj=household,
+                 before={"kk_number": old}, after={"kk_number": new_kk_number,
+                                                   "reason": reason})
+    return household
+
+
+@transaction.atomic
+def person_record_status(*, actor, person: Person, status: int, on_date) -> Person:
+    """Death (MATI), moving out (PINDAH) and the like: the membership ends."""
+    _check_write(actor, person)
+    if status not in codes.LIFE_STATUS or status == codes.ALIVE:
+        raise SinergiError(_("Choose what happened: died, moved out, missing or left."),
+                           field="status")
+    before = {"life_status": person.life_status, "household_id": person.household_id}
+    Membership.objects.filter(person=person, end_date__isnull=True).update(
+        end_date=on_date, end_reason=codes.LIFE_STATUS[status].lower())
+    person.life_status = status
+    person.status_date = on_date
+    person.save()
+    audit_record(actor=actor, action="person.status", obj=person, before=before,
+                 after={"life_status": status, "status_date": str(on_date)})
+    return person

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registry"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export.xlsx", views.export, name="export"),
+    path("persons/<int:person_id>/", views.person_detail, name="person"),
+    path("persons/<int:person_id>/reveal/", views.person_reveal, name="reveal"),
+    path("families/<int:household_id>/", views.household_detail, name="household"),
+]
