@@ -36,6 +36,16 @@ def cmd_serve(args) -> None:
     _serve(args.host, args.port, args.workers)
 
 
+def _start_worker():
+    """`sinergi worker` beside the web server: runs queued imports, reaps dead ones."""
+    import atexit
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "sinergi.cli", "worker"])  # noqa: S603
+    atexit.register(child.terminate)
+    return child
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -54,6 +64,7 @@ def _serve(host: str, port: int, workers: int) -> None:
             return application
 
     print(f"Sinergi serving on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    _start_worker()
     Server().run()
 
 
@@ -89,6 +100,7 @@ def cmd_regions_load(args) -> None:
         path=Path(args.file) if args.file else services.DEFAULT_FILE,
         edition=args.edition or services.DEFAULT_EDITION,
         source=args.source or services.DEFAULT_SOURCE,
+        allow_mass_retire=args.allow_retire_many,
     )
     print(
         f"{result.edition}: {result.total:,} regions; added {result.added:,}, renamed "
@@ -181,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="CSV (or .csv.gz) with columns code,name; default: shipped")
     p.add_argument("--edition", help="edition name, e.g. 'Kepmendagri 300.2.2-2138/2025'")
     p.add_argument("--source", help="where the file comes from, for the record")
+    p.add_argument("--allow-retire-many", action="store_true",
+                   help="allow the load to retire more than 10%% of the current regions "
+                   "(only for a file that really is the whole new edition)")
     p.set_defaults(func=cmd_regions_load)
 
     agencies = sub.add_parser("agencies", help="agencies (OPD)",
@@ -220,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Pass the rest of the line to Django's manage.py.")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
+
+    from sinergi.imports.commands import add_parsers as add_import_parsers
+
+    add_import_parsers(sub)
     return parser
 
 
@@ -237,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except SinergiError as exc:
         print(f"sinergi: {exc.message}", file=sys.stderr)
         return 2
@@ -249,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -230,3 +230,13 @@ def test_the_opensid_template_imports_its_example_row(world, tmp_path):
     assert job.rows_total == 1
     assert job.rows_rejected == 1
     assert ImportIssue.objects.filter(job=job, code="nik_region").exists()
+
+
+def test_a_probable_duplicate_under_another_nik_is_flagged(world, tmp_path):
+    run(write_csv(tmp_path, GOOD_ROWS))
+    twin = nik("190401", 2, 7, 1988, "L", 9)  # Budi again, other NIK
+    rows = [f"{KK2},{twin},BUDI SANTOSO,L,Koba,02/07/1988,4,{VILLAGE},,,,"]
+    job = run(write_csv(tmp_path, rows, name="twin.csv"))
+    assert (job.rows_accepted, job.rows_warned) == (1, 1)
+    assert Person.objects.get(nik=twin).warnings == ["probable_duplicate"]
+    assert "registered twice" in ImportIssue.objects.get(job=job).message

@@ -264,7 +264,8 @@ def _rt_rw(e: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def _income(e: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """Rupiah per month: 1500000, 1.500.000, 1,500,000, Rp 1.500.000,-, 1,5 juta."""
-    s = (_dash_to_null(e).str.strip_chars().str.to_uppercase()
+    given = _dash_to_null(e)
+    s = (given.str.strip_chars().str.to_uppercase()
          .str.replace(r"^RP\.?", "").str.replace(r"(?:[.,]-|/\s*(?:BLN|BULAN))$", "")
          .str.replace_all(r"\s", ""))
     unit = _parts(s, r"^(?<n>\d+(?:[.,]\d+)?)(?<u>JUTA|JT|RIBU|RB)$", ("n", "u"))
@@ -282,7 +283,7 @@ def _income(e: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
              .when(s.str.contains(r"^\d{1,15}$")).then(s))
     amount = pl.coalesce(with_unit, plain.cast(pl.Float64, strict=False)).round(0)
     value = pl.when(amount <= 1e15).then(amount.cast(pl.Int64))
-    code = (pl.when(_present(s) & value.is_null()).then(pl.lit("bad_number"))
+    code = (pl.when(_present(given) & value.is_null()).then(pl.lit("bad_number"))
             .when(value > MAX_INCOME).then(pl.lit("implausible_income"))
             .otherwise(_NO_ISSUE))
     return value, code
@@ -392,7 +393,8 @@ def normalize(df: pl.DataFrame, *, fmt: str,
             rule, dtype = rules[column]
             value, code = _via_distinct(df, column, rule, dtype)
         if column == "village_code" and default is not None:
-            value = pl.coalesce(value, pl.when(~_present(pl.col(column))).then(pl.lit(default)))
+            empty = ~_present(_dash_to_null(pl.col(column)))
+            value = pl.coalesce(value, pl.when(empty).then(pl.lit(default)))
         exprs.append(value.alias(column))
         if code is not _NO_ISSUE:
             exprs.append(code.alias(f"__issue_{column}"))

@@ -50,8 +50,8 @@ SNIFF_LINES = 50
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-# cp1252 leaves these five bytes undefined: their presence means the file is
-# in some other encoding we cannot guess.
+# Codes of Table.issues; severities and messages are in normalize.py.
+CELL_ISSUE_CODES = ("number_16_digits", "formula", "too_long", "extra_fields")
 _ISSUE_SCHEMA = {"__row": pl.UInt32, "column": pl.String, "value": pl.String, "code": pl.String}
 # CSV formula injection (OWASP): a spreadsheet would run these on opening.
 _CSV_FORMULA_RE = r"^(?:=.|[+@\-][A-Za-z(])"
@@ -129,8 +129,16 @@ def _empty_issues() -> pl.DataFrame:
     return pl.DataFrame(schema=_ISSUE_SCHEMA)
 
 
-def _check_headers(headers: list[str], has_data: list[bool], *, file_name: str,
-                   where: str, xlsx: bool) -> list[int]:
+def _place(file_name: str, sheet: str | None = None) -> str:
+    """Where a problem is, as the start of a sentence."""
+    if sheet is None:
+        return _("File '%(file)s'") % {"file": file_name}
+    # Translators: the start of a sentence naming a spreadsheet file and sheet.
+    return _("File '%(file)s', sheet '%(sheet)s'") % {"file": file_name, "sheet": sheet}
+
+
+def _check_headers(headers: list[str], has_data: list[bool], *, place: str,
+                   xlsx: bool) -> list[int]:
     """The positions of the columns to keep; raise on unusable headers.
 
     A column with no header and no data is dropped (spreadsheets often carry
@@ -145,14 +153,14 @@ def _check_headers(headers: list[str], has_data: list[bool], *, file_name: str,
             column = (_("column %(letter)s") % {"letter": _column_letter(i)} if xlsx
                       else _("column %(number)d") % {"number": i + 1})
             raise DataFileError(_(
-                "File '%(file)s'%(where)s: %(column)s has data but no header. Write the "
-                "column name in the header row, or delete the column.")
-                % {"file": file_name, "where": where, "column": column})
+                # Translators: %(place)s is "File 'x.csv'" or "File 'x.xlsx', sheet 'Data'".
+                "%(place)s: %(column)s has data but no header. Write the column name in the "
+                "header row, or delete the column.") % {"place": place, "column": column})
     if len(keep) > MAX_COLUMNS:
         raise DataFileError(_(
-            "File '%(file)s'%(where)s has %(count)d columns; at most %(max)d can be read. "
-            "Delete the columns that are not needed and upload it again.")
-            % {"file": file_name, "where": where, "count": len(keep), "max": MAX_COLUMNS})
+            "%(place)s has %(count)d columns; at most %(max)d can be read. Delete the "
+            "columns that are not needed and upload it again.")
+            % {"place": place, "count": len(keep), "max": MAX_COLUMNS})
     seen: dict[str, int] = {}
     duplicates = []
     for i in keep:
@@ -161,17 +169,16 @@ def _check_headers(headers: list[str], has_data: list[bool], *, file_name: str,
         seen.setdefault(headers[i], i)
     if duplicates:
         raise DataFileError(_(
-            "File '%(file)s'%(where)s has more than one column named %(names)s. Give each "
-            "column a different name (or delete the copies) and upload it again.")
-            % {"file": file_name, "where": where,
-               "names": ", ".join(f"'{name}'" for name in duplicates)})
+            "%(place)s has more than one column named %(names)s. Give each column a "
+            "different name (or delete the copies) and upload it again.")
+            % {"place": place, "names": ", ".join(f"'{name}'" for name in duplicates)})
     return keep
 
 
-def _no_data_error(file_name: str, where: str = "") -> DataFileError:
+def _no_data_error(place: str) -> DataFileError:
     return DataFileError(_(
-        "File '%(file)s'%(where)s has a header row but no data rows. Fill in at least one "
-        "row under the header and upload it again.") % {"file": file_name, "where": where})
+        "%(place)s has a header row but no data rows. Fill in at least one row under the "
+        "header and upload it again.") % {"place": place})
 
 
 def _empty_error(file_name: str) -> DataFileError:
@@ -195,10 +202,13 @@ def _long_cell_issues(df: pl.DataFrame, *, csv_formulas: bool) -> pl.DataFrame:
     if df.width == 0 or df.height == 0:
         return _empty_issues()
     checks = {c: [pl.col(c).str.len_chars() > MAX_CELL_CHARS] for c in df.columns}
+    # Bytes are never fewer than characters, and much cheaper to count.
+    quick = [pl.col(c).str.len_bytes() > MAX_CELL_CHARS for c in df.columns]
     if csv_formulas:
         for c in df.columns:
             checks[c].append(pl.col(c).str.contains(_CSV_FORMULA_RE))
-    flag = pl.any_horizontal([e for exprs in checks.values() for e in exprs]).fill_null(False)
+            quick.append(checks[c][-1])
+    flag = pl.any_horizontal(quick).fill_null(False)
     hits = df.with_row_index("__row").filter(flag)
     if hits.is_empty():
         return _empty_issues()
@@ -216,8 +226,8 @@ def _long_cell_issues(df: pl.DataFrame, *, csv_formulas: bool) -> pl.DataFrame:
 # --- CSV --------------------------------------------------------------------
 
 
-def _decode(data: bytes, *, file_name: str) -> tuple[bytes, bool]:
-    """UTF-8 bytes of the file (BOM removed) and whether they were re-encoded."""
+def _decode(data: bytes, *, file_name: str) -> bytes:
+    """The file as UTF-8 bytes, BOM removed (Windows-1252 text re-encoded)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataFileError(_(
             "File '%(file)s' is saved as Unicode text (UTF-16), which cannot be read. Open it "
@@ -231,10 +241,10 @@ def _decode(data: bytes, *, file_name: str) -> tuple[bytes, bool]:
             "like a picture, a PDF or another binary file. Upload the data as .xlsx or as "
             "CSV UTF-8.") % {"file": file_name})
     if data.isascii():
-        return data, False
+        return data
     try:
         data.decode("utf-8")
-        return data, False
+        return data
     except UnicodeDecodeError:
         pass
     try:
@@ -245,7 +255,7 @@ def _decode(data: bytes, *, file_name: str) -> tuple[bytes, bool]:
             "File '%(file)s' is in a text encoding that cannot be recognised (first unknown "
             "character on line %(line)d). Open it in Excel or LibreOffice and save it as "
             "'CSV UTF-8', then upload it again.") % {"file": file_name, "line": line}) from None
-    return text.encode("utf-8"), True
+    return text.encode("utf-8")
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -290,10 +300,24 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
         skipped += 1
 
 
+def _cell_starts(body: bytes, sep: str, firsts: tuple[bytes, ...]) -> bool:
+    """Whether some cell may start with one of ``firsts``: they can only come
+    right after a separator, a line break or an opening quote. A C-speed
+    substring search over the bytes, so the per-cell checks below are only
+    run on files that need them."""
+    leads = (sep.encode(), b"\n", b'"')
+    return body.startswith(firsts) or any(
+        lead + first in body for lead in leads for first in firsts)
+
+
+_SPACE_FIRSTS = (b" ", b"\t", b"\xc2\xa0")
+_FORMULA_FIRSTS = (b"=", b"+", b"-", b"@")
+
+
 def _read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
     if not data.strip():
         raise _empty_error(file_name)
-    data, _reencoded = _decode(data, file_name=file_name)
+    data = _decode(data, file_name=file_name)
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")  # old Mac line ends
     body, skipped = _skip_leading_blank_lines(data)
@@ -303,12 +327,32 @@ def _read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
     try:
         raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1)
         extra = _empty_issues()
+        blanks = _cell_starts(body, sep, _SPACE_FIRSTS)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
         # Ragged rows (more fields than the header) or quoting polars refuses:
         # the csv module reads anything and says where each record starts.
         raw, lines, extra = _csv_python(body.decode("utf-8"), sep=sep, first_line=skipped + 1,
                                         file_name=file_name)
-    return _finish_csv(raw, lines, extra, file_name=file_name, opensid=opensid)
+        blanks = True  # the csv module gives "" for empty cells
+    if b'"' in body and body.count(b'"') % 2:
+        _check_unclosed_quote(raw, lines, file_name=file_name)
+    return _finish_csv(raw, lines, extra, file_name=file_name, opensid=opensid, blanks=blanks,
+                       formulas=_cell_starts(body, sep, _FORMULA_FIRSTS))
+
+
+def _check_unclosed_quote(raw: pl.DataFrame, lines: pl.Series, *, file_name: str) -> None:
+    """An odd number of quote marks is harmless when a quote sits inside an
+    unquoted value (Jl. "Mawar" 5 has two; 5" has one), but together with a
+    value spanning lines it means a quote was opened and never closed, and
+    the rest of the file was swallowed into one cell."""
+    spans = raw.select(pl.any_horizontal(
+        pl.all().str.contains("\n", literal=True)).fill_null(False).alias("x"))["x"]
+    first = spans.arg_true()
+    if len(first):
+        raise DataFileError(_(
+            "%(place)s, line %(line)d: a quote mark (\") is opened and never closed, so the "
+            "rest of the file reads as one cell. Close or remove the quote mark and upload "
+            "again.") % {"place": _place(file_name), "line": lines[first[0]]})
 
 
 def _csv_polars(body: bytes, *, sep: str, first_line: int) -> tuple[pl.DataFrame, pl.Series]:
@@ -370,10 +414,16 @@ def _csv_python(text: str, *, sep: str, first_line: int,
 
 
 def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, file_name: str,
-                opensid: bool) -> Table:
+                opensid: bool, blanks: bool = True, formulas: bool = True) -> Table:
     """Header checks, blank rows dropped, cell issues; ``extra.__row``
-    indexes the data records (header excluded) before blank rows go."""
-    raw = raw.with_columns(_null_blank(raw.columns))
+    indexes the data records (header excluded) before blank rows go.
+    ``blanks`` / ``formulas``: whether any cell may be whitespace only / a
+    formula (False skips those checks)."""
+    if blanks:
+        raw = raw.with_columns(_null_blank(raw.columns))
+    else:  # only "" (a quoted empty value) can be empty: cheap to find
+        raw = raw.with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c)
+                               for c in raw.columns)
     headers = [_header_text(v) for v in raw.row(0)]
     data = raw.slice(1)
     data_lines = lines.slice(1)
@@ -383,15 +433,15 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
         if len(stop):
             data, data_lines = data.slice(0, stop[0]), data_lines.slice(0, stop[0])
     has_data = [data.get_column(c).null_count() < data.height for c in data.columns]
-    keep = _check_headers(headers, has_data, file_name=file_name, where="", xlsx=False)
+    keep = _check_headers(headers, has_data, place=_place(file_name), xlsx=False)
     data = data.select([pl.col(data.columns[i]).alias(headers[i]) for i in keep])
     nonblank = data.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
     if data.width == 0 or not nonblank.any():
-        raise _no_data_error(file_name)
+        raise _no_data_error(_place(file_name))
     positions = nonblank.arg_true().cast(pl.UInt32)
     if len(positions) < data.height:
         data, data_lines = data.filter(nonblank), data_lines.filter(nonblank)
-    issues = _long_cell_issues(data, csv_formulas=True)
+    issues = _long_cell_issues(data, csv_formulas=formulas)
     if extra.height:
         # Re-index to rows of the final frame; the extra fields of a row cut
         # off by "###" or dropped as blank are not reported.
@@ -609,7 +659,7 @@ def _read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
             zf.close()
     if not sheets:
         if header_only:
-            raise _no_data_error(file_name, _(", sheet '%(sheet)s'") % {"sheet": header_only})
+            raise _no_data_error(_place(file_name, header_only))
         raise DataFileError(_(
             "File '%(file)s' has no sheet with data. Put a header row and one row per person "
             "in the first sheet and upload it again.") % {"file": file_name})
@@ -627,7 +677,6 @@ def _blank_row(cells) -> bool:
 def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
                 formulas: dict[tuple[int, int], str]) -> _Sheet | None:
     """A sheet's cells as text, or None when the sheet holds nothing."""
-    where = _(", sheet '%(sheet)s'") % {"sheet": name}
     header_at = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
     if header_at is None:
         return None
@@ -654,7 +703,7 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
                        for i, col in enumerate(columns)})
     df = df.with_columns(_null_blank(df.columns))
     has_data = [df.get_column(c).null_count() < df.height for c in df.columns]
-    keep = _check_headers(headers, has_data, file_name=file_name, where=where, xlsx=True)
+    keep = _check_headers(headers, has_data, place=_place(file_name, name), xlsx=True)
     df = df.select([pl.col(f"c{i}").alias(headers[i]) for i in keep])
     lines = pl.int_range(first_row, first_row + len(body), dtype=pl.UInt32, eager=True)
     nonblank = (df.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
@@ -666,6 +715,8 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
     for (row_number, col), text in formulas.items():
         pos = row_number - first_row
         if 0 <= pos < len(body) and col < width:
+            if text == "=":  # a copy of a shared formula: show the value instead
+                text = _cell_text(body[pos][col]) or text
             raw_issues.append((pos, col, text, "formula"))
     issues = _long_cell_issues(df, csv_formulas=False)
     if raw_issues:

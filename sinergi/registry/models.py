@@ -38,7 +38,7 @@ class Household(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
-                                   db_constraint=False)
+                                   db_constraint=False, db_index=False)
     import_line = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -103,8 +103,10 @@ class Person(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
     birth_place = models.CharField(_("place of birth"), max_length=80, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    # Indexed by person_household_shdk below, not by a separate FK index.
     household = models.ForeignKey(Household, verbose_name=_("family"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="members")
+                                  on_delete=models.PROTECT, related_name="members",
+                                  db_index=False)
     shdk = models.PositiveSmallIntegerField(_("relationship in family (SHDK)"), null=True,
                                             blank=True, choices=list(codes.SHDK.items()))
     village_code = models.CharField(_("village code"), max_length=13)
@@ -132,10 +134,13 @@ class Person(models.Model):
     life_status = models.PositiveSmallIntegerField(_("status"), default=codes.ALIVE,
                                                    choices=list(codes.LIFE_STATUS.items()))
     status_date = models.DateField(_("status date"), null=True, blank=True)
-    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    # Comma-separated warning codes: a short list, cheaper to write in bulk
+    # than a JSON column (SQLite checks JSON on every insert).
+    warning_codes = models.CharField(_("warnings"), max_length=200, blank=True, default="")
+    # Traceability of imported rows; not indexed (looked up from the row, rarely by job).
     import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
-                                   db_constraint=False)
+                                   db_constraint=False, db_index=False)
     import_line = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -148,10 +153,8 @@ class Person(models.Model):
             models.Index(fields=["village_code", "id"], name="person_village_id"),
             # Name search within a subtree: prefix range on village, then name.
             models.Index(fields=["village_code", "name"], name="person_village_name"),
-            # Members of a family.
+            # Members of a family (also serves the household foreign key).
             models.Index(fields=["household", "shdk"], name="person_household_shdk"),
-            # Probable-duplicate check: same name and birth date (in a village).
-            models.Index(fields=["name", "birth_date"], name="person_name_birth"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="person_sex_l_p"),
@@ -159,6 +162,14 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def warnings(self) -> list[str]:
+        return [c for c in self.warning_codes.split(",") if c]
+
+    @warnings.setter
+    def warnings(self, codes_: list[str]) -> None:
+        self.warning_codes = ",".join(sorted(set(codes_)))
 
     @property
     def audit_region_code(self) -> str:
@@ -173,9 +184,11 @@ class Membership(models.Model):
     another family, opens a new one.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    # Both keys are served by the composite indexes below.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships",
+                               db_index=False)
     household = models.ForeignKey(Household, on_delete=models.CASCADE,
-                                  related_name="memberships")
+                                  related_name="memberships", db_index=False)
     shdk = models.PositiveSmallIntegerField(_("SHDK"), choices=list(codes.SHDK.items()))
     start_date = models.DateField(_("from"), null=True, blank=True)
     end_date = models.DateField(_("until"), null=True, blank=True)

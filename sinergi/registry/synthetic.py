@@ -234,7 +234,7 @@ class _Random:
         return df.with_columns([self.expr(index, s) for s in streams])
 
 
-def U(stream: str) -> pl.Expr:  # noqa: N802 - reads like the maths
+def U(stream: str) -> pl.Expr:
     """A drawn uniform (see ``_Random.draw``)."""
     return pl.col("_u_" + stream)
 
@@ -406,7 +406,7 @@ def _families(rnd: _Random, villages: list[str], persons: int, seed: int) -> pl.
         (1 + (10 * U("desil") ** pl.col("poverty")).floor().cast(pl.Int16))
         .clip(1, 10).alias("desil"),
         _religion(U("religion"), pl.col("urban")).alias("religion"),
-            ).with_columns(
+    ).with_columns(
         pl.when(pl.col("desil") <= 6).then(U("dtsen") < 0.93)
         .otherwise(U("dtsen") < 0.06).alias("in_dtsen"),
         _health(U("health"), pl.col("desil")).alias("health_insurance"),
