@@ -10,7 +10,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.models import AuditLog
 from sinergi.imports import services
 from sinergi.imports.models import DONE, FAILED, REVIEW, ImportIssue, ProposedChange
-from sinergi.registry.models import Household, KKNumberHistory, Membership, Person
+from sinergi.registry.models import Household, Membership, Person
 
 from .conftest import KAB
 
@@ -67,7 +67,6 @@ def test_a_clean_file_lands_whole_and_traceable(world, tmp_path):
     assert (ani.import_job_id, ani.import_line) == (job.pk, 3)  # header is row 1
     assert Membership.objects.filter(person=ani, end_date__isnull=True,
                                      household=ani.household).count() == 1
-    assert KKNumberHistory.objects.filter(household=ani.household, kk_number=KK1).exists()
     head = Household.objects.get(kk_number=KK1)
     assert (head.rt, head.rw) == ("001", "002")
     assert AuditLog.objects.filter(action="import.persons", object_id=str(job.pk)).exists()

@@ -22,7 +22,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import DataFileError, SinergiError
 from sinergi.regions import codes as region_codes
-from sinergi.registry.models import Household, KKNumberHistory, Membership, Person
+from sinergi.registry.models import Household, Membership, Person
 
 from . import pipeline
 from .models import (
@@ -279,8 +279,6 @@ def _move(person: Person, kk_number: str, today, *, job) -> None:
             dusun=source.dusun if source else "", rw=source.rw if source else "",
             rt=source.rt if source else "", address=source.address if source else "",
             import_job=job)
-        KKNumberHistory.objects.create(household=target, kk_number=kk_number,
-                                       valid_from=today, reason="verivali")
     Membership.objects.filter(person=person, end_date__isnull=True).update(
         end_date=today, end_reason="moved")
     Membership.objects.create(person=person, household=target, shdk=person.shdk or 11,

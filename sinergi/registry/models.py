@@ -21,7 +21,7 @@ class Household(models.Model):
 
     The KK number changes on moving, the head's death, divorce or a split
     (pecah KK); the household keeps its identity and the numbers live in
-    ``KKNumberHistory``. Welfare desil (1-10, DTSEN ranking) is a dated
+    ``KKNumberHistory`` once replaced. Welfare desil (1-10, DTSEN ranking) is a dated
     value with its source.
     """
 
@@ -66,7 +66,8 @@ class Household(models.Model):
 
 
 class KKNumberHistory(models.Model):
-    """Every KK number a household has had, with when and why it changed."""
+    """The KK numbers a household had before its current one, with when and
+    why each was replaced (the current number is Household.kk_number)."""
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE,
                                   related_name="kk_history")

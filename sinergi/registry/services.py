@@ -126,8 +126,6 @@ def household_split(*, actor, household: Household, person_ids: list[int],
         kk_number=new_kk_number, village_code=household.village_code, dusun=household.dusun,
         rw=household.rw, rt=household.rt, address=household.address, desil=household.desil,
         desil_source=household.desil_source, desil_as_of=household.desil_as_of)
-    KKNumberHistory.objects.create(household=new, kk_number=new_kk_number,
-                                   valid_from=timezone.localdate(), reason="pecah KK")
     for person in members:
         shdk = codes.SHDK_HEAD if person.id == head_id else (person.shdk or 11)
         person_move(actor=actor, person=person, household=new, shdk=shdk, reason="pecah KK")
@@ -148,14 +146,11 @@ def household_change_kk(*, actor, household: Household, new_kk_number: str,
     if Household.objects.filter(kk_number=new_kk_number).exclude(pk=household.pk).exists():
         raise SinergiError(_("KK number %(kk)s is already used by another family.")
                            % {"kk": new_kk_number}, field="kk_number")
-    today = timezone.localdate()
-    KKNumberHistory.objects.filter(household=household, valid_to__isnull=True).update(
-        valid_to=today)
     old = household.kk_number
+    KKNumberHistory.objects.create(household=household, kk_number=old,
+                                   valid_to=timezone.localdate(), reason=reason[:60])
     household.kk_number = new_kk_number
     household.save()
-    KKNumberHistory.objects.create(household=household, kk_number=new_kk_number,
-                                   valid_from=today, reason=reason[:60])
     audit_record(actor=actor, action="household.change_kk", obj=household,
                  before={"kk_number": old}, after={"kk_number": new_kk_number,
                                                    "reason": reason})
