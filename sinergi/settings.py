@@ -5,6 +5,7 @@ not). A bad value stops start-up with ImproperlyConfigured naming the
 variable, instead of running half-configured.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -210,6 +211,8 @@ INSTALLED_APPS = [
     "sinergi.regions",
     "sinergi.agencies",
     "sinergi.accounts",
+    "sinergi.registry",
+    "sinergi.imports",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +269,18 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # address) within the window locks further attempts until it passes.
 LOGIN_FAILURE_LIMIT = env_int("SINERGI_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("SINERGI_LOGIN_FAILURE_WINDOW", 15 * 60, minimum=60)
+# Reverse proxies in front of Sinergi (addresses or networks). Only when the
+# request comes from one of them is X-Forwarded-For believed, so throttling
+# counts the real client; anyone else could write that header themselves.
+TRUSTED_PROXIES = env_list("SINERGI_TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SINERGI_TRUSTED_PROXIES entry {_proxy!r} is not an IP address or network; "
+            "write e.g. 127.0.0.1,10.0.0.0/8."
+        ) from None
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -304,3 +319,10 @@ PAGE_SIZE = 50
 PAGE_SIZE_MAX = 200
 
 NINJA_PAGINATION_MAX_LIMIT = PAGE_SIZE_MAX
+
+# Uploaded imports start in a thread of the web process right after the
+# upload commits; `sinergi worker` runs any job left pending. Tests run
+# jobs directly instead.
+IMPORT_RUN_IN_THREAD = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,7 +1,8 @@
 """Shared test world: a slice of the real hierarchy, agencies and personas.
 
-The slice is Kepulauan Bangka Belitung (19) and Lampung (18) from the
-shipped Kepmendagri file. Personas cover every role and scope, plus an
+The slice is Kepulauan Bangka Belitung (19), Lampung (18) and Nusa
+Tenggara Barat (52, home of OpenSID's sample village) from the shipped
+Kepmendagri file. Personas cover every role and scope, plus an
 outsider (a coordinator of Tanggamus, 18.06) who must see nothing of 19.
 """
 
@@ -27,7 +28,7 @@ OUTSIDE_KAB = "18.06"  # Tanggamus
 PERSONAS = ["anonymous", "admin", "coordinator", "officer", "operator", "leader", "outsider"]
 
 
-def region_slice_file(tmp_dir: Path, prefixes=("18", "19")) -> Path:
+def region_slice_file(tmp_dir: Path, prefixes=("18", "19", "52")) -> Path:
     """The shipped edition cut down to some provinces, as a code,name CSV."""
     out = tmp_dir / "regions-slice.csv"
     with gzip.open(DEFAULT_FILE, "rt", encoding="utf-8") as src, open(out, "w") as dst:
@@ -73,6 +74,13 @@ def world(db, tmp_path):
     """The seeded world, re-seeded if a transactional test flushed it."""
     seed_world(tmp_path)
     return {name: User.objects.get(username=name) for name in PERSONAS if name != "anonymous"}
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploads go to a temporary folder; import jobs run in the test, not a thread."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.IMPORT_RUN_IN_THREAD = False
 
 
 @pytest.fixture(autouse=True)

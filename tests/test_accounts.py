@@ -2,16 +2,18 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.test import Client, override_settings
 
 from sinergi.accounts import roles
 from sinergi.accounts.models import User
 from sinergi.accounts.services import user_create
 from sinergi.agencies.models import Agency
-from sinergi.core.errors import SinergiError
+from sinergi.agencies.services import agency_seed_defaults
+from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.models import AuditLog
 
-from .conftest import KAB, PASSWORD
+from .conftest import KAB, OUTSIDE_KAB, PASSWORD
 
 
 def test_passwords_are_hashed_with_argon2(world):
@@ -38,6 +40,85 @@ def test_repeated_failures_lock_the_username_even_with_the_right_password(world)
     other = Client(REMOTE_ADDR="10.9.9.9")
     assert other.post("/accounts/login/",
                       {"username": "coordinator", "password": PASSWORD}).status_code == 302
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_wrong_passwords_at_the_admin_login_lock_the_account(world):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(3):
+        response = client.post("/admin/login/?next=/admin/",
+                               {"username": "admin", "password": "wrong"})
+        assert response.status_code == 200
+    locked = client.post("/admin/login/?next=/admin/",
+                         {"username": "admin", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed sign-ins" in locked.content.decode()
+    # The lock is the account's, whichever door is used next.
+    assert Client().post("/accounts/login/",
+                         {"username": "admin", "password": PASSWORD}).status_code == 429
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_spelling_variants_of_a_username_share_one_counter(world):
+    client = Client()
+    for variant in ("LEADER", "\uff4c\uff45\uff41\uff44\uff45\uff52", " Leader\t"):
+        assert client.post("/accounts/login/",
+                           {"username": variant, "password": "wrong"}).status_code == 200
+    locked = client.post("/accounts/login/", {"username": "leader", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=1, TRUSTED_PROXIES=["10.0.0.1"])
+def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(world):
+    """Four failures lock an address (limit 1 x 4); the proxy's own address is not it."""
+    via_proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(4):
+        Client(**via_proxy, HTTP_X_FORWARDED_FOR="203.0.113.5").post(
+            "/accounts/login/", {"username": f"nobody{n}", "password": "wrong"})
+    blocked = Client(**via_proxy, HTTP_X_FORWARDED_FOR="203.0.113.5").post(
+        "/accounts/login/", {"username": "leader", "password": PASSWORD})
+    assert blocked.status_code == 429
+    # Another client behind the same proxy signs in; an address the client
+    # wrote itself (left of what the proxy appended) changes nothing.
+    other = Client(**via_proxy, HTTP_X_FORWARDED_FOR="203.0.113.5, 198.51.100.7")
+    assert other.post("/accounts/login/",
+                      {"username": "coordinator", "password": PASSWORD}).status_code == 302
+    spoofed = Client(**via_proxy, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.5")
+    assert spoofed.post("/accounts/login/",
+                        {"username": "coordinator", "password": PASSWORD}).status_code == 429
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=1, TRUSTED_PROXIES=["10.0.0.1"])
+def test_forwarded_for_from_an_untrusted_address_is_ignored(world):
+    direct = {"REMOTE_ADDR": "192.0.2.9"}
+    for n in range(4):
+        Client(**direct, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").post(
+            "/accounts/login/", {"username": f"nobody{n}", "password": "wrong"})
+    again = Client(**direct, HTTP_X_FORWARDED_FOR="198.51.100.99")
+    assert again.post("/accounts/login/",
+                      {"username": "leader", "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "client"),
+    [
+        ("10.0.0.1", "203.0.113.5, 10.2.0.7", "203.0.113.5"),  # two proxies in a row
+        ("10.0.0.1", "6.6.6.6, 203.0.113.5", "203.0.113.5"),  # left part written by client
+        ("10.0.0.1", "", "10.0.0.1"),  # a proxy that added nothing
+        ("10.0.0.1", "not-an-address", "10.0.0.1"),
+        ("192.0.2.9", "203.0.113.5", "192.0.2.9"),  # not a proxy: header ignored
+    ],
+)
+def test_the_client_address_is_read_through_trusted_proxies_only(remote, forwarded, client):
+    from django.test import RequestFactory
+
+    from sinergi.accounts.throttle import client_ip
+
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=remote,
+                                    HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(TRUSTED_PROXIES=["10.0.0.0/8"]):
+        assert client_ip(request) == client
 
 
 def test_a_successful_sign_in_clears_earlier_failures(world):
@@ -81,16 +162,107 @@ def test_password_change_rejects_a_weak_password_with_a_reason(client_of):
         ({"role": roles.VILLAGE_OPERATOR, "region_code": KAB}, "region"),
         ({"role": roles.OFFICER}, "agency"),
         ({"username": "admin"}, "username"),
+        ({"username": "ADMIN "}, "username"),
+        ({"username": "budi santoso"}, "username"),
+        ({"username": "budi/santoso"}, "username"),
+        ({"username": "   "}, "username"),
+        ({"username": "x" * 151}, "username"),
         ({"password": "short"}, "password"),
+        ({"role": roles.LEADER, "agency_id": "own-kab"}, "agency"),
+        ({"role": roles.VILLAGE_OPERATOR, "region_code": "first-village",
+          "agency_id": "own-kab"}, "agency"),
+        ({"role": roles.OFFICER, "agency_id": "other-kab"}, "agency"),
+        ({"role": roles.OFFICER, "agency_id": "sibling-kab"}, "agency"),
+        ({"role": roles.OFFICER, "agency_id": 999999}, "agency"),
+        ({"superuser": True}, "superuser"),
+        ({"role": roles.LEADER, "superuser": True}, "superuser"),
     ],
 )
 def test_account_creation_says_which_field_is_wrong(world, kwargs, field):
+    agencies = {
+        "own-kab": lambda: Agency.objects.get(region_id=KAB, short_name="DPPKB").id,
+        "other-kab": lambda: Agency.objects.get(region_id=OUTSIDE_KAB, short_name="DPPKB").id,
+        # Pangkalpinang's government is in Bangka Belitung but not above Bangka Tengah.
+        "sibling-kab": lambda: agency_seed_defaults(actor=None, region_code="19.71")[0].id
+        if not Agency.objects.filter(region_id="19.71").exists()
+        else Agency.objects.filter(region_id="19.71").first().id,
+    }
+    if kwargs.get("agency_id") in agencies:
+        kwargs = {**kwargs, "agency_id": agencies[kwargs["agency_id"]]()}
+    if kwargs.get("region_code") == "first-village":
+        kwargs = {**kwargs, "region_code": world["operator"].region_id}
+    users = User.objects.count()
     args = {"actor": None, "username": "baru", "password": "Cukup-Panjang-2026",
             "role": roles.COORDINATOR, "region_code": KAB, **kwargs}
     with pytest.raises(SinergiError) as info:
         user_create(**args)
     assert info.value.field == field
+    assert User.objects.count() == users
+
+
+def test_account_creation_strips_the_username(world):
+    user = user_create(actor=None, username="  budi.santoso\t", password="Cukup-Panjang-2026",
+                       role=roles.LEADER, region_code=KAB)
+    assert user.username == "budi.santoso"
+
+
+def test_a_bad_username_message_says_which_characters_are_allowed(world):
+    with pytest.raises(SinergiError) as info:
+        user_create(actor=None, username="budi santoso", password="Cukup-Panjang-2026",
+                    role=roles.LEADER, region_code=KAB)
+    assert "@ . + - _" in info.value.message and "budi.santoso" in info.value.message
+
+
+def test_scope_and_agency_messages_say_what_to_pass(world):
+    args = {"actor": None, "username": "baru", "password": "Cukup-Panjang-2026"}
+    with pytest.raises(SinergiError) as info:
+        user_create(**args, role=roles.VILLAGE_OPERATOR, region_code=KAB)
+    assert "e.g. 19.04.01.2001" in info.value.message
+    with pytest.raises(SinergiError) as info:
+        user_create(**args, role=roles.OFFICER, region_code=KAB)
+    assert "--agency <id>" in info.value.message
+    other = Agency.objects.get(region_id=OUTSIDE_KAB, short_name="DPPKB")
+    with pytest.raises(SinergiError) as info:
+        user_create(**args, role=roles.OFFICER, region_code=KAB, agency_id=other.id)
+    assert OUTSIDE_KAB in info.value.message and KAB in info.value.message
+
+
+def test_an_officer_may_work_for_the_province_above_the_scope(world):
+    provincial = Agency.objects.get(region_id="19", short_name="Dinsos")
+    user = user_create(actor=None, username="dinsos.prov", password="Cukup-Panjang-2026",
+                       role=roles.OFFICER, region_code=KAB, agency_id=provincial.id)
+    assert user.agency == provincial
+
+
+def test_a_user_as_actor_needs_user_manage_and_creates_inside_the_scope_only(world):
+    args = {"username": "baru", "password": "Cukup-Panjang-2026", "role": roles.LEADER}
+    with pytest.raises(AccessDenied):
+        user_create(actor=world["coordinator"], region_code=KAB, **args)
+    # The Bangka Belitung administrator: Tanggamus is not theirs (404, existing
+    # or not), and an unscoped account is not theirs to make.
+    for code in (OUTSIDE_KAB, "18.69"):
+        with pytest.raises(Http404):
+            user_create(actor=world["admin"], region_code=code, **args)
+    with pytest.raises(SinergiError) as info:
+        user_create(actor=world["admin"], region_code=None,
+                    **{**args, "role": roles.ADMINISTRATOR})
+    assert info.value.field == "region"
     assert not User.objects.filter(username="baru").exists()
+    user = user_create(actor=world["admin"], region_code=KAB, **args)
+    assert user.region_id == KAB
+
+
+def test_a_username_taken_at_the_same_moment_gets_an_actionable_message(world, monkeypatch):
+    """Another writer takes the name between the check and the insert (a race)."""
+    from sinergi.accounts import services
+
+    monkeypatch.setattr(services, "_username_taken", lambda username: False)
+    with pytest.raises(SinergiError) as info:
+        user_create(actor=None, username="leader", password="Cukup-Panjang-2026",
+                    role=roles.LEADER, region_code=KAB)
+    assert info.value.field == "username"
+    assert "another username" in info.value.message
+    assert "UNIQUE" not in info.value.message and "duplicate key" not in info.value.message
 
 
 def test_account_creation_records_the_scope_and_is_audited(world):
@@ -107,3 +279,13 @@ def test_the_database_refuses_an_unscoped_officer(world):
         User.objects.create(username="x", role=roles.OFFICER, region_id=KAB, agency=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="y", role=roles.COORDINATOR, region=None)
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=2)
+def test_the_async_sign_in_path_is_throttled_too(world):
+    from asgiref.sync import async_to_sync
+    from django.contrib.auth import aauthenticate
+
+    for _ in range(2):
+        assert async_to_sync(aauthenticate)(None, username="leader", password="wrong") is None
+    assert async_to_sync(aauthenticate)(None, username="leader", password=PASSWORD) is None

@@ -142,3 +142,84 @@ def test_openapi_documents_every_operation():
     assert "/api/v1/agencies/{agency_id}" in schema["paths"]
     docs = client.get("/api/docs").content.decode()
     assert "cdn." not in docs and "/static/ninja/" in docs
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["19.04", "Bappeda", "abc"], ["19.04", "Bappeda", None], ["19.04", ["x"], 5],
+     [{"a": 1}, "Bappeda", 5], ["19.04", "Bapp\u0000eda", 5], ["19.04", "Bappeda", 10**30],
+     ["19.04", "Bappeda", True]],
+    ids=["text-id", "null-id", "list-name", "object-region", "nul-byte", "huge-id", "bool-id"],
+)
+def test_a_tampered_agency_cursor_answers_400_not_500(client_of, values):
+    from sinergi.core.pagination import encode_cursor
+
+    cursor = encode_cursor(values)
+    client = client_of("admin")
+    api = client.get(f"/api/v1/agencies?cursor={cursor}")
+    assert api.status_code == 400
+    assert [e["field"] for e in api.json()["errors"]] == ["cursor"]
+    page = client.get(f"/agencies/?cursor={cursor}")
+    assert page.status_code == 400
+    assert "start again from the first page" in page.content.decode()
+
+
+def test_a_null_region_cursor_answers_400(client_of):
+    from sinergi.core.pagination import encode_cursor
+
+    response = client_of("admin").get(f"/api/v1/regions?cursor={encode_cursor([None])}")
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+
+
+def test_the_agency_list_walks_across_pages_without_gaps_or_repeats(client_of, world):
+    from sinergi.core import access
+
+    client = client_of("admin")
+    expected = list(
+        access.agencies_visible(world["admin"])
+        .order_by("region_id", "short_name", "id").values_list("id", flat=True)
+    )
+    assert len(expected) > 3 * 5
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/agencies?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url).json()
+        assert len(body["items"]) <= 3
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen))
+    assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"is_active": None}, "is_active"), ({"sector": None}, "sector"),
+     ({"name": None}, "name"), ({"short_name": None}, "short_name")],
+)
+def test_agency_patch_with_null_says_the_field_cannot_be_empty(client_of, payload, field):
+    agency = Agency.objects.get(region_id=KAB, short_name="Dinsos")
+    response = client_of("coordinator").patch(
+        f"/api/v1/agencies/{agency.id}", data=json.dumps(payload),
+        content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert "short name" not in body["detail"]
+    agency.refresh_from_db()
+    assert (agency.name, agency.short_name, agency.sector, agency.is_active) == (
+        "Dinas Sosial", "Dinsos", "social", True)
+
+
+def test_a_token_stops_working_when_the_role_loses_token_access(world):
+    from sinergi.accounts import roles
+    from sinergi.accounts.models import User
+
+    _row, token = api_token_create(actor=world["officer"], user=world["officer"], name="hp")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert Client().get(f"/api/v1/regions/{KAB}", **auth).status_code == 200
+    # Demoted to leader (read-only, no API tokens): the old token is refused.
+    User.objects.filter(pk=world["officer"].pk).update(role=roles.LEADER, agency=None)
+    assert Client().get(f"/api/v1/regions/{KAB}", **auth).status_code == 401

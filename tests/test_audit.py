@@ -78,3 +78,28 @@ def test_admin_changes_are_audited_with_before_and_after(client_of, world):
     assert entry.before["short_name"] == "Disdik"
     assert entry.after["short_name"] == "Disdikbud"
     assert entry.actor == world["admin"]
+
+
+def test_audit_page_filters_by_the_account_not_the_name_it_had(client_of, world):
+    with transaction.atomic():
+        entry = audit_record(actor=world["coordinator"], action="test.entry",
+                             object_type="test", object_repr="Oleh koordinator",
+                             region_code=KAB)
+        audit_record(actor=None, action="test.entry", object_type="test",
+                     object_repr="Oleh sistem", region_code=KAB)
+    # The label is the name at the time; the account has been renamed since.
+    AuditLog.objects.filter(pk=entry.pk).update(actor_label="koordinator-lama")
+    client = client_of("admin")
+    page = client.get("/audit/?action=test.entry&actor=Coordinator").content.decode()
+    assert "Oleh koordinator" in page and "Oleh sistem" not in page
+
+
+def test_audit_page_with_an_unknown_account_shows_nothing_and_says_so(client_of, world):
+    with transaction.atomic():
+        audit_record(actor=world["outsider"], action="test.entry", object_type="test",
+                     object_repr="Di Tanggamus", region_code=KAB)
+    client = client_of("admin")
+    for name in ("nobody", "outsider"):  # outsider's account is outside the scope
+        page = client.get(f"/audit/?actor={name}").content.decode()
+        assert f"No account named &#x27;{name}&#x27; in your scope" in page
+        assert "Di Tanggamus" not in page

@@ -55,7 +55,8 @@ def test_users_create_with_a_bad_region_exits_2_with_the_reason(world, monkeypat
 def test_regions_load_from_a_file_reports_what_changed(world, tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("code,name\n97,Provinsi Coba\n97.01,Kabupaten Coba\n", encoding="utf-8")
-    assert main(["regions", "load", "--file", str(path), "--edition", "coba"]) == 0
+    assert main(["regions", "load", "--file", str(path), "--edition", "coba",
+                 "--allow-retire-many"]) == 0
     out = capsys.readouterr().out
     assert "added 2" in out
     # The test world's regions are not in this file: they are retired, not deleted.
@@ -79,3 +80,37 @@ def test_check_runs_the_deploy_checks_and_fails_on_warnings(world, capsys):
     assert main(["check"]) == 1
     assert "SECURE_SSL_REDIRECT" in capsys.readouterr().err
     assert main(["check", "--no-deploy"]) == 0
+
+
+def test_regions_load_of_a_partial_file_exits_2_and_names_the_flag(world, tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("code,name\n97,Provinsi Coba\n", encoding="utf-8")
+    assert main(["regions", "load", "--file", str(path), "--edition", "coba"]) == 2
+    assert "--allow-retire-many" in capsys.readouterr().err
+    assert Region.objects.get(code="19.04").retired_in == ""
+    assert not Region.objects.filter(code="97").exists()
+
+
+@pytest.mark.parametrize(
+    ("region", "fragment"),
+    [("19.69", "does not exist"), ("19.04.01", "not allowed here"), ("1904", "19.04")],
+)
+def test_agencies_seed_of_a_bad_region_exits_2_with_the_reason(world, capsys, region, fragment):
+    assert main(["agencies", "seed", "--region", region]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sinergi: ") and fragment in err
+    assert "Traceback" not in err
+
+
+def test_users_create_refuses_an_agency_for_a_role_without_one(world, monkeypatch, capsys):
+    import io
+
+    from sinergi.agencies.models import Agency
+
+    agency = Agency.objects.get(region_id="19.04", short_name="Dinsos")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Koba-Bangka-2026\n"))
+    code = main(["users", "create", "--username", "pimpinan2", "--role", "leader",
+                 "--region", "19.04", "--agency", str(agency.id), "--password-stdin"])
+    assert code == 2
+    assert "no --agency" in capsys.readouterr().err
+    assert not User.objects.filter(username="pimpinan2").exists()

@@ -8,7 +8,7 @@ from sinergi.agencies.models import Agency
 from sinergi.core.models import AuditLog
 from sinergi.regions.models import Region
 
-from .conftest import KAB, OUTSIDE_KAB
+from .conftest import KAB
 
 
 def page(client, url, status=200):
@@ -67,11 +67,113 @@ def test_region_page_lists_children_and_government_agencies(client_of):
     assert "/agencies/defaults/" not in leader_html
 
 
-def test_region_children_are_paginated(client_of):
-    kec = Region.objects.filter(parent_id=OUTSIDE_KAB).order_by("code").first()
-    n = Region.objects.filter(parent_id=kec.code).count()
-    html = page(client_of("outsider"), f"/regions/{kec.code}/")
-    assert html.count("<tr>") - 1 == min(n, 100)
+def many_villages(n: int, kec: str = "19.04.98") -> str:
+    """A kecamatan of Bangka Tengah with ``n`` villages (more than any real one here)."""
+    regions = [Region(code=kec, name="Kecamatan Uji", kind="kecamatan", level=3,
+                      parent_id=KAB, edition="uji")]
+    regions += [Region(code=f"{kec}.2{i:03d}", name=f"Desa Uji {i:03d}", kind="desa", level=4,
+                       parent_id=kec, edition="uji") for i in range(1, n + 1)]
+    Region.objects.bulk_create(regions)
+    return kec
+
+
+def child_codes(html: str, parent: str) -> list[str]:
+    return re.findall(r"<tr><td>(" + re.escape(parent) + r"\.[\d.]+)</td>", html)
+
+
+def test_region_children_page_across_the_page_boundary(client_of):
+    kec = many_villages(150)
+    client = client_of("coordinator")
+    first = page(client, f"/regions/{kec}/")
+    codes_1 = child_codes(first, kec)
+    assert len(codes_1) == 100
+    next_url = re.search(r'href="(\?cursor=[^"]+)"', first).group(1)
+    second = client.get(f"/regions/{kec}/" + next_url.replace("&amp;", "&"),
+                        HTTP_HX_REQUEST="true").content.decode()
+    codes_2 = child_codes(second, kec)
+    assert len(codes_2) == 50 and "?cursor=" not in second
+    expected = list(Region.objects.filter(parent_id=kec).order_by("code")
+                    .values_list("code", flat=True))
+    assert codes_1 + codes_2 == expected
+
+
+def test_region_children_page_size_follows_limit(client_of):
+    client = client_of("coordinator")
+    expected = list(Region.objects.filter(parent_id=KAB, retired_in="").order_by("code")
+                    .values_list("code", flat=True))
+    assert len(expected) > 3
+    seen, url, pages = [], f"/regions/{KAB}/?limit=3", 0
+    while url:
+        html = client.get(url, HTTP_HX_REQUEST="true" if pages else None).content.decode()
+        found = child_codes(html, KAB)
+        assert len(found) <= 3
+        seen += found
+        pages += 1
+        more = re.search(r'href="(\?cursor=[^"]+)"', html)
+        url = f"/regions/{KAB}/" + more.group(1).replace("&amp;", "&") if more else None
+    assert seen == expected
+    assert pages == (len(expected) + 2) // 3
+
+
+@pytest.mark.parametrize("limit", ["0", "201", "abc"])
+def test_a_bad_region_page_limit_says_the_bounds(client_of, limit):
+    response = client_of("coordinator").get(f"/regions/{KAB}/?limit={limit}")
+    assert response.status_code == 400
+    assert "between 1 and 200" in response.content.decode()
+
+
+def test_home_shows_the_true_number_of_regions_below_and_lists_at_most_100(world):
+    from django.test import Client
+
+    from sinergi.accounts import roles
+    from sinergi.accounts.models import User
+
+    kec = many_villages(130)
+    camat = User.objects.create(username="camat", role=roles.LEADER, region_id=kec)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(camat)
+    html = page(client, "/")
+    assert re.search(r'<div class="num">130</div>\s*regions directly below', html)
+    assert html.count(f'<span class="muted">{kec}.') == 100
+
+
+def test_the_public_home_page_counts_no_regions_per_visit(client_of):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sinergi.regions.models import RegionEdition
+
+    edition = RegionEdition.objects.order_by("-loaded_at").first()
+    client = client_of("anonymous")
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, "/")
+    assert not [q["sql"] for q in queries if "regions_region\"" in q["sql"]]
+    villages = Region.objects.filter(level=4, retired_in="").count()
+    assert edition.active_by_level["4"] == villages
+    assert f'<div class="num">{villages:,}</div>' in html
+
+
+@pytest.mark.parametrize("code", ["19.04", "19.69"])
+def test_an_outsider_gets_404_for_any_region_outside_its_scope(client_of, code):
+    """Existing (19.04) or not (19.69), the answer is the same: nothing leaks."""
+    response = client_of("outsider").post("/agencies/new/", {
+        "region": code, "name": "Dinas Uji", "short_name": "DU", "sector": "other"})
+    assert response.status_code == 404
+    assert not Agency.objects.filter(short_name="DU").exists()
+
+
+def test_agency_create_inside_the_scope_says_why_a_code_cannot_be_used(client_of):
+    response = client_of("outsider").post("/agencies/new/", {
+        "region": "18.06.99", "name": "Dinas Uji", "short_name": "DU", "sector": "other"})
+    assert response.status_code == 400
+    assert "use a code at level" in str(response.context["form"].errors["region"])
+
+
+def test_the_seed_audit_entry_names_the_count_in_the_right_number(client_of):
+    Agency.objects.filter(region_id=KAB, short_name="Dinkes").delete()
+    client_of("coordinator").post("/agencies/defaults/", {"region": KAB})
+    entry = AuditLog.objects.filter(action="agency.seed_defaults").latest("id")
+    assert entry.object_repr == "1 agency of 19.04 Kabupaten Bangka Tengah"
 
 
 def test_agency_list_searches_and_pages_with_htmx(client_of):

@@ -79,7 +79,8 @@ EDITION_A = [
 
 def test_loading_the_same_edition_twice_changes_nothing(db, tmp_path):
     path = write_csv(tmp_path / "a.csv", EDITION_A)
-    first = regions_load(actor=None, path=path, edition="A")
+    # The test world's regions are not in the file: retiring them all is on purpose.
+    first = regions_load(actor=None, path=path, edition="A", allow_mass_retire=True)
     assert (first.added, first.total) == (5, 5)
     audit_rows = AuditLog.objects.filter(action="regions.load").count()
     second = regions_load(actor=None, path=path, edition="A")
@@ -89,7 +90,8 @@ def test_loading_the_same_edition_twice_changes_nothing(db, tmp_path):
 
 
 def test_a_newer_edition_renames_adds_and_retires_without_deleting(db, tmp_path):
-    regions_load(actor=None, path=write_csv(tmp_path / "a.csv", EDITION_A), edition="A")
+    regions_load(actor=None, path=write_csv(tmp_path / "a.csv", EDITION_A), edition="A",
+                 allow_mass_retire=True)
     edition_b = [
         ("98", "Provinsi Uji"),
         ("98.01", "Kabupaten Satu"),
@@ -97,8 +99,9 @@ def test_a_newer_edition_renames_adds_and_retires_without_deleting(db, tmp_path)
         ("98.01.01.2002", "Desa Tetap Baru"),  # renamed
         ("98.01.01.2003", "Desa Pemekaran"),  # added; 2001 disappears
     ]
+    # One of five villages: above the 10% guard, so said explicitly.
     result = regions_load(actor=None, path=write_csv(tmp_path / "b.csv", edition_b),
-                          edition="B")
+                          edition="B", allow_mass_retire=True)
     assert (result.added, result.renamed, result.retired) == (1, 1, 1)
     gone = Region.objects.get(code="98.01.01.2001")
     assert gone.retired_in == "B" and gone.name == "Desa Lama"
@@ -109,7 +112,7 @@ def test_a_newer_edition_renames_adds_and_retires_without_deleting(db, tmp_path)
     assert entry.after["retired"] == 1 and entry.actor_label == "system"
     # The code comes back in a later edition: restored, not duplicated.
     result = regions_load(actor=None, path=write_csv(tmp_path / "c.csv", EDITION_A),
-                          edition="C")
+                          edition="C", allow_mass_retire=True)
     assert result.restored == 1
     assert Region.objects.get(code="98.01.01.2001").retired_in == ""
 
@@ -194,3 +197,83 @@ def test_region_code_validation_checks_format_level_existence_and_retirement(wor
     assert "Kepmendagri 2030" in codes.region_code_problem("19.04.01")
     with pytest.raises(ValidationError):
         codes.validate_region_code("19.69")
+
+
+def test_a_region_name_longer_than_the_column_is_refused_with_its_row(db, tmp_path):
+    path = write_csv(tmp_path / "long.csv", [("98", "Provinsi Uji"), ("98.01", "K" * 121)])
+    with pytest.raises(DataFileError) as info:
+        regions_load(actor=None, path=path, edition="long")
+    assert "long.csv row 3, column name" in info.value.message
+    assert "120" in info.value.message
+    assert not Region.objects.filter(code__startswith="98").exists()
+    # 120 characters exactly is fine.
+    write_csv(path, [("98", "P" * 120)])
+    assert read_region_file(path) == {"98": "P" * 120}
+
+
+def test_an_edition_name_longer_than_the_column_is_refused_before_writing(db, tmp_path):
+    path = write_csv(tmp_path / "a.csv", EDITION_A)
+    with pytest.raises(DataFileError) as info:
+        regions_load(actor=None, path=path, edition="E" * 61, allow_mass_retire=True)
+    assert "--edition" in info.value.message and "60" in info.value.message
+    assert not Region.objects.filter(code__startswith="98").exists()
+    assert not RegionEdition.objects.filter(name__startswith="EEE").exists()
+
+
+def test_a_partial_file_does_not_retire_the_rest_of_the_country(world, tmp_path):
+    """A file of one kabupaten looks like an edition that abolished everything else."""
+    active = Region.objects.filter(retired_in="").count()
+    rows = list(Region.objects.filter(codes.subtree_q("code", "19")).filter(retired_in="")
+                .values_list("code", "name"))
+    path = write_csv(tmp_path / "babel.csv", rows)
+    with pytest.raises(DataFileError) as info:
+        regions_load(actor=None, path=path, edition="partial")
+    message = info.value.message
+    assert "babel.csv" in message and "--allow-retire-many" in message
+    assert f"of the {active} current regions" in message
+    assert Region.objects.filter(retired_in="").count() == active
+    assert not RegionEdition.objects.filter(name="partial").exists()
+    # Said explicitly, the same file retires the rest.
+    result = regions_load(actor=None, path=path, edition="partial", allow_mass_retire=True)
+    assert result.retired == active - len(rows)
+    assert Region.objects.get(code="18.06").retired_in == "partial"
+
+
+def test_retiring_a_few_regions_needs_no_flag(world, tmp_path):
+    rows = list(Region.objects.filter(retired_in="").values_list("code", "name"))
+    villages = [code for code, _name in rows if code.startswith("19.04.01.")]
+    kept = [(c, n) for c, n in rows if c != villages[-1]]
+    result = regions_load(actor=None, path=write_csv(tmp_path / "few.csv", kept),
+                          edition="few")
+    assert result.retired == 1
+    assert Region.objects.get(code=villages[-1]).retired_in == "few"
+
+
+def test_a_load_holds_the_loader_lock_until_its_transaction_ends(world, tmp_path):
+    """On PostgreSQL a second load waits on this advisory lock instead of
+    colliding on the same new codes."""
+    from django.db import connection
+
+    from sinergi.regions.services import LOAD_LOCK_KEY
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise writers; no advisory lock")
+    regions_load(actor=None, path=write_csv(tmp_path / "a.csv", EDITION_A), edition="lock",
+                 allow_mass_retire=True)
+    # The test's own transaction is still open, so a transaction-level lock
+    # taken by the load is still held by this connection.
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid() AND granted "
+            "AND ((classid::bigint << 32) | objid::bigint) = %s",
+            [LOAD_LOCK_KEY],
+        )
+        assert cur.fetchone()[0] == 1
+
+
+def test_a_load_stores_the_current_regions_per_level(world, tmp_path):
+    path = write_csv(tmp_path / "a.csv", EDITION_A)
+    regions_load(actor=None, path=path, edition="A", allow_mass_retire=True)
+    assert RegionEdition.objects.get(name="A").active_by_level == {"1": 1, "2": 1, "3": 1,
+                                                                   "4": 2}

@@ -61,6 +61,7 @@ def test_a_bad_database_url_is_refused(url):
         ({"SINERGI_LOG_LEVEL": "LOUD"}, "SINERGI_LOG_LEVEL"),
         ({"SINERGI_DATABASE_URL": "oracle://x/y"}, "SINERGI_DATABASE_URL"),
         ({"SINERGI_CSRF_TRUSTED_ORIGINS": "sinergi.example"}, "https://"),
+        ({"SINERGI_TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "SINERGI_TRUSTED_PROXIES"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, env, message):

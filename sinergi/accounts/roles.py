@@ -22,10 +22,16 @@ ROLE_CHOICES = [
 
 # Capabilities by role. Pages, API and commands ask `user_can`, never the
 # role name, so adding a role means adding one line here.
+# registry.view: lists of persons and families (NIK masked);
+# person.reveal: the full NIK of one person, audited; person.export: Excel
+# exports of personal data, audited; registry.import: upload lists.
 CAPABILITIES: dict[str, set[str]] = {
-    ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own"},
-    COORDINATOR: {"agency.edit", "token.own"},
-    OFFICER: {"token.own"},
-    VILLAGE_OPERATOR: {"token.own"},
-    LEADER: set(),
+    ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
+                    "registry.import", "person.reveal", "person.export"},
+    COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
+                  "person.reveal", "person.export"},
+    OFFICER: {"token.own", "registry.view", "person.reveal", "person.export"},
+    VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
+                       "person.export"},
+    LEADER: {"registry.view"},
 }

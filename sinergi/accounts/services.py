@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.agencies.models import Agency
+from sinergi.core import access
 from sinergi.core.audit import audit_record, snapshot
-from sinergi.core.errors import SinergiError
+from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.regions import codes
 from sinergi.regions.models import Region
 
@@ -22,6 +24,131 @@ from . import roles
 from .models import ApiToken, LoginFailure, User
 
 _ROLES = {key for key, _label in roles.ROLE_CHOICES}
+# Roles that work for an agency: an officer must have one, a coordinator may
+# (the Bappeda or TKPK they sit in); for the others an agency means nothing.
+_AGENCY_ROLES = {roles.OFFICER, roles.COORDINATOR}
+
+
+def _clean_username(username: str) -> str:
+    """The username as it will be stored, or a SinergiError saying what is allowed."""
+    username = User.normalize_username((username or "").strip())
+    if not username:
+        raise SinergiError(_("Give a username, e.g. budi.santoso."), field="username")
+    limit = User._meta.get_field("username").max_length
+    if len(username) > limit:
+        raise SinergiError(
+            _("A username has at most %(n)d characters; choose a shorter one.") % {"n": limit},
+            field="username",
+        )
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise SinergiError(
+            _("The username '%(u)s' may contain only letters, digits and the characters "
+              "@ . + - _ (no spaces); e.g. budi.santoso.") % {"u": username},
+            field="username",
+        ) from None
+    return username
+
+
+def _username_taken(username: str) -> bool:
+    # Case-insensitive: "Budi" and "budi" would be two people to the eye.
+    return User.objects.filter(username__iexact=username).exists()
+
+
+def _check_role(role: str) -> None:
+    if role not in _ROLES:
+        raise SinergiError(
+            _("Unknown role '%(role)s'; use one of: %(roles)s.")
+            % {"role": role, "roles": ", ".join(sorted(_ROLES))},
+            field="role",
+        )
+
+
+def _check_actor_scope(actor, region_code: str | None) -> None:
+    """A user creating or moving an account must manage accounts and hold its scope.
+
+    A code outside what the actor may see answers 404 like every other
+    out-of-scope object; the check runs on the code alone, before the
+    database is asked whether the region exists, so nothing leaks.
+    """
+    if actor is None:
+        return
+    access.check_capability(actor, "user.manage")
+    root = access.scope_root(actor)
+    if region_code is None:
+        if root is not None:
+            raise SinergiError(
+                _("Only an administrator of the whole deployment may create an unscoped "
+                  "account; give a region inside your scope %(root)s.") % {"root": root},
+                field="region",
+            )
+        return
+    if not access.in_scope(actor, region_code):
+        if not access.code_visible(actor, region_code):
+            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                          % {"code": region_code})
+        raise AccessDenied(
+            _("Region %(code)s is above your scope %(root)s; give a region inside it, or ask "
+              "an administrator of %(code)s.") % {"code": region_code, "root": root}
+        )
+
+
+def user_check_role_scope(
+    *, actor, role: str, region: Region | None, agency: Agency | None, superuser: bool = False
+) -> None:
+    """The rules an account's role, scope and agency must follow together.
+
+    One definition for ``user_create`` (pages, CLI, demo) and for Django
+    admin's user form, so an account cannot be made in one place that the
+    other would refuse. Raises SinergiError naming the field to fix.
+    """
+    _check_role(role)
+    _check_actor_scope(actor, region.code if region is not None else None)
+    if region is None and role != roles.ADMINISTRATOR:
+        raise SinergiError(
+            _("Every account except an administrator needs a region scope; give a region "
+              "code, e.g. 19.04."),
+            field="region",
+        )
+    if role == roles.VILLAGE_OPERATOR and region is not None and region.level != 4:
+        raise SinergiError(
+            _("A village operator is scoped to one desa/kelurahan; give the village code, "
+              "e.g. 19.04.01.2001."),
+            field="region",
+        )
+    if agency is not None and role not in _AGENCY_ROLES:
+        raise SinergiError(
+            _("Only agency officers and coordinators belong to an agency; leave the agency "
+              "out (no --agency) for this role."),
+            field="agency",
+        )
+    if role == roles.OFFICER and agency is None:
+        raise SinergiError(
+            _("An agency officer needs an agency; pass the agency's id (on the command line "
+              "--agency <id>; the agency list shows the ids)."),
+            field="agency",
+        )
+    if agency is not None and region is not None and not codes.code_in_subtree(
+        region.code, agency.region_id
+    ):
+        # An officer works for the government of their region or one above
+        # it (a provincial OPD's officer posted in a kabupaten), never for
+        # another kabupaten's.
+        raise SinergiError(
+            _("Agency %(agency)s belongs to the government of %(agency_region)s, which is not "
+              "%(region)s or above it; choose an agency of %(region)s or of a government "
+              "above it.")
+            % {"agency": agency.short_name, "agency_region": agency.region_id,
+               "region": region.code},
+            field="agency",
+        )
+    if superuser and role != roles.ADMINISTRATOR:
+        raise SinergiError(
+            _("Only an administrator can be a superuser; use the role administrator, or "
+              "leave out --superuser."),
+            field="superuser",
+        )
 
 
 @transaction.atomic
@@ -39,35 +166,38 @@ def user_create(
     position: str = "",
     superuser: bool = False,
 ) -> User:
-    """Create an account with its role and scope, checked before saving."""
-    if role not in _ROLES:
-        raise SinergiError(
-            _("Unknown role '%(role)s'; use one of: %(roles)s.")
-            % {"role": role, "roles": ", ".join(sorted(_ROLES))},
-            field="role",
-        )
+    """Create an account with its role and scope, checked before saving.
+
+    ``actor`` None is the operator at the command line (or the demo); a
+    user as actor needs the ``user.manage`` capability and may create
+    accounts inside their own scope only.
+    """
+    username = _clean_username(username)
+    _check_role(role)
     region = None
     if region_code:
+        problem = codes.code_problem(region_code)
+        if problem:
+            raise SinergiError(problem, field="region")
+        _check_actor_scope(actor, region_code)
         problem = codes.region_code_problem(region_code)
         if problem:
             raise SinergiError(problem, field="region")
         region = Region.objects.get(code=region_code)
-    elif role != roles.ADMINISTRATOR:
-        raise SinergiError(_("Every account except an administrator needs a region scope."),
-                           field="region")
-    if role == roles.VILLAGE_OPERATOR and region is not None and region.level != 4:
-        raise SinergiError(_("A village operator is scoped to one desa/kelurahan."),
-                           field="region")
     agency = None
     if agency_id is not None:
-        agency = Agency.objects.filter(pk=agency_id).first()
+        agencies = Agency.objects.all() if actor is None else access.agencies_visible(actor)
+        agency = agencies.filter(pk=agency_id).first()
         if agency is None:
-            raise SinergiError(_("Agency %(id)s does not exist.") % {"id": agency_id},
-                               field="agency")
-    if role == roles.OFFICER and agency is None:
-        raise SinergiError(_("An agency officer needs an agency."), field="agency")
-    if User.objects.filter(username__iexact=username).exists():
-        raise SinergiError(_("The username '%(u)s' is taken.") % {"u": username},
+            raise SinergiError(
+                _("Agency %(id)s does not exist or is not in your scope; check the id in the "
+                  "agency list.") % {"id": agency_id},
+                field="agency",
+            )
+    user_check_role_scope(actor=actor, role=role, region=region, agency=agency,
+                          superuser=superuser)
+    if _username_taken(username):
+        raise SinergiError(_("The username '%(u)s' is taken; choose another.") % {"u": username},
                            field="username")
     user = User(
         username=username,
@@ -79,7 +209,7 @@ def user_create(
         email=email,
         position=position,
         is_staff=role == roles.ADMINISTRATOR,
-        is_superuser=superuser and role == roles.ADMINISTRATOR,
+        is_superuser=superuser,
     )
     try:
         password_validation.validate_password(password, user)
@@ -89,8 +219,15 @@ def user_create(
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError as exc:
-        raise SinergiError(_("The account could not be saved: %(e)s") % {"e": exc}) from None
+    except IntegrityError:
+        # Every rule above is checked first, so what is left is a race: the
+        # same username created by someone else a moment ago.
+        raise SinergiError(
+            _("The account '%(u)s' could not be saved: the username was taken a moment ago "
+              "or the account conflicts with one being created at the same time. Check the "
+              "user list and try again with another username.") % {"u": username},
+            field="username",
+        ) from None
     audit_record(actor=actor, action="user.create", obj=user, after=snapshot(user))
     return user
 
@@ -151,7 +288,9 @@ def api_token_authenticate(raw: str) -> User | None:
     )
     if row is None or not hmac.compare_digest(row.digest, _digest(raw)):
         return None
-    if not row.user.is_active:
+    # The role is read on every call: an account demoted to a role without
+    # API tokens (a leader) loses the tokens it made before.
+    if not access.user_can(row.user, "token.own"):
         return None
     now = timezone.now()
     # Touch at most once a minute: a busy script should not write per call.
@@ -160,12 +299,21 @@ def api_token_authenticate(raw: str) -> User | None:
     return row.user
 
 
+def login_username_key(username: str) -> str:
+    """The form a username is throttled under: "Leader ", "leader\t" and a
+    full-width "ｌｅａｄｅｒ" all count against "leader"."""
+    # Cut before normalising: NFKC of a huge string is slow, and no username
+    # is longer than the column anyway.
+    raw = (username or "").strip()[:200]
+    return User.normalize_username(raw).strip().lower()[:150]
+
+
 def login_locked_for(*, username: str, ip: str) -> int:
     """Seconds until sign-in may be tried again for this username/address; 0 if allowed."""
     window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
     since = timezone.now() - window
     limit = settings.LOGIN_FAILURE_LIMIT
-    for field, value, factor in (("username", username.lower(), 1), ("ip", ip, 4)):
+    for field, value, factor in (("username", login_username_key(username), 1), ("ip", ip, 4)):
         if not value:
             continue
         recent = list(
@@ -182,11 +330,11 @@ def login_locked_for(*, username: str, ip: str) -> int:
 
 
 def login_failure_record(*, username: str, ip: str) -> None:
-    LoginFailure.objects.create(username=username.lower()[:150], ip=ip[:45])
+    LoginFailure.objects.create(username=login_username_key(username), ip=(ip or "")[:45])
     # Keep the table small: forget failures older than the window.
     cutoff = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
     LoginFailure.objects.filter(at__lt=cutoff).delete()
 
 
 def login_failures_clear(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()
+    LoginFailure.objects.filter(username=login_username_key(username)).delete()

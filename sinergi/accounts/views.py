@@ -14,43 +14,22 @@ from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 
 from . import services
+from .forms import ThrottledAuthenticationForm
 from .models import ApiToken
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
+from .throttle import LOCKED_ATTR
 
 
 class LoginView(auth_views.LoginView):
-    """Django's sign-in, refusing further tries after repeated failures."""
+    """Django's sign-in; throttled in the backend, answered here with 429 when locked."""
 
     template_name = "accounts/login.html"
+    authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        wait = services.login_locked_for(username=username, ip=client_ip(request))
-        if wait:
-            form = self.get_form()
-            form.errors.clear()
-            minutes = max(1, (wait + 59) // 60)
-            form.add_error(
-                None,
-                _("Too many failed sign-ins. Wait %(minutes)d minutes and try again, or ask "
-                  "your administrator to reset your password.") % {"minutes": minutes},
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
     def form_invalid(self, form):
-        username = self.request.POST.get("username", "")
-        if username:
-            services.login_failure_record(username=username, ip=client_ip(self.request))
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        services.login_failures_clear(username=form.get_user().get_username())
-        return super().form_valid(form)
+        locked = bool(getattr(self.request, LOCKED_ATTR, 0))
+        return self.render_to_response(self.get_context_data(form=form),
+                                       status=429 if locked else 200)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -1,7 +1,9 @@
 """Writes to agencies: create, update, seed the default set."""
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sinergi.core import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
@@ -38,10 +40,29 @@ def _clean(data: dict) -> dict:
         if field not in data:
             continue
         value = data[field]
+        if field == "is_active":
+            if not isinstance(value, bool):
+                raise SinergiError(
+                    _("Active must be true or false; leave it out to keep the current value."),
+                    field=field,
+                )
+            cleaned[field] = value
+            continue
+        if value is None:
+            # A PATCH with null: the field would be emptied, never allowed.
+            raise SinergiError(
+                _("This field cannot be empty; give a value, or leave it out to keep the "
+                  "current one."),
+                field=field,
+            )
         if field in {"name", "short_name"}:
-            value = " ".join(str(value or "").split())
+            value = " ".join(str(value).split())
             if not value:
-                raise SinergiError(_("This field cannot be empty."), field=field)
+                raise SinergiError(
+                    _("This field cannot be empty; give a value, or leave it out to keep the "
+                      "current one."),
+                    field=field,
+                )
             limit = Agency._meta.get_field(field).max_length
             if len(value) > limit:
                 raise SinergiError(
@@ -58,30 +79,64 @@ def _clean(data: dict) -> dict:
     return cleaned
 
 
-def _save(agency: Agency, field: str = "short_name") -> None:
+def _duplicate_short_name(agency: Agency) -> bool:
+    return (
+        Agency.objects.filter(region_id=agency.region_id, short_name=agency.short_name)
+        .exclude(pk=agency.pk)
+        .exists()
+    )
+
+
+def _save(agency: Agency) -> None:
+    """Save, reporting a taken short name as a field error.
+
+    Only the (region, short name) uniqueness is the user's to fix; any other
+    integrity error is a bug and is raised as it is.
+    """
+    duplicate_error = SinergiError(
+        _("An agency with short name '%(short)s' already exists in %(code)s; "
+          "choose another short name.")
+        % {"short": agency.short_name, "code": agency.region_id},
+        field="short_name",
+    )
+    if _duplicate_short_name(agency):
+        raise duplicate_error
     try:
         with transaction.atomic():
             agency.save()
     except IntegrityError:
-        raise SinergiError(
-            _("An agency with short name '%(short)s' already exists in %(code)s; "
-              "choose another short name.")
-            % {"short": agency.short_name, "code": agency.region_id},
-            field=field,
-        ) from None
+        # Someone took the short name between the check and the save.
+        if _duplicate_short_name(agency):
+            raise duplicate_error from None
+        raise
+
+
+def _government_region(actor, region_code: str) -> Region:
+    """The region whose government gets agencies, checked in the access order.
+
+    Format first (400), then scope on the code alone (404: an outsider learns
+    nothing about which codes exist), then existence, level and retirement
+    (400), then the right to write there (403).
+    """
+    problem = codes.code_problem(region_code)
+    if problem:
+        raise SinergiError(problem, field="region")
+    if actor is not None and not access.code_visible(actor, region_code):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": region_code})
+    problem = codes.region_code_problem(region_code, levels=(1, 2))
+    if problem:
+        raise SinergiError(problem, field="region")
+    region = Region.objects.get(code=region_code)
+    if actor is not None:
+        access.check_agency_write(actor, region.code)
+    return region
 
 
 @transaction.atomic
 def agency_create(*, actor, region_code: str, name: str, short_name: str, sector: str) -> Agency:
     """Create an agency of the government of ``region_code``."""
-    problem = codes.region_code_problem(region_code, levels=(1, 2))
-    if problem:
-        raise SinergiError(problem, field="region")
-    region = access.access_region(actor, region_code) if actor is not None else (
-        Region.objects.get(code=region_code)
-    )
-    if actor is not None:
-        access.check_agency_write(actor, region.code)
+    region = _government_region(actor, region_code)
     data = _clean({"name": name, "short_name": short_name, "sector": sector})
     agency = Agency(region=region, level=agency_level_for(region), **data)
     _save(agency)
@@ -112,10 +167,7 @@ def agency_seed_defaults(*, actor, region_code: str) -> list[Agency]:
     Idempotent: an agency whose short name already exists in the region is
     left as it is (it may have been renamed on purpose).
     """
-    region = Region.objects.get(code=region_code)
-    if actor is not None:
-        access.access_region(actor, region_code)
-        access.check_agency_write(actor, region_code)
+    region = _government_region(actor, region_code)
     level = agency_level_for(region)
     existing = set(Agency.objects.filter(region=region).values_list("short_name", flat=True))
     created = []
@@ -131,7 +183,10 @@ def agency_seed_defaults(*, actor, region_code: str) -> list[Agency]:
             actor=actor,
             action="agency.seed_defaults",
             object_type="agencies.agency",
-            object_repr=f"{len(created)} agencies of {region.code} {region.name}",
+            object_repr=ngettext(
+                "%(n)d agency of %(code)s %(name)s", "%(n)d agencies of %(code)s %(name)s",
+                len(created),
+            ) % {"n": len(created), "code": region.code, "name": region.name},
             region_code=region.code,
             after={"created": [a.short_name for a in created]},
         )

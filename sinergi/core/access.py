@@ -57,6 +57,17 @@ def visible_region_q(user, field: str = "code") -> Q:
     return codes.subtree_q(field, root) | Q(**{f"{field}__in": codes.code_ancestors(root)})
 
 
+def code_visible(user, code: str) -> bool:
+    """Whether a well-formed code is one the user may see (subtree or above it).
+
+    Decided on the code alone, before asking the database whether such a
+    region exists: answering "does not exist" for a code outside the scope
+    would tell an outsider which codes exist there.
+    """
+    root = scope_root(user)
+    return root is None or codes.code_in_subtree(code, root) or code in codes.code_ancestors(root)
+
+
 def regions_visible(user) -> QuerySet[Region]:
     return Region.objects.filter(visible_region_q(user))
 

@@ -11,6 +11,7 @@ def sinergi(request):
             "audit": user_can(user, "audit.view"),
             "admin": bool(user and user.is_authenticated and user.is_staff),
             "tokens": user_can(user, "token.own"),
+            "registry": user_can(user, "registry.view"),
         },
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -39,7 +39,8 @@ def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence
             else:
                 out.append(_safe(value))
         ws.append(out)
-    tmp = tempfile.TemporaryFile()
+    # Handed to FileResponse, which closes it when the response is sent.
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115
     wb.save(tmp)
     tmp.seek(0)
     return FileResponse(tmp, as_attachment=True, filename=filename,

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -36,10 +37,44 @@ def decode_cursor(cursor: str, width: int) -> list:
     except (ValueError, TypeError):
         values = None
     if not isinstance(values, list) or len(values) != width:
-        raise SinergiError(
-            _("The page cursor is not valid; start again from the first page."), field="cursor"
-        )
+        raise _cursor_error()
     return values
+
+
+def _cursor_error() -> SinergiError:
+    return SinergiError(
+        _("The page cursor is not valid; start again from the first page."), field="cursor"
+    )
+
+
+def cursor_values(model, keys: list[str], values: list) -> list:
+    """The decoded cursor values as the key fields' own types, or a 400.
+
+    A cursor is opaque but not secret: anyone can decode, change and send
+    it back. A null, a list, a string where a number goes or a NUL byte
+    would otherwise reach the database and end in a 500.
+    """
+    checked = []
+    for key, value in zip(keys, values, strict=True):
+        if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise _cursor_error()
+        if isinstance(value, str) and "\x00" in value:
+            raise _cursor_error()
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            checked.append(value)
+            continue
+        target = getattr(field, "target_field", field)
+        try:
+            value = target.to_python(value)
+            target.run_validators(value)
+        except (ValidationError, TypeError, ValueError, OverflowError):
+            raise _cursor_error() from None
+        if value is None:
+            raise _cursor_error()
+        checked.append(value)
+    return checked
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -64,7 +99,7 @@ def keyset_page(
     limit = clamp_limit(limit)
     qs = qs.order_by(*keys)
     if cursor:
-        values = decode_cursor(cursor, len(keys))
+        values = cursor_values(qs.model, keys, decode_cursor(cursor, len(keys)))
         after = Q()
         for i, key in enumerate(keys):
             step = Q(**{f"{key}__gt": values[i]})

@@ -2,12 +2,13 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from sinergi.accounts import roles
+from sinergi.accounts.models import User
 from sinergi.agencies.models import Agency
 from sinergi.regions import codes
 from sinergi.regions import selectors as region_selectors
@@ -16,6 +17,24 @@ from sinergi.regions.models import Region, RegionEdition
 from . import access
 from .errors import SinergiError
 from .models import AuditLog
+from .pagination import clamp_limit
+
+# The home page lists at most this many regions below the scope root.
+HOME_CHILDREN_MAX = 100
+# Children of a region per page on the region page, unless ?limit= says otherwise.
+REGION_CHILDREN_PAGE = 100
+
+
+def _limit_param(request, *, default: int) -> int:
+    """``?limit=`` as a page size within 1..PAGE_SIZE_MAX, or a 400 saying so."""
+    raw = request.GET.get("limit", "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0  # clamp_limit says what is allowed
+    return clamp_limit(value)
 
 
 @require_GET
@@ -29,13 +48,10 @@ def healthz(request):
 @require_GET
 def home(request):
     """The public landing page, or the home of the signed-in user's role."""
+    edition = RegionEdition.objects.order_by("-loaded_at").first()
     if not request.user.is_authenticated:
-        counts = dict(
-            Region.objects.filter(retired_in="")
-            .values_list("level")
-            .annotate(n=Count("code"))
-            .order_by()
-        )
+        # Counted when the edition was loaded, not on every visit.
+        counts = edition.active_by_level if edition else {}
         return render(request, "core/home_public.html", {"counts": counts})
     user = request.user
     root = access.scope_root(user)
@@ -43,7 +59,7 @@ def home(request):
         "role": user.role,
         "roles": roles,
         "scope": region_selectors.region_breadcrumbs(root) if root else [],
-        "edition": RegionEdition.objects.order_by("-loaded_at").first(),
+        "edition": edition,
     }
     if user.role == roles.OFFICER:
         context["agency"] = user.agency
@@ -51,11 +67,11 @@ def home(request):
         context["agency_count"] = access.agencies_visible(user).filter(
             access.scope_q(user, "region__code")
         ).count()
-        context["children"] = (
-            Region.objects.filter(parent_id=root, retired_in="").order_by("code")[:100]
-            if root
-            else Region.objects.filter(level=1).order_by("code")[:100]
-        )
+        # Provinces are the regions with no parent; both filters use the
+        # (parent, code) index. The count is the true one, the list is capped.
+        children = Region.objects.filter(parent_id=root, retired_in="")
+        context["children_count"] = children.count()
+        context["children"] = children.order_by("code")[:HOME_CHILDREN_MAX]
     if user.role == roles.ADMINISTRATOR:
         context["recent_audit"] = list(
             AuditLog.objects.filter(access.audit_visible_q(user)).order_by("-id")[:10]
@@ -69,11 +85,12 @@ def region_detail(request, code: str):
     """A region: where it sits, its children, its government's agencies."""
     region = access.access_region(request.user, code)
     try:
+        limit = _limit_param(request, default=REGION_CHILDREN_PAGE)
         page = region_selectors.region_list(
             user=request.user,
             parent=region.code,
             cursor=request.GET.get("cursor"),
-            limit=100,
+            limit=limit,
         )
     except SinergiError as exc:
         return render(request, "400.html", {"message": exc.message}, status=400)
@@ -82,6 +99,7 @@ def region_detail(request, code: str):
         agencies = list(Agency.objects.filter(region=region).order_by("short_name")[:200])
     context = {
         "region": region,
+        "limit_param": "" if limit == REGION_CHILDREN_PAGE else f"&limit={limit}",
         "crumbs": region_selectors.region_breadcrumbs(region.code),
         "page": page,
         "agencies": agencies,
@@ -151,7 +169,18 @@ def audit_list(request):
     if filters["object_type"]:
         qs = qs.filter(object_type=filters["object_type"])
     if filters["actor"]:
-        qs = qs.filter(actor_label=filters["actor"])
+        # By the account, on the (actor, -id) index; the label is only the
+        # name the account had when it acted.
+        accounts = User.objects.filter(access.scope_q(request.user, "region__code")).only("id")
+        actor = (accounts.filter(username=filters["actor"]).first()
+                 or accounts.filter(username__iexact=filters["actor"]).first())
+        if actor is None:
+            qs = qs.none()
+            error = _("No account named '%(u)s' in your scope; check the username.") % {
+                "u": filters["actor"]
+            }
+        else:
+            qs = qs.filter(actor_id=actor.id)
     if filters["region"]:
         problem = codes.code_problem(filters["region"])
         if problem:

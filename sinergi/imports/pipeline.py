@@ -241,12 +241,10 @@ def _fix_sequence(model) -> None:
     if connection.vendor != "postgresql":
         return
     table = model._meta.db_table
+    sql = (f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608 (model table name)
+           f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}))")
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {connection.ops.quote_name(table)}))",  # noqa: S608
-            [table],
-        )
+        cur.execute(sql, [table])
 
 
 def _rows(df: pl.DataFrame):

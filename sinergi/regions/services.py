@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from sinergi.core.audit import audit_record
@@ -20,6 +21,16 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_EDITION = "Kepmendagri 300.2.2-2138/2025"
 DEFAULT_FILE = DATA_DIR / "kepmendagri-300.2.2-2138-2025.csv.gz"
 DEFAULT_SOURCE = "idn-area-data 4.0.1 (ODbL), Kepmendagri 300.2.2-2138/2025"
+
+NAME_MAX = Region._meta.get_field("name").max_length
+EDITION_MAX = RegionEdition._meta.get_field("name").max_length
+SOURCE_MAX = RegionEdition._meta.get_field("source").max_length
+# A load may retire at most this share of the current regions without
+# allow_mass_retire: a cut-off or one-province file must not retire the
+# rest of the country by accident.
+MASS_RETIRE_SHARE = 0.10
+# Key of the PostgreSQL advisory lock that makes concurrent loads queue.
+LOAD_LOCK_KEY = 0x5E6E_0001
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,12 @@ def read_region_file(path: Path) -> dict[str, str]:
                         % {"file": path.name, "row": line_no}
                     )
                 code, name = row[0].strip(), " ".join(row[1].split())
+                if len(name) > NAME_MAX:
+                    raise DataFileError(
+                        _("%(file)s row %(row)d, column name: the name has %(n)d characters, "
+                          "at most %(max)d are allowed; shorten it.")
+                        % {"file": path.name, "row": line_no, "n": len(name), "max": NAME_MAX}
+                    )
                 problem = codes.code_problem(code)
                 if problem:
                     raise DataFileError(
@@ -92,12 +109,49 @@ def read_region_file(path: Path) -> dict[str, str]:
     return regions
 
 
+def _check_edition_fields(edition: str, source: str) -> None:
+    if not edition or not edition.strip():
+        raise DataFileError(_("Give the edition a name, e.g. 'Kepmendagri 300.2.2-2138/2025'."))
+    if len(edition) > EDITION_MAX:
+        raise DataFileError(
+            _("The edition name has %(n)d characters, at most %(max)d are allowed; "
+              "shorten it (--edition).") % {"n": len(edition), "max": EDITION_MAX}
+        )
+    if len(source) > SOURCE_MAX:
+        raise DataFileError(
+            _("The source has %(n)d characters, at most %(max)d are allowed; "
+              "shorten it (--source).") % {"n": len(source), "max": SOURCE_MAX}
+        )
+
+
+def _lock_loads() -> None:
+    """Make a second load wait for the first instead of failing half-way.
+
+    On PostgreSQL two loads would both read the table, then both insert the
+    same new codes; a transaction-level advisory lock (released at commit or
+    rollback) queues them. SQLite's IMMEDIATE transactions already take the
+    write lock when the transaction starts.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOAD_LOCK_KEY])
+
+
+def _active_by_level() -> dict[str, int]:
+    counts = (
+        Region.objects.filter(retired_in="").values_list("level").annotate(n=Count("code"))
+        .order_by()
+    )
+    return {str(level): n for level, n in counts}
+
+
 def regions_load(
     *,
     actor=None,
     path: Path = DEFAULT_FILE,
     edition: str = DEFAULT_EDITION,
     source: str = DEFAULT_SOURCE,
+    allow_mass_retire: bool = False,
 ) -> LoadResult:
     """Load an edition of the hierarchy, idempotently, in one transaction.
 
@@ -105,10 +159,16 @@ def regions_load(
     longer lists are marked retired (never deleted: records elsewhere still
     point at them), and a retired code that comes back is restored. Loading
     the same edition twice changes nothing.
+
+    A load that would retire more than a tenth of the current regions is
+    refused unless ``allow_mass_retire`` (a partial file looks exactly like
+    an edition that abolished the rest of the country).
     """
+    _check_edition_fields(edition, source)
     incoming = read_region_file(Path(path))
     table = connection.ops.quote_name(Region._meta.db_table)
     with transaction.atomic():
+        _lock_loads()
         existing = {
             code: (name, retired_in)
             for code, name, retired_in in Region.objects.values_list(
@@ -143,6 +203,16 @@ def regions_load(
             for code, (_name, retired_in) in existing.items()
             if code not in incoming and not retired_in
         ]
+        active = sum(1 for _name, retired_in in existing.values() if not retired_in)
+        if len(retired) > MASS_RETIRE_SHARE * active and not allow_mass_retire:
+            raise DataFileError(
+                _("%(file)s would retire %(n)d of the %(active)d current regions (more than "
+                  "%(share)d%%): it looks like a partial file. Check that it holds the whole "
+                  "edition; if it really does, load it again with --allow-retire-many "
+                  "(allow_mass_retire=True).")
+                % {"file": Path(path).name, "n": len(retired), "active": active,
+                   "share": round(MASS_RETIRE_SHARE * 100)}
+            )
         if to_add:
             bulk_insert(
                 Region._meta.db_table,
@@ -178,11 +248,16 @@ def regions_load(
         record, created = RegionEdition.objects.get_or_create(
             name=edition, defaults={"source": source}
         )
-        if result.changed or created:
+        changed = result.changed or created
+        if changed:
             record.source = source
             record.added, record.renamed = result.added, result.renamed
             record.retired, record.total = result.retired, result.total
+        if changed or not record.active_by_level:
+            # Counted once here, in the load's transaction, so page views never count.
+            record.active_by_level = _active_by_level()
             record.save()
+        if changed:
             audit_record(
                 actor=actor,
                 action="regions.load",
