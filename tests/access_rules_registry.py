@@ -60,6 +60,16 @@ RULES = {
                          expect(302, 200, 200, 200, 404, 200, 404))],
     "registry:reveal": [("post", lambda w: f"/registry/persons/{kab_person(w)}/reveal/", {},
                          expect(302, 200, 200, 200, 404, 403, 404))],
+    "registry:person_event": [
+        ("post", lambda w: f"/registry/persons/{kab_person(w)}/event/",
+         {"kind": "status", "status": "9", "date": "bad"},
+         expect(302, 302, 302, 302, 404, 403, 404)),
+    ],
+    "registry:household_event": [
+        ("post", lambda w: f"/registry/families/{kab_family(w).id}/event/",
+         {"kind": "change_kk", "kk_number": "1"},
+         expect(302, 302, 302, 302, 404, 403, 404)),
+    ],
     "registry:household": [("get", lambda w: f"/registry/families/{kab_family(w).id}/", None,
                             expect(302, 200, 200, 200, 404, 200, 404))],
     "imports:list": [("get", lambda w: "/imports/", None,

@@ -8,5 +8,8 @@ urlpatterns = [
     path("export.xlsx", views.export, name="export"),
     path("persons/<int:person_id>/", views.person_detail, name="person"),
     path("persons/<int:person_id>/reveal/", views.person_reveal, name="reveal"),
+    path("persons/<int:person_id>/event/", views.person_event, name="person_event"),
     path("families/<int:household_id>/", views.household_detail, name="household"),
+    path("families/<int:household_id>/event/", views.household_event,
+         name="household_event"),
 ]

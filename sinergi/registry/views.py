@@ -1,8 +1,11 @@
 """Registry pages: search, person, family, NIK reveal, Excel export."""
 
+import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,7 +15,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import EXPORT_MAX_ROWS, xlsx_response
 from sinergi.regions import codes as region_codes
 
-from . import codes, selectors
+from . import codes, selectors, services
 from .models import KKNumberHistory, Membership
 
 
@@ -46,6 +49,8 @@ def person_detail(request, person_id: int):
         "person": person, "memberships": memberships, "shdk": codes.SHDK,
         "masked": selectors.mask_nik(person.nik),
         "can_reveal": access.user_can(request.user, "person.reveal"),
+        "can_edit": access.user_can(request.user, "person.reveal"),
+        "statuses": [(k, v) for k, v in codes.LIFE_STATUS.items() if k != codes.ALIVE],
     })
 
 
@@ -71,6 +76,8 @@ def household_detail(request, household_id: int):
         "past": Membership.objects.filter(household=household, end_date__isnull=False)
         .select_related("person").order_by("-end_date")[:50],
         "mask": selectors.mask_nik,
+        "shdk": codes.SHDK,
+        "can_edit": access.user_can(request.user, "person.reveal"),
     })
 
 
@@ -110,3 +117,63 @@ def export(request):
              p.household.desil if p.household else None, p.monthly_income)
             for p in qs.iterator(chunk_size=5000))
     return xlsx_response(f"penduduk-{region}.xlsx", headers, rows, text_columns={0, 1, 7})
+
+
+def _date(value: str):
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise SinergiError(_("Give the date as YYYY-MM-DD, e.g. 2026-01-31."),
+                           field="date") from None
+
+
+@login_required
+@require_POST
+def person_event(request, person_id: int):
+    """Record a death, a move out, or a move to another family."""
+    person = selectors.access_person(request.user, person_id)
+    access.check_capability(request.user, "person.reveal")
+    kind = request.POST.get("kind", "")
+    try:
+        if kind == "move":
+            kk = "".join(ch for ch in request.POST.get("kk_number", "") if ch.isdigit())
+            target = selectors.households_visible(request.user).filter(kk_number=kk).first()
+            if target is None:
+                raise SinergiError(_("No family with KK number %(kk)s in your region; check "
+                                     "the 16 digits.") % {"kk": kk}, field="kk_number")
+            shdk = int(request.POST.get("shdk") or 0)
+            services.person_move(actor=request.user, person=person, household=target,
+                                 shdk=shdk)
+        else:
+            status = int(request.POST.get("status") or 0)
+            services.person_record_status(actor=request.user, person=person, status=status,
+                                          on_date=_date(request.POST.get("date", "")))
+    except (SinergiError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("Check the values entered.")))
+    else:
+        messages.success(request, _("Saved; the family history keeps the change."))
+    return redirect("registry:person", person_id=person.id)
+
+
+@login_required
+@require_POST
+def household_event(request, household_id: int):
+    """Pecah KK (split) or a new KK number for the whole family."""
+    household = selectors.access_household(request.user, household_id)
+    access.check_capability(request.user, "person.reveal")
+    kk = "".join(ch for ch in request.POST.get("kk_number", "") if ch.isdigit())
+    try:
+        if request.POST.get("kind") == "split":
+            ids = [int(x) for x in request.POST.getlist("members") if x.isdigit()]
+            head = int(request.POST.get("head") or 0)
+            new = services.household_split(actor=request.user, household=household,
+                                           person_ids=ids, new_kk_number=kk, head_id=head)
+            messages.success(request, _("The new family has been created."))
+            return redirect("registry:household", household_id=new.id)
+        services.household_change_kk(actor=request.user, household=household,
+                                     new_kk_number=kk,
+                                     reason=request.POST.get("reason", "")[:60])
+        messages.success(request, _("The KK number has been changed; the old one is kept."))
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    return redirect("registry:household", household_id=household.id)
