@@ -150,10 +150,8 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         indexes = [
-            # Persons of a subtree, keyset on id (village lists, exports).
+            # Persons of a subtree in (village, id) order: keyset lists and exports.
             models.Index(fields=["village_code", "id"], name="person_village_id"),
-            # Name search within a subtree: prefix range on village, then name.
-            models.Index(fields=["village_code", "name"], name="person_village_name"),
             # Members of a family (also serves the household foreign key).
             models.Index(fields=["household", "shdk"], name="person_household_shdk"),
         ]
