@@ -399,32 +399,60 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         outcome.changes_proposed += _propose_absent(job, accepted)
 
 
+def _current_state(ids: list[int]) -> pl.DataFrame:
+    """The registry's current values of these persons and their families."""
+    person_cols = ["id", "nik", *PERSON_FIELDS]
+    select = ", ".join([*(f"p.{connection.ops.quote_name(c)}" for c in person_cols),
+                        "h.kk_number",
+                        *(f"h.{connection.ops.quote_name(c)}" for c in HOUSEHOLD_FIELDS)])
+    names = [*person_cols, "kk_number", *(f"household.{c}" for c in HOUSEHOLD_FIELDS)]
+    rows: list[tuple] = []
+    person_table = connection.ops.quote_name(Person._meta.db_table)
+    household_table = connection.ops.quote_name(Household._meta.db_table)
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), 5000):
+            batch = ids[start:start + 5000]
+            marks = ", ".join(["%s"] * len(batch))
+            cur.execute(f"SELECT {select} FROM {person_table} p LEFT JOIN {household_table} h "  # noqa: S608
+                        f"ON h.id = p.household_id WHERE p.id IN ({marks})", batch)
+            rows.extend(cur.fetchall())
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+
 def _propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> int:
-    """Compare listed persons with the registry; differences go to review."""
-    ids = [existing[n] for n in old_rows.get_column("nik").to_list()]
-    current = {}
-    for start in range(0, len(ids), 5000):
-        for p in Person.objects.filter(id__in=ids[start:start + 5000]).select_related(
-                "household"):
-            current[p.nik] = p
+    """Compare listed persons with the registry, column by column; only the rows
+    that differ (or moved to another KK) become ProposedChange rows for review."""
+    current = _current_state(list(existing.values())).rename(
+        lambda c: c if c == "nik" else f"cur.{c}")
+    joined = old_rows.join(current, on="nik", how="inner")
+    compared = [f for f in PERSON_FIELDS if f in joined.columns] + [
+        f for f in HOUSEHOLD_FIELDS if f in joined.columns]
+    diff_cols = []
+    for f in compared:
+        cur_name = f"cur.{f}" if f in PERSON_FIELDS else f"cur.household.{f}"
+        new_val = pl.col(f)
+        cur_val = pl.col(cur_name).cast(joined.schema[f], strict=False)
+        diff_cols.append((new_val.is_not_null() & (cur_val.is_null() | (new_val != cur_val)))
+                         .fill_null(False).alias(f"diff.{f}"))
+    moved = (pl.col("cur.kk_number").is_null()
+             | (pl.col("kk_number") != pl.col("cur.kk_number"))).alias("moved")
+    flagged = joined.with_columns(*diff_cols, moved)
+    any_diff = pl.any_horizontal([pl.col(c.meta.output_name()) for c in diff_cols]) \
+        if diff_cols else pl.lit(False)
+    changed = flagged.filter(any_diff | pl.col("moved"))
     proposals = []
-    for rec in old_rows.iter_rows(named=True):
-        person = current[rec["nik"]]
+    for rec in changed.iter_rows(named=True):
         changes = {}
-        for f in PERSON_FIELDS:
-            if f in rec and rec[f] is not None and rec[f] != getattr(person, f):
-                changes[f] = [_plain(getattr(person, f)), _plain(rec[f])]
-        hh = person.household
-        for f in HOUSEHOLD_FIELDS:
-            if hh is not None and f in rec and rec[f] is not None and rec[f] != getattr(hh, f):
-                changes[f"household.{f}"] = [_plain(getattr(hh, f)), _plain(rec[f])]
-        moved = hh is None or rec.get("kk_number") != hh.kk_number
-        if moved:
-            proposals.append(ProposedChange(job=job, person=person, kind="move",
+        for f in compared:
+            if rec[f"diff.{f}"]:
+                key = f if f in PERSON_FIELDS else f"household.{f}"
+                changes[key] = [_plain(rec[f"cur.{key}"]), _plain(rec[f])]
+        if rec["moved"]:
+            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="move",
                                             line=rec["__line"], changes=changes,
                                             new_kk_number=rec["kk_number"]))
-        elif changes:
-            proposals.append(ProposedChange(job=job, person=person, kind="update",
+        else:
+            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="update",
                                             line=rec["__line"], changes=changes))
     ProposedChange.objects.bulk_create(proposals, batch_size=2000)
     return len(proposals)
