@@ -29,9 +29,9 @@ def test_moving_a_person_closes_one_membership_and_opens_another(world, families
     services.person_move(actor=world["coordinator"], person=citra, household=target, shdk=6)
     citra.refresh_from_db()
     assert (citra.household_id, citra.shdk) == (target.id, 6)
-    history = list(Membership.objects.filter(person=citra).order_by("id"))
-    assert len(history) == 2 and history[0].end_date is not None
-    assert history[1].end_date is None and history[1].household_id == target.id
+    past = Membership.objects.get(person=citra)
+    assert past.household.kk_number == KK1 and past.shdk == 4 and past.end_date is not None
+    assert citra.household_since == past.end_date
     assert AuditLog.objects.filter(action="person.move", object_id=str(citra.id)).exists()
 
 
@@ -69,6 +69,7 @@ def test_a_death_ends_the_membership_and_is_audited(world, families):
     dedi.refresh_from_db()
     assert dedi.life_status == codes.DEAD
     assert Membership.objects.get(person=dedi).end_date == datetime.date(2026, 1, 5)
+    assert dedi.household is None
     assert AuditLog.objects.get(action="person.status", object_id=str(dedi.id)).after[
         "life_status"] == codes.DEAD
 

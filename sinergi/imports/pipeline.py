@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.core.audit import audit_record
-from sinergi.core.bulk import analyze, bulk_insert
+from sinergi.core.bulk import analyze, bulk_insert, bulk_insert_frame
 from sinergi.core.errors import DataFileError
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
 from sinergi.registry import codes, identifiers
-from sinergi.registry.models import Household, Membership, Person
+from sinergi.registry.models import Household, Person
 
 from . import columns, normalize, readers
 from .models import DONE, REVIEW, ImportIssue, ImportJob, ProposedChange
@@ -247,15 +247,10 @@ def _fix_sequence(model) -> None:
         cur.execute(sql, [table])
 
 
-def _rows(df: pl.DataFrame):
-    """Rows as tuples, built column-wise (much faster than iter_rows)."""
-    return zip(*(df.get_column(c).to_list() for c in df.columns), strict=True)
-
-
-def _db_now(now):
-    """``now`` as the database takes it fastest in bulk: text on SQLite."""
+def _db_now(now) -> str:
+    """``now`` as text the database reads in bulk."""
     value = connection.ops.adapt_datetimefield_value(now)
-    return value if isinstance(value, str) else now
+    return value if isinstance(value, str) else now.isoformat()
 
 
 def _col(df: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
@@ -352,7 +347,7 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
             pl.col("__line").alias("import_line"),
             pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
         ).with_columns(pl.col("desil_as_of").cast(pl.String))
-        bulk_insert(Household._meta.db_table, hh.columns, _rows(hh))
+        bulk_insert_frame(Household._meta.db_table, hh)
         _fix_sequence(Household)
     outcome.households_added = new_families.height
 
@@ -381,16 +376,8 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
     if rows.height:
-        bulk_insert(Person._meta.db_table, rows.columns, _rows(rows))
+        bulk_insert_frame(Person._meta.db_table, rows)
         _fix_sequence(Person)
-        bulk_insert(
-            Membership._meta.db_table,
-            ["person_id", "household_id", "shdk", "start_date", "end_date", "end_reason"],
-            _rows(rows.select("id", "household_id", pl.col("shdk").fill_null(11),
-                              pl.lit(None, pl.String).alias("start_date"),
-                              pl.lit(None, pl.String).alias("end_date"),
-                              pl.lit("").alias("end_reason"))),
-        )
     outcome.persons_added = rows.height
 
     if old_rows.height:

@@ -22,7 +22,8 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import DataFileError, SinergiError
 from sinergi.regions import codes as region_codes
-from sinergi.registry.models import Household, Membership, Person
+from sinergi.registry.models import Household, Person
+from sinergi.registry.services import close_membership
 
 from . import pipeline
 from .models import (
@@ -233,8 +234,8 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
         elif change.kind == "absent":
             person.life_status = 6  # PERGI: no longer on the list
             person.status_date = today
-            Membership.objects.filter(person=person, end_date__isnull=True).update(
-                end_date=today, end_reason="absent in verivali")
+            close_membership(person, today, "absent in verivali")
+            person.household = None
         person.save()
         change.decision = "apply"
         change.save(update_fields=["decision"])
@@ -279,10 +280,8 @@ def _move(person: Person, kk_number: str, today, *, job) -> None:
             dusun=source.dusun if source else "", rw=source.rw if source else "",
             rt=source.rt if source else "", address=source.address if source else "",
             import_job=job)
-    Membership.objects.filter(person=person, end_date__isnull=True).update(
-        end_date=today, end_reason="moved")
-    Membership.objects.create(person=person, household=target, shdk=person.shdk or 11,
-                              start_date=today)
+    close_membership(person, today, "moved")
     person.household = target
+    person.household_since = today
     person.village_code = target.village_code
 

@@ -110,6 +110,8 @@ class Person(models.Model):
                                   db_index=False)
     shdk = models.PositiveSmallIntegerField(_("relationship in family (SHDK)"), null=True,
                                             blank=True, choices=list(codes.SHDK.items()))
+    # When the person joined the current family (empty: since first registered).
+    household_since = models.DateField(_("in this family since"), null=True, blank=True)
     village_code = models.CharField(_("village code"), max_length=13)
     religion = models.PositiveSmallIntegerField(_("religion"), null=True, blank=True,
                                                 choices=list(codes.RELIGION.items()))
@@ -176,11 +178,12 @@ class Person(models.Model):
 
 
 class Membership(models.Model):
-    """A person in a family over a period, with SHDK; history is never rewritten.
+    """A past membership of a person in a family, with SHDK and dates.
 
-    The open membership (``end_date`` empty) matches Person.household; a
-    move, split, death or moving out closes it and, where the person joins
-    another family, opens a new one.
+    The current membership is the person's ``household``, ``shdk`` and
+    ``household_since``; a move, split, death or moving out closes it into
+    a Membership row here. History is never rewritten. (Keeping only closed
+    periods here spares a million redundant rows on a province's import.)
     """
 
     # Both keys are served by the composite indexes below.
@@ -190,7 +193,7 @@ class Membership(models.Model):
                                   related_name="memberships", db_index=False)
     shdk = models.PositiveSmallIntegerField(_("SHDK"), choices=list(codes.SHDK.items()))
     start_date = models.DateField(_("from"), null=True, blank=True)
-    end_date = models.DateField(_("until"), null=True, blank=True)
+    end_date = models.DateField(_("until"))
     end_reason = models.CharField(_("reason"), max_length=40, blank=True)
 
     class Meta:

@@ -47,6 +47,15 @@ def check_identifiers(*, nik: str | None = None, kk_number: str | None = None,
     return errors, warnings
 
 
+def close_membership(person: Person, on_date, reason: str) -> None:
+    """Move the person's current family into the history, ended ``on_date``."""
+    if person.household_id is None:
+        return
+    Membership.objects.create(person=person, household_id=person.household_id,
+                              shdk=person.shdk or 11, start_date=person.household_since,
+                              end_date=on_date, end_reason=reason[:40])
+
+
 def _check_write(actor, person: Person) -> None:
     if not access.in_scope(actor, person.village_code):
         raise SinergiError(_("This person is outside your region."))
@@ -93,10 +102,9 @@ def person_move(*, actor, person: Person, household: Household, shdk: int,
         raise SinergiError(_("Choose the relationship in the family (SHDK)."), field="shdk")
     today = timezone.localdate()
     before = {"household_id": person.household_id, "shdk": person.shdk}
-    Membership.objects.filter(person=person, end_date__isnull=True).update(
-        end_date=today, end_reason=reason)
-    Membership.objects.create(person=person, household=household, shdk=shdk, start_date=today)
+    close_membership(person, today, reason)
     person.household, person.shdk, person.village_code = household, shdk, household.village_code
+    person.household_since = today
     person.save()
     audit_record(actor=actor, action="person.move", obj=person, before=before,
                  after={"household_id": household.id, "shdk": shdk})
@@ -165,8 +173,8 @@ def person_record_status(*, actor, person: Person, status: int, on_date) -> Pers
         raise SinergiError(_("Choose what happened: died, moved out, missing or left."),
                            field="status")
     before = {"life_status": person.life_status, "household_id": person.household_id}
-    Membership.objects.filter(person=person, end_date__isnull=True).update(
-        end_date=on_date, end_reason=codes.LIFE_STATUS[status].lower())
+    close_membership(person, on_date, codes.LIFE_STATUS[status].lower())
+    person.household = None
     person.life_status = status
     person.status_date = on_date
     person.save()

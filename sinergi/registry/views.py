@@ -44,7 +44,7 @@ def search(request):
 def person_detail(request, person_id: int):
     person = selectors.access_person(request.user, person_id)
     memberships = (Membership.objects.filter(person=person).select_related("household")
-                   .order_by("-start_date", "-id")[:50])
+                   .order_by("-end_date", "-id")[:50])
     return render(request, "registry/person.html", {
         "person": person, "memberships": memberships, "shdk": codes.SHDK,
         "masked": selectors.mask_nik(person.nik),
@@ -73,7 +73,7 @@ def household_detail(request, household_id: int):
         "household": household,
         "members": selectors.household_members(household),
         "history": KKNumberHistory.objects.filter(household=household).order_by("id")[:50],
-        "past": Membership.objects.filter(household=household, end_date__isnull=False)
+        "past": Membership.objects.filter(household=household)
         .select_related("person").order_by("-end_date")[:50],
         "mask": selectors.mask_nik,
         "shdk": codes.SHDK,
