@@ -25,7 +25,9 @@ class Household(models.Model):
     value with its source.
     """
 
-    kk_number = models.CharField(_("KK number"), max_length=16, unique=True)
+    # Unique through Meta.constraints: a plain unique index, without the extra
+    # LIKE index PostgreSQL would get for unique=True (KK numbers match exactly).
+    kk_number = models.CharField(_("KK number"), max_length=16)
     village_code = models.CharField(_("village code"), max_length=13)
     dusun = models.CharField(_("dusun"), max_length=60, blank=True)
     rw = models.CharField(_("RW"), max_length=4, blank=True)
@@ -53,6 +55,7 @@ class Household(models.Model):
             models.Index(fields=["village_code", "desil"], name="household_village_desil"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["kk_number"], name="household_kk_unique"),
             models.CheckConstraint(condition=Q(desil__isnull=True) | Q(desil__gte=1, desil__lte=10),
                                    name="household_desil_1_10"),
         ]
@@ -99,7 +102,7 @@ class Person(models.Model):
     duplicate) as a list of codes.
     """
 
-    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True, unique=True)
+    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True)
     name = models.CharField(_("name"), max_length=120)
     sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
     birth_place = models.CharField(_("place of birth"), max_length=80, blank=True)
@@ -158,6 +161,8 @@ class Person(models.Model):
             models.Index(fields=["household", "shdk"], name="person_household_shdk"),
         ]
         constraints = [
+            # Unique when present (NULLs never collide): see Household.kk_number.
+            models.UniqueConstraint(fields=["nik"], name="person_nik_unique"),
             models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="person_sex_l_p"),
         ]
 
