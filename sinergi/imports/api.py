@@ -4,9 +4,12 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
+
+from sinergi.core.errors import SinergiError
 
 from . import services
 from .views import access_job, start_in_background
@@ -51,10 +54,9 @@ def import_create(request: HttpRequest, file: File[UploadedFile],
                   on_error: Form[str] = "skip", complete_list: Form[bool] = False):
     """``kind`` is ``persons`` (the registry); the job runs in the background:
     follow it with GET /api/v1/imports/{id}."""
-    from sinergi.core.errors import SinergiError
-
     if kind != "persons":
-        raise SinergiError("kind must be 'persons'.", field="kind")
+        raise SinergiError(_("kind must be 'persons' (the registry); other lists come "
+                             "later."), field="kind")
     job = services.import_job_create(
         actor=request.auth, source=file, file_name=file.name, file_format=format,
         region_code=region, village_code=village, on_error=on_error,
