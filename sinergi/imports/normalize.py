@@ -58,7 +58,6 @@ EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (the 1900 leap bug ign
 MAX_SERIAL = 80_000
 UNIX_EPOCH = date(1970, 1, 1)  # OpenSID's stand-in for a date it could not read
 
-TEXT_COLUMNS = ("name", "birth_place", "dusun", "address")
 BOOLEAN_COLUMNS = ("has_birth_certificate", "has_kia", "has_ktp_el", "in_dtsen")
 
 

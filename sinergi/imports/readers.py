@@ -348,40 +348,59 @@ def _read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
     body, skipped = _skip_leading_blank_lines(data)
     if not body.strip(b" \t\r\n,;"):
         raise _empty_error(file_name)
-    sep = _sniff_separator(body[:SNIFF_BYTES].decode("utf-8", errors="ignore"))
+    sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+    sep = _sniff_separator(sample)
     try:
         raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1)
         extra = _empty_issues()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
-        # Ragged rows (more fields than the header) or quoting polars refuses:
-        # the csv module reads anything and says where each record starts.
-        raw, lines, extra = _csv_python(body.decode("utf-8"), sep=sep, first_line=skipped + 1,
-                                        file_name=file_name)
+        # Some row has more fields than the header: read again with room for
+        # the extra fields, which become ``extra_fields`` issues.
+        try:
+            width = len(next(csv.reader(io.StringIO(sample, newline=""), delimiter=sep)))
+            raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1, width=width)
+            raw, extra = _split_extra_fields(raw, width=width, sep=sep)
+        except (pl.exceptions.PolarsError, csv.Error, StopIteration):
+            # Whatever polars refuses, the csv module reads (slowly: ~20 MB/s).
+            raw, lines, extra = _csv_python(body.decode("utf-8"), sep=sep,
+                                            first_line=skipped + 1, file_name=file_name)
     if b'"' in body and body.count(b'"') % 2:
         _check_unclosed_quote(raw, lines, file_name=file_name)
     return _finish_csv(raw, lines, extra, file_name=file_name, opensid=opensid)
 
 
 def _check_unclosed_quote(raw: pl.DataFrame, lines: pl.Series, *, file_name: str) -> None:
-    """An odd number of quote marks is harmless when a quote sits inside an
-    unquoted value (Jl. "Mawar" 5 has two; 5" has one), but together with a
-    value spanning lines it means a quote was opened and never closed, and
-    the rest of the file was swallowed into one cell."""
-    spans = raw.select(pl.any_horizontal(
-        pl.all().str.contains("\n", literal=True)).fill_null(False).alias("x"))["x"]
-    first = spans.arg_true()
-    if len(first):
+    """A quote opened and never closed swallows the rest of the file into
+    one cell of the last record. An odd number of quote marks alone proves
+    nothing (a quote inside an unquoted value, as in 5", is kept as text), so
+    the sign is both: an odd count and a last record spanning lines."""
+    if raw.height == 0:
+        return
+    last = raw.tail(1).select(pl.any_horizontal(
+        pl.all().str.contains("\n", literal=True)).fill_null(False))
+    if last.item():
         raise DataFileError(_(
             "%(place)s, line %(line)d: a quote mark (\") is opened and never closed, so the "
             "rest of the file reads as one cell. Close or remove the quote mark and upload "
-            "again.") % {"place": _place(file_name), "line": lines[first[0]]})
+            "again.") % {"place": _place(file_name), "line": lines[-1]})
 
 
-def _csv_polars(body: bytes, *, sep: str, first_line: int) -> tuple[pl.DataFrame, pl.Series]:
+EXTRA_FIELDS_KEPT = 20  # fields past the header's width kept to show in the issue
+
+
+def _csv_polars(body: bytes, *, sep: str, first_line: int,
+                width: int | None = None) -> tuple[pl.DataFrame, pl.Series]:
     """Fast path: polars parses, every column text. Returns all records
-    (header included) and the physical line of each."""
+    (header included) and the physical line of each. With ``width`` (the
+    header's field count), rows may be longer: up to EXTRA_FIELDS_KEPT more
+    fields land in extra columns."""
+    if width is None:
+        options = {"truncate_ragged_lines": False}
+    else:
+        options = {"truncate_ragged_lines": True, "missing_columns": "insert", "schema": {
+            f"column_{i + 1}": pl.String for i in range(width + EXTRA_FIELDS_KEPT)}}
     raw = pl.read_csv(io.BytesIO(body), has_header=False, separator=sep, quote_char='"',
-                      infer_schema=False, truncate_ragged_lines=False, raise_if_empty=False)
+                      infer_schema=False, raise_if_empty=False, **options)
     n = raw.height
     if b'"' in body and n:
         # A quoted value may span lines: shift each record by the line breaks
@@ -396,43 +415,62 @@ def _csv_polars(body: bytes, *, sep: str, first_line: int) -> tuple[pl.DataFrame
     return raw, lines.cast(pl.UInt32).rename("line")
 
 
+def _split_extra_fields(raw: pl.DataFrame, *, width: int,
+                        sep: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first ``width`` columns, and an ``extra_fields`` issue for each
+    data row with a value past them (``__row`` indexes data rows, header
+    excluded, as _finish_csv expects)."""
+    extras = raw.columns[width:]
+    found = raw.with_row_index("__i").filter(
+        pl.any_horizontal(pl.col(c).str.contains(r"\S") for c in extras).fill_null(False)
+        & (pl.col("__i") > 0))
+    extra = found.select(
+        (pl.col("__i") - 1).cast(pl.UInt32).alias("__row"), pl.lit("").alias("column"),
+        pl.concat_str(extras, separator=sep, ignore_nulls=True).str.slice(0, 200)
+        .alias("value"), pl.lit("extra_fields").alias("code"))
+    return raw.select(raw.columns[:width]), extra
+
+
 def _csv_python(text: str, *, sep: str, first_line: int,
                 file_name: str) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
     """Slow, forgiving path: the csv module; rows longer than the header are
-    cut to the header's width and reported as ``extra_fields``."""
+    cut to the header's width and reported as ``extra_fields``. Blank rows
+    are kept here (as empty rows) and dropped with the others later."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records: list[list[str]] = []
-    lines: list[int] = []
-    previous = 0
-    try:
-        for row in reader:
-            start, previous = previous + 1, reader.line_num
-            if row and any(cell.strip() for cell in row):
+    ends: list[int] = []  # physical line where each record ends
+    with _no_cyclic_gc():
+        try:
+            for row in reader:
                 records.append(row)
-                lines.append(start + first_line - 1)
-    except csv.Error as exc:
-        raise DataFileError(_(
-            "File '%(file)s', line %(line)d cannot be read (%(error)s). Check for a quote "
-            "mark (\") that is opened and never closed, fix it and upload again.")
-            % {"file": file_name, "line": reader.line_num + first_line - 1,
-               "error": exc}) from None
-    width = len(records[0])
-    extra_rows, extra_values = [], []
-    for i, row in enumerate(records):
-        if len(row) > width:
-            if any(cell.strip() for cell in row[width:]):
-                extra_rows.append(i - 1)  # index among data rows (header is record 0)
-                extra_values.append(sep.join(row[width:])[:200])
-            del row[width:]
-        elif len(row) < width:
-            row.extend([None] * (width - len(row)))
-    columns = list(zip(*records, strict=True)) if records else [()] * width
-    raw = pl.DataFrame({f"column_{i + 1}": pl.Series(col, dtype=pl.String)
-                        for i, col in enumerate(columns)})
+                ends.append(reader.line_num)
+        except csv.Error as exc:
+            raise DataFileError(_(
+                "%(place)s, line %(line)d cannot be read (%(error)s). Check for a quote mark "
+                "(\") that is opened and never closed, fix it and upload again.")
+                % {"place": _place(file_name), "line": reader.line_num + first_line - 1,
+                   "error": exc}) from None
+        width = len(records[0])
+        lengths = pl.Series(list(map(len, records)), dtype=pl.UInt32)
+        extra_rows, extra_values = [], []
+        for i in (lengths != width).arg_true():
+            row = records[i]
+            if len(row) > width:
+                if any(cell.strip() for cell in row[width:]):
+                    extra_rows.append(i - 1)  # index among data rows (header is record 0)
+                    extra_values.append(sep.join(row[width:])[:200])
+                del row[width:]
+            else:
+                row.extend([None] * (width - len(row)))
+        columns = list(zip(*records, strict=True))
+        raw = pl.DataFrame({f"column_{i + 1}": pl.Series(col, dtype=pl.String)
+                            for i, col in enumerate(columns)})
+    # A record starts on the line after the previous one ended.
+    lines = pl.Series(ends, dtype=pl.UInt32).shift(1, fill_value=0) + first_line
     extra = pl.DataFrame({"__row": extra_rows, "column": [""] * len(extra_rows),
                           "value": extra_values, "code": ["extra_fields"] * len(extra_rows)},
                          schema=_ISSUE_SCHEMA)
-    return raw, pl.Series("line", lines, dtype=pl.UInt32), extra
+    return raw, lines.rename("line"), extra
 
 
 def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, file_name: str,
@@ -592,19 +630,28 @@ def _column_texts(values: tuple, *, col: int, numbers: list[tuple[int, int, str]
     kinds = set(map(type, values))
     if kinds <= {str}:
         return pl.Series(values=values, dtype=pl.String)
-    parts = [pl.Series([v if type(v) is str else None for v in values], dtype=pl.String)]
+    parts = []
+    if str in kinds:
+        parts.append(pl.Series([v if type(v) is str else None for v in values], dtype=pl.String))
     if float in kinds:
-        floats = pl.Series([v if type(v) is float else None for v in values], dtype=pl.Float64)
+        floats = pl.Series(values if kinds == {float} else
+                           [v if type(v) is float else None for v in values], dtype=pl.Float64)
         integral = floats.is_not_null() & (floats == floats.floor()) & (floats.abs() < 9e18)
         as_int = pl.when(integral).then(floats).cast(pl.Int64, strict=False)
         parts.append(pl.select(as_int.cast(pl.String)).to_series())
         for pos in pl.select(as_int.abs() >= _LONG_NUMBER).to_series().arg_true():
             numbers.append((pos, col, str(int(values[pos]))))
     if date in kinds:
-        dates = pl.Series([v if type(v) is date else None for v in values], dtype=pl.Date)
+        dates = pl.Series(values if kinds == {date} else
+                          [v if type(v) is date else None for v in values], dtype=pl.Date)
         parts.append(dates.dt.to_string("%Y-%m-%d"))
     # Everything not handled above, one by one: rare in practice.
-    done = parts[-1] if len(parts) == 1 else pl.select(pl.coalesce(parts)).to_series()
+    if not parts:
+        done = pl.Series([None] * len(values), dtype=pl.String)
+    elif len(parts) == 1:
+        done = parts[0]
+    else:
+        done = pl.select(pl.coalesce(parts)).to_series()
     rest = done.is_null().arg_true()
     if len(rest):
         texts = done.to_list()

@@ -73,8 +73,12 @@ def build(ctx) -> None:
                                ("persons", job.persons_added),
                                ("families", job.households_added)):
                 totals[key] += value
+            if len(files) > 1:
+                ctx.say(f"  {name}: {job.rows_total:,} rows imported "
+                        f"({time.perf_counter() - started:.0f} s so far)")
     took = time.perf_counter() - started
     ctx.say(f"Registry: {totals['persons']:,} persons in {totals['families']:,} families "
-            f"over {len(villages)} villages ({totals['rows']:,} rows, {totals['rejected']:,} "
-            f"rejected and {totals['warned']:,} flagged on purpose; generated in "
-            f"{generated:.1f} s, {took:.1f} s in all)")
+            f"over {len(villages)} villages; {totals['rows']:,} rows imported, "
+            f"{totals['rejected']:,} rejected and {totals['warned']:,} with a warning "
+            f"(defects planted for the import report) in {took:.1f} s "
+            f"({generated:.1f} s generating)")
