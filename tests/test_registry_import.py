@@ -238,3 +238,14 @@ def test_a_probable_duplicate_under_another_nik_is_flagged(world, tmp_path):
     assert (job.rows_accepted, job.rows_warned) == (1, 1)
     assert Person.objects.get(nik=twin).warnings == ["probable_duplicate"]
     assert "registered twice" in ImportIssue.objects.get(job=job).message
+
+
+def test_a_formula_in_a_column_that_is_not_imported_does_not_reject_the_row(world, tmp_path):
+    rows = [f"{r},=HYPERLINK(\"http://x\")" for r in GOOD_ROWS[:1]]
+    job = run(write_csv(tmp_path, rows, header=HEADER + ",Catatan"))
+    assert (job.rows_accepted, job.rows_rejected) == (1, 0)
+    assert "Catatan" in job.unknown_columns
+    rows = [GOOD_ROWS[1].replace("Ani Lestari", "=HYPERLINK(\"http://x\")")]
+    job = run(write_csv(tmp_path, rows, name="f2.csv"))
+    assert job.rows_rejected == 1
+    assert ImportIssue.objects.get(job=job).code == "formula"

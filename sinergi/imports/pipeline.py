@@ -111,8 +111,11 @@ def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> t
     typed, issues = normalize.normalize(df, fmt=fmt, default_village=job.village_code or None)
     found = [_issues(issues)]
     # Cell problems the reader saw (formulas, numbers that lost digits).
-    if table.issues.height:
-        found.append(_issues(table.issues.with_columns(
+    # Cell problems in columns that are not imported do not reject a row.
+    cell_issues = table.issues.filter(
+        pl.col("column").is_in(list(mapping.columns)) | (pl.col("column") == ""))
+    if cell_issues.height:
+        found.append(_issues(cell_issues.with_columns(
             pl.col("column").replace(mapping.columns),
             pl.lit(identifiers.ERROR).alias("severity"))))
     prefixes = identifiers.known_kecamatan_prefixes()
