@@ -118,3 +118,13 @@ def test_upload_page_creates_a_job_and_shows_its_problems(client_of, tmp_path):
                                         "on_error": "skip"})
     assert refused.status_code == 400
     assert "outside your scope" in json.dumps(refused.context["form"].errors)
+
+
+def test_person_and_family_pages_have_a_plain_title(client_of, registry):
+    budi = Person.objects.get(name="Budi Santoso")
+    client = client_of("coordinator")
+    for url in (f"/registry/persons/{budi.id}/", f"/registry/families/{budi.household_id}/"):
+        html = client.get(url).content.decode()
+        title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title and "Sinergi" in title
+        assert html.count('name="kind"') <= 3  # the change forms appear once, in the page
