@@ -473,21 +473,20 @@ def _plain(value):
 def _write_issues(job, issues: pl.DataFrame) -> None:
     if not issues.height:
         return
+    messages = _registry_messages()  # translated once, not per issue row
     rows = issues.sort(["__row", "column"]).select(
         "__line", "column", "value", "code", "severity").iter_rows()
     bulk_insert(
         ImportIssue._meta.db_table,
         ["job_id", "line", "column", "value", "code", "severity", "message"],
         ((job.pk, line, col or "", (val or "")[:200], code, sev,
-          issue_text(code, col or "", val))
+          issue_text(code, col or "", val, messages))
          for line, col, val, code, sev in rows),
     )
 
 
-def issue_text(code: str, column: str, value: str | None) -> str:
-    """The message for any issue code, whichever layer found it."""
-    v = value or ""
-    registry = {
+def _registry_messages() -> dict[str, str]:
+    return {
         "name_missing": _("The name is empty. Fill in the full name as on the KK."),
         "sex_missing": _("The sex is empty. Fill in L (male) or P (female)."),
         "village_missing": _("No village code. Fill in the 10-digit Kemendagri village code "
@@ -501,6 +500,13 @@ def issue_text(code: str, column: str, value: str | None) -> str:
                                 "another person under a different NIK. Check whether it is "
                                 "one person registered twice."),
     }
+
+
+def issue_text(code: str, column: str, value: str | None,
+               registry: dict[str, str] | None = None) -> str:
+    """The message for any issue code, whichever layer found it."""
+    v = value or ""
+    registry = registry if registry is not None else _registry_messages()
     if code in registry:
         return registry[code] % {"v": v} if "%(v)s" in registry[code] else registry[code]
     if code in identifiers.CODES:
