@@ -12,13 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from sinergi.imports.models import ImportJob
 from sinergi.registry.models import Household, Person
 
-from .conftest import KAB, PERSONAS
+from .conftest import KAB, expect
 
 OTHER_VILLAGE_KK = "1904021203150001"
-
-
-def expect(*statuses):
-    return dict(zip(PERSONAS, statuses, strict=True))
 
 
 def kab_family(world) -> Household:

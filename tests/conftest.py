@@ -28,6 +28,12 @@ OUTSIDE_KAB = "18.06"  # Tanggamus
 PERSONAS = ["anonymous", "admin", "coordinator", "officer", "operator", "leader", "outsider"]
 
 
+def expect(anonymous, admin, coordinator, officer, operator, leader, outsider) -> dict:
+    """Expected HTTP status per persona, in PERSONAS order (access rules)."""
+    return dict(zip(PERSONAS, (anonymous, admin, coordinator, officer, operator, leader,
+                               outsider), strict=True))
+
+
 def region_slice_file(tmp_dir: Path, prefixes=("18", "19", "52")) -> Path:
     """The shipped edition cut down to some provinces, as a code,name CSV."""
     out = tmp_dir / "regions-slice.csv"

@@ -19,12 +19,7 @@ from sinergi.api import api
 from sinergi.regions.models import Region
 
 from .access_rules_registry import RULES as REGISTRY_RULES
-from .conftest import KAB, OUTSIDE_KAB, PERSONAS
-
-
-def expect(anonymous, admin, coordinator, officer, operator, leader, outsider):
-    return dict(zip(PERSONAS, (anonymous, admin, coordinator, officer, operator, leader,
-                               outsider), strict=True))
+from .conftest import KAB, OUTSIDE_KAB, PERSONAS, expect
 
 
 def agency_of(region, short="DP3ACSKB"):

@@ -16,7 +16,22 @@ from . import codes
 SEX_CHOICES = list(codes.SEX.items())
 
 
-class Household(models.Model):
+class Traced(models.Model):
+    """Where a row came from and when it changed: every imported row keeps its
+    job and file row. Not indexed: looked up from the row, rarely by job."""
+
+    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   db_constraint=False, db_index=False)
+    import_line = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Household(Traced):
     """A family (keluarga) as on one Kartu Keluarga.
 
     The KK number changes on moving, the head's death, divorce or a split
@@ -38,12 +53,6 @@ class Household(models.Model):
     desil_as_of = models.DateField(_("desil as of"), null=True, blank=True)
     in_dtsen = models.BooleanField(_("in DTSEN"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
-    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   db_constraint=False, db_index=False)
-    import_line = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("family")
@@ -91,7 +100,7 @@ class KKNumberHistory(models.Model):
         return self.kk_number
 
 
-class Person(models.Model):
+class Person(Traced):
     """A person, identified by NIK when there is one.
 
     NIK is unique when present; persons without a NIK are allowed (new-born,
@@ -143,13 +152,6 @@ class Person(models.Model):
     # Comma-separated warning codes: a short list, cheaper to write in bulk
     # than a JSON column (SQLite checks JSON on every insert).
     warning_codes = models.CharField(_("warnings"), max_length=200, blank=True, default="")
-    # Traceability of imported rows; not indexed (looked up from the row, rarely by job).
-    import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   db_constraint=False, db_index=False)
-    import_line = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("person")
