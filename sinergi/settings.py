@@ -213,6 +213,7 @@ INSTALLED_APPS = [
     "sinergi.accounts",
     "sinergi.registry",
     "sinergi.imports",
+    "sinergi.meetings",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("agencies/", include("sinergi.agencies.urls")),
     path("registry/", include("sinergi.registry.urls")),
     path("imports/", include("sinergi.imports.urls")),
+    path("meetings/", include("sinergi.meetings.urls")),
 
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -18,6 +18,7 @@ from sinergi.agencies.models import Agency
 from sinergi.api import api
 from sinergi.regions.models import Region
 
+from .access_rules_meetings import RULES as MEETING_RULES
 from .access_rules_registry import RULES as REGISTRY_RULES
 from .conftest import KAB, OUTSIDE_KAB, PERSONAS, expect
 
@@ -134,6 +135,7 @@ RULES = {
 
 
 RULES.update(REGISTRY_RULES)
+RULES.update(MEETING_RULES)
 
 
 def _walk(patterns, namespace=None):

@@ -142,6 +142,21 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
                     districts = pickers.nth(1).locator(f'option[value^="{root}."]')
                     expect(districts.first).to_be_attached()
 
+                page.goto(f"{base}/meetings/")
+                expect(page.locator("h1")).to_have_count(1)
+                page.goto(f"{base}/meetings/commitments/")
+                expect(page.locator("form.filters")).to_have_count(1)
+                if persona == "coordinator":
+                    # Record a meeting through the form, as a coordinator would.
+                    page.goto(f"{base}/meetings/new/")
+                    page.select_option("#id_kind", "rakor")
+                    page.fill("#id_title", "Rakor uji peramban")
+                    page.fill("#id_starts_on", "2026-12-01")
+                    page.fill("#id_region", root)
+                    with page.expect_navigation():
+                        page.click("main form [type=submit]")
+                    expect(page.locator("h1")).to_contain_text("Rakor uji peramban")
+
                 page.goto(f"{base}/api/docs")
                 # Swagger UI renders the schema it fetched from /api/openapi.json.
                 expect(page.locator("#swagger-ui .info .title")).to_contain_text("Sinergi API")

@@ -27,11 +27,14 @@ ROLE_CHOICES = [
 # exports of personal data, audited; registry.import: upload lists.
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
-                    "registry.import", "person.reveal", "person.export"},
+                    "registry.import", "person.reveal", "person.export", "meeting.view",
+                    "meeting.manage", "commitment.update"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
-                  "person.reveal", "person.export"},
-    OFFICER: {"token.own", "registry.view", "person.reveal", "person.export"},
+                  "person.reveal", "person.export", "meeting.view", "meeting.manage",
+                  "commitment.update"},
+    OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
+              "commitment.update"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
-                       "person.export"},
-    LEADER: {"registry.view"},
+                       "person.export", "meeting.view"},
+    LEADER: {"registry.view", "meeting.view"},
 }

@@ -12,6 +12,7 @@ def sinergi(request):
             "admin": bool(user and user.is_authenticated and user.is_staff),
             "tokens": user_can(user, "token.own"),
             "registry": user_can(user, "registry.view"),
+            "meetings": user_can(user, "meeting.view"),
         },
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_GET
 from sinergi.accounts import roles
 from sinergi.accounts.models import User
 from sinergi.agencies.models import Agency
+from sinergi.meetings import selectors as meeting_selectors
 from sinergi.regions import codes
 from sinergi.regions import selectors as region_selectors
 from sinergi.regions.models import Region, RegionEdition
 
 from . import access
+from .access import user_can
 from .errors import SinergiError
 from .models import AuditLog
 from .pagination import clamp_limit
@@ -72,6 +74,13 @@ def home(request):
         children = Region.objects.filter(parent_id=root, retired_in="")
         context["children_count"] = children.count()
         context["children"] = children.order_by("code")[:HOME_CHILDREN_MAX]
+    if user_can(user, "meeting.view"):
+        context["upcoming_meetings"] = meeting_selectors.upcoming(user)
+        if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
+            context["overdue"] = meeting_selectors.overdue(user)
+        if user.role == roles.OFFICER and user.agency_id:
+            context["my_commitments"], _truncated = meeting_selectors.board(user=user,
+                                                                              mine=True)
     if user.role == roles.ADMINISTRATOR:
         context["recent_audit"] = list(
             AuditLog.objects.filter(access.audit_visible_q(user)).order_by("-id")[:10]

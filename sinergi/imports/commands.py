@@ -31,9 +31,10 @@ def add_parsers(sub) -> None:
                    help="the file lists everyone in the region: propose the absent as gone")
     p.set_defaults(func=cmd_import_persons)
 
-    p = sub.add_parser("worker", help="run pending import jobs",
-                       description="Run pending import jobs one after another; mark jobs of "
-                       "processes that died as failed. Stops after --once or on Ctrl+C.")
+    p = sub.add_parser("worker", help="run pending background jobs (imports, briefs)",
+                       description="Run pending import jobs and rakor brief PDFs one after "
+                       "another; mark jobs of processes that died as failed. Stops after "
+                       "--once or on Ctrl+C.")
     p.add_argument("--once", action="store_true", help="run what is pending, then stop")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     p.set_defaults(func=cmd_worker)
@@ -60,12 +61,20 @@ def cmd_import_persons(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from sinergi.meetings import briefs
+
     while True:
         services.import_jobs_reap()
+        briefs.brief_jobs_reap()
         job = services.import_job_claim()
         if job is not None:
             job = services.import_job_run(job)
             print(f"job {job.pk}: {job.status}", flush=True)
+            continue
+        brief = briefs.brief_job_claim()
+        if brief is not None:
+            brief = briefs.brief_job_run(brief)
+            print(f"brief {brief.pk}: {brief.status}", flush=True)
             continue
         if args.once:
             return 0

@@ -1,0 +1,497 @@
+"""Writes to meetings and commitments. Every change is checked against the
+actor's rights (selectors.can_manage / can_update) and audited in the same
+transaction. Values arrive as typed by forms or as text from the API and the
+Excel import; ``_clean_*`` turns both into one form or says what is wrong.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.agencies.models import Agency
+from sinergi.core import access
+from sinergi.core.audit import audit_record, changed_fields, snapshot
+from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
+
+from . import progress, selectors
+from .models import (
+    ISSUE_CATEGORY_CHOICES,
+    KIND_CHOICES,
+    MANUAL,
+    MARK_CANCELLED,
+    MARK_DONE,
+    PROGRESS,
+    REOPEN,
+    AgendaItem,
+    Attachment,
+    Commitment,
+    Desk,
+    Evidence,
+    Meeting,
+    MeetingIssue,
+    Participant,
+    ProgressUpdate,
+)
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MEETING_FIELDS = ("kind", "title", "theme", "starts_on", "ends_on", "place", "region",
+                  "host_agency", "chair", "minutes")
+COMMITMENT_FIELDS = ("text", "agenda_item", "owner_agency", "supporting_agencies", "region",
+                     "due_date", "unit", "baseline", "target", "source", "source_param")
+
+
+# --- value cleaning ----------------------------------------------------------------------
+
+def _text(value, field: str, limit: int | None, *, required: bool = False) -> str:
+    text = "" if value is None else " ".join(str(value).split()) if limit else str(value).strip()
+    if required and not text:
+        raise SinergiError(_("This field is required; fill it in."), field=field)
+    if limit and len(text) > limit:
+        raise SinergiError(_("At most %(n)d characters, please shorten it.") % {"n": limit},
+                           field=field)
+    return text
+
+
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def as_date(value, field: str, *, required: bool = False) -> datetime.date | None:
+    """A date from a date, a datetime, ``YYYY-MM-DD`` or ``DD/MM/YYYY``."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            raise SinergiError(_("A date is required; write it as YYYY-MM-DD or DD/MM/YYYY."),
+                               field=field)
+        return None
+    try:
+        m = _DMY.match(text)
+        if m:
+            return datetime.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise SinergiError(_("'%(v)s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY, "
+                             "e.g. 31/12/2026.") % {"v": text[:40]}, field=field) from None
+
+
+def as_decimal(value, field: str) -> Decimal | None:
+    """A number; one comma is read as the decimal mark (Indonesian style)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise SinergiError(_("A number is needed here."), field=field)
+    text = str(value).strip().replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise SinergiError(_("'%(v)s' is not a number; write digits only, e.g. 132 or 12.5.")
+                           % {"v": str(value)[:40]}, field=field) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise SinergiError(_("'%(v)s' is not a usable number.") % {"v": str(value)[:40]},
+                           field=field)
+    return number.quantize(Decimal("0.01"))
+
+
+def _choice(value, field: str, choices) -> str:
+    keys = [k for k, _label in choices]
+    text = _text(value, field, 40, required=True)
+    if text not in keys:
+        raise SinergiError(_("Unknown value '%(v)s'; choose one of: %(all)s.")
+                           % {"v": text, "all": ", ".join(keys)}, field=field)
+    return text
+
+
+def _region(actor, value, field: str, *, within: str | None = None) -> Region:
+    code = _text(value, field, 13, required=True)
+    problem = region_codes.code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    if actor is not None and not access.code_visible(actor, code):
+        # As everywhere: a code outside the scope is "not found", whether it exists or not.
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    problem = region_codes.region_code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    if within and not region_codes.code_in_subtree(code, within):
+        raise SinergiError(_("Region %(code)s lies outside the meeting's region %(root)s; "
+                             "choose a region inside it.") % {"code": code, "root": within},
+                           field=field)
+    return Region.objects.get(code=code)
+
+
+def _agency(actor, value, field: str) -> Agency:
+    if isinstance(value, Agency):
+        value = value.pk
+    try:
+        return access.access_agency(actor, int(value)) if actor is not None else \
+            Agency.objects.get(pk=int(value))
+    except (Http404, Agency.DoesNotExist, TypeError, ValueError):
+        raise SinergiError(_("Agency '%(v)s' is not one you can choose; pick an agency from "
+                             "the list.") % {"v": value}, field=field) from None
+
+
+def _clean_meeting(actor, data: dict, *, current: Meeting | None = None) -> dict:
+    out = {}
+    for field in MEETING_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        if field == "kind":
+            out[field] = _choice(value, field, KIND_CHOICES)
+        elif field == "title":
+            out[field] = _text(value, field, 200, required=True)
+        elif field in {"theme", "place", "chair"}:
+            out[field] = _text(value, field, Meeting._meta.get_field(field).max_length)
+        elif field == "minutes":
+            out[field] = _text(value, field, None)
+        elif field in {"starts_on", "ends_on"}:
+            out[field] = as_date(value, field, required=field == "starts_on")
+        elif field == "region":
+            region = _region(actor, value, field)
+            if actor is not None and not access.in_scope(actor, region.code):
+                raise SinergiError(_("You may only hold meetings of your own region or below "
+                                     "it."), field=field)
+            out[field] = region
+        elif field == "host_agency":
+            out[field] = _agency(actor, value, field) if value not in (None, "") else None
+    starts = out.get("starts_on", current.starts_on if current else None)
+    ends = out.get("ends_on", current.ends_on if current else None)
+    if starts and ends and ends < starts:
+        raise SinergiError(_("The meeting cannot end before it starts."), field="ends_on")
+    return out
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_create(*, actor, data: dict) -> Meeting:
+    """Record a meeting; ``actor`` None is the system (demo, commands)."""
+    if actor is not None:
+        access.check_capability(actor, "meeting.manage")
+    for required in ("kind", "title", "starts_on", "region"):
+        if data.get(required) in (None, ""):
+            raise SinergiError(_("This field is required; fill it in."), field=required)
+    meeting = Meeting(created_by=actor if getattr(actor, "pk", None) else None,
+                      **_clean_meeting(actor, data))
+    meeting.save()
+    audit_record(actor=actor, action="meeting.create", obj=meeting, after=snapshot(meeting))
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, actor, meeting: Meeting, data: dict) -> Meeting:
+    _check_manage(actor, meeting)
+    before = snapshot(meeting)
+    for field, value in _clean_meeting(actor, data, current=meeting).items():
+        setattr(meeting, field, value)
+    meeting.save()
+    _audit_change(actor, "meeting.update", meeting, before)
+    return meeting
+
+
+def _check_manage(actor, meeting: Meeting) -> None:
+    if actor is not None and not selectors.can_manage(actor, meeting):
+        raise AccessDenied(_("Only a coordinator of %(region)s may change this meeting.")
+                           % {"region": meeting.region.name})
+
+
+def _audit_change(actor, action: str, obj, before: dict) -> None:
+    old, new = changed_fields(before, snapshot(obj))
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    if new:
+        audit_record(actor=actor, action=action, obj=obj, before=old, after=new)
+
+
+@transaction.atomic
+def participant_add(*, actor, meeting: Meeting, data: dict) -> Participant:
+    _check_manage(actor, meeting)
+    agency = _agency(actor, data["agency"], "agency") if data.get("agency") else None
+    region = _region(actor, data["region"], "region") if data.get("region") else None
+    name = _text(data.get("name"), "name", 120)
+    if agency is None and region is None and not name:
+        raise SinergiError(_("Name an agency, a region or a representative."), field="agency")
+    participant = Participant.objects.create(
+        meeting=meeting, agency=agency, region=region, name=name,
+        position=_text(data.get("position"), "position", 120),
+        invited=bool(data.get("invited", True)), attended=bool(data.get("attended", False)))
+    audit_record(actor=actor, action="meeting.participant_add", obj=meeting,
+                 after={"participant": str(participant), "attended": participant.attended})
+    return participant
+
+
+@transaction.atomic
+def agenda_add(*, actor, meeting: Meeting, data: dict) -> AgendaItem:
+    """Add a topic, in the named desk (created on first use) or none."""
+    _check_manage(actor, meeting)
+    title = _text(data.get("title"), "title", 300, required=True)
+    desk_name = _text(data.get("desk"), "desk", 120)
+    desk = None
+    if desk_name:
+        desk = Desk.objects.filter(meeting=meeting, name=desk_name).first()
+        if desk is None:
+            last = Desk.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
+            desk = Desk.objects.create(meeting=meeting, name=desk_name,
+                                       position=(last or 0) + 1)
+    last = AgendaItem.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
+    item = AgendaItem.objects.create(meeting=meeting, desk=desk, title=title,
+                                     description=_text(data.get("description"), "description",
+                                                       None),
+                                     position=(last or 0) + 1)
+    audit_record(actor=actor, action="meeting.agenda_add", obj=meeting,
+                 after={"topic": title, "desk": desk_name})
+    return item
+
+
+@transaction.atomic
+def issue_add(*, actor, meeting: Meeting, data: dict) -> MeetingIssue:
+    _check_manage(actor, meeting)
+    region = _region(actor, data["region"], "region") if data.get("region") else None
+    issue = MeetingIssue.objects.create(
+        meeting=meeting, category=_choice(data.get("category"), "category",
+                                          ISSUE_CATEGORY_CHOICES),
+        region=region, description=_text(data.get("description"), "description", None,
+                                         required=True),
+        raised_by=_text(data.get("raised_by"), "raised_by", 120))
+    audit_record(actor=actor, action="meeting.issue_add", obj=meeting,
+                 after={"category": issue.category, "region": issue.region_id,
+                        "description": issue.description[:200]})
+    return issue
+
+
+def _file_name(upload) -> str:
+    name = re.sub(r"[^\w.\- ]+", "_", str(getattr(upload, "name", "") or "file"))
+    return name.rsplit("/", 1)[-1][-120:] or "file"
+
+
+def _check_file(upload, field: str) -> None:
+    size = getattr(upload, "size", 0) or 0
+    if size == 0:
+        raise SinergiError(_("The file is empty; choose the file again."), field=field)
+    if size > MAX_FILE_BYTES:
+        raise SinergiError(_("The file is larger than %(mb)d MB; send a smaller scan or "
+                             "split it.") % {"mb": MAX_FILE_BYTES // 1024 // 1024},
+                           field=field)
+
+
+@transaction.atomic
+def attachment_add(*, actor, meeting: Meeting, upload, title: str = "") -> Attachment:
+    _check_manage(actor, meeting)
+    _check_file(upload, "file")
+    name = _file_name(upload)
+    attachment = Attachment(meeting=meeting, title=_text(title, "title", 200) or name,
+                            size=upload.size, uploaded_by=actor if getattr(actor, "pk", None)
+                            else None)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    audit_record(actor=actor, action="meeting.attachment_add", obj=meeting,
+                 after={"title": attachment.title, "size": attachment.size})
+    return attachment
+
+
+PARTS = {"participant": Participant, "agenda": AgendaItem, "issue": MeetingIssue,
+         "attachment": Attachment}
+
+
+@transaction.atomic
+def meeting_part_remove(*, actor, meeting: Meeting, kind: str, pk: int) -> None:
+    """Remove a participant, agenda item, issue or minutes file entered by mistake.
+
+    Commitments of a removed agenda item keep their text and lose the link.
+    """
+    _check_manage(actor, meeting)
+    model = PARTS.get(kind)
+    obj = model.objects.filter(meeting=meeting, pk=pk).first() if model else None
+    if obj is None:
+        raise Http404(_("Not found in this meeting."))
+    label = str(obj)
+    if kind == "attachment":
+        obj.file.delete(save=False)
+    obj.delete()
+    if kind == "agenda":
+        Desk.objects.filter(meeting=meeting, items__isnull=True).delete()
+    audit_record(actor=actor, action=f"meeting.{kind}_remove", obj=meeting,
+                 before={kind: label[:200]})
+
+
+# --- commitments --------------------------------------------------------------------------
+
+def _clean_commitment(actor, meeting: Meeting, data: dict, *,
+                      current: Commitment | None = None) -> tuple[dict, list[Agency] | None]:
+    out: dict = {}
+    supporting = None
+    for field in COMMITMENT_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        if field == "text":
+            out[field] = _text(value, field, 2000, required=True)
+        elif field == "agenda_item":
+            if value in (None, ""):
+                out[field] = None
+            else:
+                item = AgendaItem.objects.filter(meeting=meeting, pk=_int(value, field)).first()
+                if item is None:
+                    raise SinergiError(_("That agenda item is not one of this meeting's."),
+                                       field=field)
+                out[field] = item
+        elif field == "owner_agency":
+            if value in (None, ""):
+                raise SinergiError(_("Name the agency that owns the commitment."), field=field)
+            out[field] = _agency(actor, value, field)
+        elif field == "supporting_agencies":
+            supporting = [_agency(actor, v, field) for v in (value or [])]
+        elif field == "region":
+            out[field] = _region(actor, value, field, within=meeting.region_id)
+        elif field == "due_date":
+            out[field] = as_date(value, field)
+        elif field == "unit":
+            out[field] = _text(value, field, 60)
+        elif field in {"baseline", "target"}:
+            out[field] = as_decimal(value, field)
+        elif field == "source":
+            out[field] = _text(value, field, 40) or MANUAL
+        elif field == "source_param":
+            out[field] = _text(value, field, 60)
+    source = out.get("source", current.source if current else MANUAL)
+    param = out.get("source_param", current.source_param if current else "")
+    problem = progress.counter_problem(source, param)
+    if problem:
+        raise SinergiError(problem, field="source_param" if source in progress.COUNTERS
+                           else "source")
+    if source != MANUAL and out.get("target", current.target if current else None) is None:
+        raise SinergiError(_("A commitment measured from the data needs a target."),
+                           field="target")
+    return out, supporting
+
+
+def _int(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SinergiError(_("'%(v)s' is not a whole number.") % {"v": value},
+                           field=field) from None
+
+
+def _commitment_snapshot(c: Commitment) -> dict:
+    data = snapshot(c)
+    data["supporting_agencies"] = sorted(c.supporting_agencies.values_list("id", flat=True))
+    return data
+
+
+@transaction.atomic
+def commitment_create(*, actor, meeting: Meeting, data: dict) -> Commitment:
+    _check_manage(actor, meeting)
+    data = {"region": meeting.region_id, **data}
+    if not data.get("text"):
+        raise SinergiError(_("This field is required; fill it in."), field="text")
+    if not data.get("owner_agency"):
+        raise SinergiError(_("Name the agency that owns the commitment."), field="owner_agency")
+    fields, supporting = _clean_commitment(actor, meeting, data)
+    # Locked numbering: the next number in this meeting.
+    last = Commitment.objects.select_for_update().filter(meeting=meeting).aggregate(
+        m=Max("number"))["m"]
+    commitment = Commitment.objects.create(
+        meeting=meeting, number=(last or 0) + 1,
+        created_by=actor if getattr(actor, "pk", None) else None, **fields)
+    if supporting:
+        commitment.supporting_agencies.set(supporting)
+    audit_record(actor=actor, action="commitment.create", obj=commitment,
+                 after=_commitment_snapshot(commitment))
+    return commitment
+
+
+@transaction.atomic
+def commitment_update(*, actor, commitment: Commitment, data: dict) -> Commitment:
+    _check_manage(actor, commitment.meeting)
+    before = _commitment_snapshot(commitment)
+    fields, supporting = _clean_commitment(actor, commitment.meeting, data, current=commitment)
+    for field, value in fields.items():
+        setattr(commitment, field, value)
+    commitment.save()
+    if supporting is not None:
+        commitment.supporting_agencies.set(supporting)
+    old, new = changed_fields(before, _commitment_snapshot(commitment))
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    if new:
+        audit_record(actor=actor, action="commitment.update", obj=commitment, before=old,
+                     after=new)
+    return commitment
+
+
+@transaction.atomic
+def progress_report(*, actor, commitment: Commitment, data: dict,
+                    files=()) -> ProgressUpdate:
+    """Record one progress update: a value and/or narrative, or a change of
+    state (done, cancelled, reopened). Done and reopen are for anyone who may
+    report; cancelling is for the meeting's coordinators."""
+    if actor is not None and not selectors.can_update(actor, commitment):
+        raise AccessDenied(_("Only the owner or a supporting agency of this commitment, or a "
+                             "coordinator of its region, may report progress."))
+    kind = _choice(data.get("kind") or PROGRESS, "kind",
+                   [(PROGRESS, ""), (MARK_DONE, ""), (MARK_CANCELLED, ""), (REOPEN, "")])
+    today = timezone.localdate()
+    date = as_date(data.get("date"), "date") or today
+    if date > today:
+        raise SinergiError(_("The date of an update cannot be in the future."), field="date")
+    value = as_decimal(data.get("value"), "value")
+    narrative = _text(data.get("narrative"), "narrative", None)
+    if value is not None and commitment.is_data_bound:
+        raise SinergiError(_("This commitment's value is counted from the data; write a "
+                             "narrative instead of a value."), field="value")
+    if kind == PROGRESS and value is None and not narrative and not files:
+        raise SinergiError(_("Give a value, a narrative or an evidence file."), field="value")
+    if kind == MARK_CANCELLED:
+        _check_manage(actor, commitment.meeting)
+        if not narrative:
+            raise SinergiError(_("Say why the commitment is cancelled."), field="narrative")
+    if kind == REOPEN and not (commitment.done_on or commitment.cancelled_on):
+        raise SinergiError(_("Only a commitment marked done or cancelled can be reopened."),
+                           field="kind")
+    if kind == REOPEN and commitment.cancelled_on:
+        _check_manage(actor, commitment.meeting)
+    for upload in files:
+        _check_file(upload, "evidence")
+    before = snapshot(commitment)
+    update = ProgressUpdate.objects.create(
+        commitment=commitment, kind=kind, date=date, value=value, narrative=narrative,
+        author=actor if getattr(actor, "pk", None) else None,
+        author_label=actor.get_username() if getattr(actor, "pk", None) else "system")
+    for upload in files:
+        evidence = Evidence(update=update, name=_file_name(upload), size=upload.size)
+        evidence.file.save(evidence.name, upload, save=False)
+        evidence.save()
+    if value is not None and (commitment.value_date is None or date >= commitment.value_date):
+        commitment.value, commitment.value_date = value, date
+    commitment.last_update_on = max(filter(None, [commitment.last_update_on, date]))
+    if kind == MARK_DONE:
+        commitment.done_on = date
+    elif kind == MARK_CANCELLED:
+        commitment.cancelled_on, commitment.cancel_reason = date, narrative[:300]
+    elif kind == REOPEN:
+        commitment.done_on = commitment.cancelled_on = None
+        commitment.cancel_reason = ""
+    commitment.save()
+    old, new = changed_fields(before, snapshot(commitment))
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    new.update({"update_id": update.pk, "kind": kind, "narrative": narrative[:200],
+                "evidence": len(files)})
+    audit_record(actor=actor, action=f"commitment.{kind}", obj=commitment, before=old,
+                 after=new)
+    return update

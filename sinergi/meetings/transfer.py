@@ -1,0 +1,789 @@
+"""Commitments to and from Excel.
+
+The export is the board as a sheet. The import takes one meeting's
+commitments as typed into a spreadsheet (minutes often arrive as Excel):
+every row is checked, then either all rows become commitments or none does,
+so an operator fixes the file and uploads it again without leaving half of
+it behind. Each row goes through ``services.commitment_create``, so the
+import accepts exactly what the form and the API accept.
+
+Numbers typed as text follow one rule, because "1.500" is one thousand five
+hundred in Indonesia and one and a half in English:
+
+- digits, optionally with one decimal mark, comma or dot: "12,5", "12.5";
+- thousands separators only where the reading is certain: a mark that occurs
+  more than once ("1.234.567"), or before the other mark ("1.234,5",
+  "1,234.5"), must split groups of three digits;
+- one mark followed by exactly three digits ("1.500", "2,250") is ambiguous
+  and refused, unless the whole part is zero ("0,125").
+
+Number and date cells of Excel are taken as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from python_calamine import CalamineError, CalamineWorkbook
+
+from sinergi.agencies.models import Agency
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import AccessDenied, DataFileError, SinergiError
+from sinergi.core.exports import xlsx_response
+from sinergi.imports import readers
+from sinergi.regions import codes as region_codes
+
+from . import progress, selectors, services
+from .models import MANUAL, Commitment, Meeting
+
+MAX_ROWS = 500  # a meeting has dozens; each row is validated and saved in the request
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+DATA_SHEET = "Komitmen"
+HELP_SHEET = "Petunjuk"
+TEXT_ROWS = 500  # rows of the template's region column pre-formatted as Text
+
+
+# --- export -------------------------------------------------------------------------------
+
+def _source_label(c: Commitment) -> str:
+    if c.source == MANUAL:
+        return str(_("Manual updates"))
+    counter = progress.COUNTERS.get(c.source)
+    label = str(counter.label) if counter else c.source
+    return f"{label} ({c.source_param})" if c.source_param else label
+
+
+def commitments_xlsx(rows: Iterable[tuple[Commitment, progress.Progress]],
+                     filename: str) -> FileResponse:
+    """The board's rows, one commitment a line with its current progress.
+
+    ``rows`` are (commitment, Progress) pairs as ``selectors.board`` returns
+    them, with meeting, owner agency, region and supporting agencies loaded.
+    """
+    headers = [_("Meeting"), _("No."), _("Commitment"), _("Owner agency"),
+               _("Supporting agencies"), _("Region code"), _("Region"), _("Due date"),
+               _("Unit"), _("Baseline"), _("Target"), _("Current value"), _("Value as of"),
+               _("Progress source"), _("Status"), _("Percent")]
+    lines = (
+        [str(c.meeting), c.number, c.text, c.owner_agency.short_name,
+         ", ".join(sorted((a.short_name for a in c.supporting_agencies.all()),
+                          key=str.casefold)), c.region_id,
+         c.region.name, c.due_date, c.unit, c.baseline, c.target, p.value, p.as_of,
+         _source_label(c), p.status_label, p.percent]
+        for c, p in rows)
+    return xlsx_response(filename, headers, lines, text_columns={5}, sheet=str(_("Commitments")))
+
+
+# --- columns of the import ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # as the template writes it
+    aliases: tuple[str, ...]  # other accepted headers (English first)
+    required: bool = False
+    field: str | None = None  # the field of services.commitment_create it feeds
+
+
+COLUMNS = (
+    Column("no", "No", ("no.", "nomor", "number")),
+    Column("text", "Komitmen", ("commitment",), True, "text"),
+    Column("agenda", "Agenda", ("topic", "topik"), False, "agenda_item"),
+    Column("owner", "OPD penanggung jawab", ("owner agency",), True, "owner_agency"),
+    Column("supporting", "OPD pendukung", ("supporting agencies",), False,
+           "supporting_agencies"),
+    Column("region", "Kode wilayah", ("region code",), False, "region"),
+    Column("due", "Tenggat", ("due date",), False, "due_date"),
+    Column("unit", "Satuan", ("unit",), False, "unit"),
+    Column("baseline", "Baseline", (), False, "baseline"),
+    Column("target", "Target", (), False, "target"),
+)
+BY_KEY = {c.key: c for c in COLUMNS}
+BY_FIELD = {c.field: c for c in COLUMNS if c.field}
+
+
+def _header_key(text: str) -> str:
+    """Headers match whatever the case and spacing; a trailing * or : is a
+    common "required" or label mark and is ignored too."""
+    return " ".join(text.split()).rstrip("*: ").strip().casefold()
+
+
+BY_HEADER = {_header_key(h): c for c in COLUMNS for h in (c.header, *c.aliases)}
+
+# Bahasa Indonesia, like the registry's template (a document for operators):
+# column key -> (meaning, accepted values, example).
+COLUMN_HELP = {
+    "no": ("Nomor urut di notulen.",
+           "Angka. Tidak dipakai: Sinergi memberi nomor komitmen sendiri, melanjutkan nomor "
+           "terakhir rapat ini, mengikuti urutan baris.", "1"),
+    "text": ("Bunyi komitmen bersama.", "Teks, paling banyak 2.000 karakter.",
+             "Meningkatkan cakupan akta kelahiran anak"),
+    "agenda": ("Topik agenda rapat tempat komitmen ini disepakati.",
+               "Judul topik persis seperti di agenda rapat di Sinergi (huruf besar/kecil "
+               "tidak berpengaruh). Kosongkan jika tidak terkait topik.", ""),
+    "owner": ("OPD yang bertanggung jawab atas komitmen.",
+              "Singkatan OPD seperti di daftar OPD Sinergi, misalnya DP3ACSKB (huruf "
+              "besar/kecil tidak berpengaruh). OPD wilayah rapat didahulukan, lalu OPD "
+              "wilayah di atasnya. Jika singkatan sama dipakai beberapa wilayah, tulis kode "
+              "wilayahnya dalam kurung: Dinkes (19.04).", "DP3ACSKB"),
+    "supporting": ("OPD yang mendukung.",
+                   "Singkatan OPD, dipisah koma atau titik koma, aturan sama dengan OPD "
+                   "penanggung jawab.", "Dinsos; Dinkes"),
+    "region": ("Wilayah tempat komitmen berlaku dan kemajuannya dihitung.",
+               "Kode Kemendagri, misalnya 19.04 atau 19.04.01.2003, di dalam wilayah rapat. "
+               "Kosong berarti wilayah rapat. Ketik sebagai teks (kolomnya sudah berformat "
+               "Teks).", ""),
+    "due": ("Tenggat waktu.",
+            "HH/BB/TTTT (hari lebih dulu), TTTT-BB-HH, atau sel tanggal Excel. Boleh kosong.",
+            "31/12/2026"),
+    "unit": ("Satuan ukuran capaian.", "Teks, paling banyak 60 karakter, misalnya persen, "
+             "anak, keluarga.", "persen"),
+    "baseline": ("Nilai awal sebelum komitmen.", "Angka; lihat aturan angka di atas. Boleh "
+                 "kosong.", "85"),
+    "target": ("Nilai yang ingin dicapai.", "Angka; lihat aturan angka di atas. Boleh "
+               "kosong.", "95"),
+}
+
+TEXT = {
+    "title": "Petunjuk pengisian templat komitmen rapat",
+    "intro": (
+        "Isi sheet 'Komitmen': satu baris untuk satu komitmen, mulai baris 2. Jangan "
+        "mengubah nama kolom di baris 1; urutan kolom boleh berubah dan kolom yang tidak "
+        "wajib boleh dihapus. Nama kolom dalam bahasa Inggris (lihat kolom 'Nama lain') "
+        "juga diterima.",
+        "Hapus baris contoh sebelum mengunggah. Baris kosong dilewati.",
+        "Semua baris diperiksa dulu. Jika ada satu saja yang salah, tidak ada komitmen yang "
+        "disimpan: Sinergi menampilkan daftar baris, kolom dan isian yang harus diperbaiki.",
+        "Angka: tulis tanpa pemisah ribuan (1500) dan pakai koma atau titik sebagai tanda "
+        "desimal (12,5 atau 12.5). Pemisah ribuan hanya diterima jika tidak membingungkan "
+        "(1.234.567 atau 1.234,5). Satu titik atau koma yang diikuti tepat tiga angka, "
+        "misalnya 1.500, bisa berarti seribu lima ratus atau satu setengah, sehingga "
+        "ditolak. Sel angka Excel selalu diterima.",
+        "Jangan memakai rumus: salin sel lalu Tempel Spesial > Nilai.",
+        "Paling banyak 500 komitmen per berkas. Simpan sebagai Excel (.xlsx) atau CSV "
+        "(pemisah koma atau titik koma).",
+    ),
+    "columns_heading": "Daftar kolom",
+    "column_headers": ("Kolom", "Nama lain", "Wajib?", "Arti", "Isian yang diterima",
+                       "Contoh"),
+    "required": "Wajib",
+    "optional": "Tidak wajib",
+}
+
+EXAMPLE = {"no": 1, "text": "Meningkatkan cakupan akta kelahiran anak usia 0-18 tahun",
+           "agenda": None, "owner": "DP3ACSKB", "supporting": "Dinsos; Dinkes", "region": None,
+           "due": datetime.date(2026, 12, 31), "unit": "persen", "baseline": 85, "target": 95}
+
+_BOLD = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def template_workbook() -> bytes:
+    """The commitment import template as .xlsx bytes: headers and one example
+    row on "Komitmen", every column explained on "Petunjuk"."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=index, value=column.header)
+        cell.font, cell.fill = _BOLD, _HEADER_FILL
+        example = ws.cell(row=2, column=index, value=EXAMPLE[column.key])
+        letter = cell.column_letter
+        ws.column_dimensions[letter].width = {"text": 50, "owner": 22, "supporting": 22}.get(
+            column.key, max(10, len(column.header) + 4))
+        if column.key == "due":
+            example.number_format = "DD/MM/YYYY"
+        if column.key == "region":
+            # Excel would read 19.10 as the number 19.1: keep what is typed.
+            for row in range(2, TEXT_ROWS + 2):
+                ws.cell(row=row, column=index).number_format = "@"
+    ws.freeze_panes = "A2"
+
+    help_ws = wb.create_sheet(HELP_SHEET)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    help_ws.append([TEXT["title"]])
+    help_ws["A1"].font = Font(bold=True, size=14)
+    for line in TEXT["intro"]:
+        help_ws.append([line])
+    help_ws.append([])
+    help_ws.append([TEXT["columns_heading"]])
+    help_ws.cell(row=help_ws.max_row, column=1).font = _BOLD
+    help_ws.append(list(TEXT["column_headers"]))
+    for cell in help_ws[help_ws.max_row]:
+        cell.font, cell.fill = _BOLD, _HEADER_FILL
+    for column in COLUMNS:
+        meaning, accepted, example = COLUMN_HELP[column.key]
+        english = column.aliases[0] if column.aliases else column.header
+        help_ws.append([column.header, english[:1].upper() + english[1:],
+                        TEXT["required"] if column.required else TEXT["optional"],
+                        meaning, accepted, example])
+        for cell in help_ws[help_ws.max_row]:
+            cell.alignment = wrap
+    for letter, width in zip("ABCDEF", (22, 20, 12, 40, 60, 30), strict=True):
+        help_ws.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- import -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix. ``row`` is the spreadsheet row (the header is row 1;
+    None for the file as a whole), ``column`` the header as written in the
+    file, ``value`` the cell as read."""
+
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did: with any ``problems`` nothing was saved; otherwise
+    ``created`` commitments (in ``commitments``). ``warnings`` never block."""
+
+    file_name: str
+    created: int = 0
+    commitments: list[Commitment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict:
+        """For the API: counts, problems and warnings, JSON-safe."""
+        return {"file": self.file_name, "created": self.created,
+                "commitments": [c.pk for c in self.commitments],
+                "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
+
+
+class _Rollback(Exception):
+    """Raised inside the import's transaction to undo every row."""
+
+
+def _file_problem(message: str, *, row: int | None = None, column: str = "",
+                  value: str = "") -> Problem:
+    return Problem(row=row, column=column, value=value, message=message)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _shown(value) -> str:
+    """A cell as the operator would recognise it in a problem list."""
+    if _blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != datetime.time() \
+            else value.strftime("%d/%m/%Y")
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return readers._float_text(value)
+    return str(value).strip()[:200]
+
+
+# Reading -----------------------------------------------------------------------------------
+
+def _read(upload, name: str) -> tuple[list[tuple[int, list]], dict[tuple[int, int], str]]:
+    """Rows of the file as (spreadsheet row, cells), and its formula cells as
+    (row, column index) -> formula. The kind of file is told by its content,
+    never by its name."""
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DataFileError(_("File '%(file)s' is larger than %(mb)d MB; a file of "
+                              "commitments is much smaller. Check that it is the right file.")
+                            % {"file": name, "mb": MAX_UPLOAD_BYTES // 1024 // 1024})
+    if not data.strip():
+        raise DataFileError(_("File '%(file)s' is empty. Fill in the template and upload it "
+                              "again.") % {"file": name})
+    if data.startswith(readers.ZIP_MAGIC):
+        return _read_xlsx(data, name)
+    if data.startswith(readers.OLE_MAGIC):
+        raise DataFileError(_(
+            "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
+            "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
+            "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
+            "it again.") % {"file": name})
+    return _read_csv(data, name)
+
+
+def _read_xlsx(data: bytes, name: str):
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = list(workbook.sheet_names)
+        sheet = next((n for n in names if n.strip().casefold() == DATA_SHEET.casefold()),
+                     names[0] if names else None)
+        if sheet is None:
+            raise CalamineError("no sheet")
+        cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except (CalamineError, OSError, ValueError) as exc:
+        raise DataFileError(_(
+            "File '%(file)s' looks like an Excel workbook but cannot be opened (%(error)s). "
+            "Open it in Excel or LibreOffice, save it again as .xlsx and upload it again.")
+            % {"file": name, "error": exc}) from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            formulas = readers._formula_cells(zf, readers._sheet_xml_paths(zf).get(sheet))
+    except zipfile.BadZipFile:
+        formulas = {}
+    rows = [(i, list(row)) for i, row in enumerate(cells, start=1)]
+    for (r, c), text in formulas.items():
+        # A formula saved without its result reads as empty: keep its text so
+        # the row is not taken for a blank one and its problem is reported.
+        if r <= len(rows) and c < len(rows[r - 1][1]) and _blank(rows[r - 1][1][c]):
+            rows[r - 1][1][c] = text
+    return rows, formulas
+
+
+def _read_csv(data: bytes, name: str):
+    text = readers._decode(data, file_name=name).decode("utf-8")
+    separator = readers._sniff_separator(text)
+    try:
+        rows = [(i, row) for i, row in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1)]
+    except csv.Error as exc:
+        raise DataFileError(_("File '%(file)s' cannot be read as CSV (%(error)s). Save it "
+                              "again from Excel as .xlsx or 'CSV UTF-8' and upload it again.")
+                            % {"file": name, "error": exc}) from None
+    # A CSV cell starting with "=" is a formula that was never computed.
+    formulas = {(r, c): v.strip() for r, row in rows for c, v in enumerate(row)
+                if v.strip().startswith("=") and len(v.strip()) > 1}
+    return rows, formulas
+
+
+# Agencies and agenda ---------------------------------------------------------------------
+
+_QUALIFIED = re.compile(r"^(.+?)\s*\(\s*(\d{2}(?:\.\d{2})?)\s*\)$")
+
+
+class _Agencies:
+    """Short name -> agency among those the actor may see: the meeting's
+    region's own agencies first, then those of the regions above it nearest
+    first, then any other; "Dinkes (19.04)" names the region outright."""
+
+    def __init__(self, actor, meeting: Meeting, names: set[str]):
+        self.meeting = meeting
+        self.visible = (access.agencies_visible(actor) if actor is not None
+                        else Agency.objects.all())
+        keys = {self._split(n)[0].lower() for n in names}
+        self.by_key: dict[str, list[Agency]] = {}
+        for agency in (self.visible.annotate(key=Lower("short_name")).filter(key__in=keys)
+                       .select_related("region").order_by("region_id", "short_name")):
+            self.by_key.setdefault(agency.short_name.lower(), []).append(agency)
+        self.tiers = [meeting.region_id,
+                      *reversed(region_codes.code_ancestors(meeting.region_id))]
+        self._known: str | None = None
+
+    @staticmethod
+    def _split(name: str) -> tuple[str, str | None]:
+        m = _QUALIFIED.match(name)
+        return (m.group(1).strip(), m.group(2)) if m else (name.strip(), None)
+
+    def resolve(self, name: str, field_name: str) -> Agency:
+        short, region = self._split(name)
+        found = self.by_key.get(short.lower(), [])
+        if region:
+            found = [a for a in found if a.region_id == region]
+        active = [a for a in found if a.is_active]
+        if not active:
+            if found:
+                raise SinergiError(_("Agency %(a)s is marked inactive; choose an active "
+                                     "agency or ask a coordinator to reactivate it.")
+                                   % {"a": found[0]}, field=field_name)
+            raise SinergiError(_("Agency '%(v)s' is not among the agencies you can see; write "
+                                 "its short name as in the agency list, e.g. %(known)s.")
+                               % {"v": name, "known": self.known()}, field=field_name)
+        if len(active) == 1:
+            return active[0]
+        for code in self.tiers:
+            tier = [a for a in active if a.region_id == code]
+            if len(tier) == 1:
+                return tier[0]
+            if tier:
+                active = tier
+                break
+        raise SinergiError(_("Agency '%(v)s' matches %(found)s; write the one you mean with "
+                             "its region code in brackets, e.g. %(example)s.")
+                           % {"v": name, "found": ", ".join(map(str, active)),
+                              "example": active[0]}, field=field_name)
+
+    def known(self) -> str:
+        """Short names of the nearest government's agencies, for a message."""
+        if self._known is None:
+            names: list[str] = []
+            for code in self.tiers:
+                names = list(self.visible.filter(region_id=code, is_active=True)
+                             .order_by("short_name").values_list("short_name", flat=True))
+                if names:
+                    break
+            self._known = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
+        return self._known or "DP3ACSKB"
+
+
+def _agenda_index(meeting: Meeting) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for item in meeting.agenda.order_by("position", "id"):
+        index.setdefault(" ".join(item.title.split()).casefold(), item.pk)
+    return index
+
+
+def _agenda(index: dict[str, int], meeting: Meeting, value: str) -> int:
+    pk = index.get(" ".join(value.split()).casefold())
+    if pk is not None:
+        return pk
+    titles = list(meeting.agenda.order_by("position", "id").values_list("title", flat=True))
+    if not titles:
+        raise SinergiError(_("This meeting has no agenda yet; leave the cell empty, or add the "
+                             "topic to the meeting's agenda first."), field="agenda_item")
+    raise SinergiError(_("'%(v)s' is not a topic of this meeting's agenda; write one of: "
+                         "%(topics)s, or leave the cell empty.")
+                       % {"v": value[:80], "topics": "; ".join(t[:80] for t in titles[:20])},
+                       field="agenda_item")
+
+
+# Cells -------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, float | datetime.date | bool):
+        return _shown(value)
+    return str(value).strip()
+
+
+def _region_text(value) -> str:
+    """A region code; Excel turns "19.04" into the number 19.04 (and "19.10"
+    into 19.1) unless the cell is Text, and a kabupaten code has two digits."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
+_NUMBER = re.compile(r"([+-]?)(\d[\d.,]*)")
+
+
+def _number(value, field_name: str):
+    """A Decimal by the rule in the module docstring, or None when empty."""
+    if _blank(value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = readers._float_text(value) if isinstance(value, float) else str(value)
+        return services.as_decimal(text, field_name)
+    if not isinstance(value, str):
+        return services.as_decimal(value, field_name)  # says it is not a number
+    text = value.strip().replace("\u00a0", "").replace(" ", "")
+    if text.endswith("%"):
+        raise SinergiError(_("Write the number without %%, e.g. %(n)s, and write %% in the "
+                             "Unit column.") % {"n": text[:-1]}, field=field_name)
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        return services.as_decimal(text, field_name)
+    sign, body = m.groups()
+    marks = [ch for ch in body if ch in ".,"]
+    unreadable = SinergiError(
+        _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
+          "decimal mark, e.g. 1500 or 12,5.") % {"v": value.strip()[:40]}, field=field_name)
+    if not marks:
+        return services.as_decimal(sign + body, field_name)
+    if len(marks) == 1:
+        whole, fraction = re.split(r"[.,]", body)
+        if not fraction:
+            raise unreadable
+        if len(fraction) == 3 and whole.strip("0"):
+            raise SinergiError(
+                _("'%(v)s' is ambiguous: the %(mark)s may separate thousands or decimals. "
+                  "Write whole numbers without separators, e.g. %(whole)s; for a decimal, "
+                  "use a number cell in Excel.")
+                % {"v": value.strip(), "mark": marks[0], "whole": whole + fraction},
+                field=field_name)
+        return services.as_decimal(f"{sign}{whole}.{fraction}", field_name)
+    thousands = marks[0]
+    decimal_mark = marks[-1] if marks[-1] != thousands else None
+    whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
+    groups = whole.split(thousands)
+    if (decimal_mark and (not fraction or decimal_mark in whole)) or not (
+            1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
+        raise unreadable
+    return services.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
+                               field_name)
+
+
+def _split_agencies(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
+
+
+# The import ------------------------------------------------------------------------------
+
+def commitments_import(*, actor, meeting: Meeting, upload) -> ImportResult:
+    """Create the commitments of an uploaded .xlsx or .csv in ``meeting``:
+    all of them, or none when any row has a problem (listed in the result).
+
+    ``actor`` must be allowed to change the meeting (AccessDenied otherwise);
+    None is the system.
+    """
+    if actor is not None and not selectors.can_manage(actor, meeting):
+        raise AccessDenied(_("Only a coordinator of %(region)s may change this meeting.")
+                           % {"region": meeting.region.name})
+    name = services._file_name(upload)
+    result = ImportResult(file_name=name)
+    try:
+        rows, formulas = _read(upload, name)
+    except SinergiError as exc:
+        result.problems.append(_file_problem(exc.message))
+        return result
+
+    header_at = _header_index(rows)
+    if header_at is None:
+        result.problems.append(_file_problem(
+            _("File '%(file)s' is empty. Fill in the template and upload it again.")
+            % {"file": name}))
+        return result
+    header_row, header_cells = rows[header_at]
+    headers = [" ".join(_text(h).split()) for h in header_cells]
+    body = [(n, cells) for n, cells in rows[header_at + 1:] if not all(map(_blank, cells))]
+
+    columns = _map_columns(headers, header_row, body, result)
+    if result.problems:
+        return result
+    if not body:
+        result.problems.append(_file_problem(
+            _("File '%(file)s' has the header row but no commitments; write one commitment a "
+              "row below the header and upload it again.") % {"file": name}, row=header_row))
+        return result
+    if len(body) > MAX_ROWS:
+        result.problems.append(_file_problem(
+            _("File '%(file)s' has %(n)d commitments; at most %(max)d can be imported at once. "
+              "Split the file and upload the parts one by one.")
+            % {"file": name, "n": len(body), "max": MAX_ROWS}))
+        return result
+
+    names = set()
+    for _n, cells in body:
+        for key in ("owner", "supporting"):
+            if key in columns:
+                names.update(_split_agencies(_text(_cell(cells, columns[key]))))
+    agencies = _Agencies(actor, meeting, names)
+    agenda = _agenda_index(meeting) if "agenda" in columns else {}
+
+    ctx = _Context(actor=actor, meeting=meeting, headers=headers, columns=columns,
+                   formulas=formulas, agencies=agencies, agenda=agenda)
+    try:
+        with transaction.atomic():
+            for n, cells in body:
+                commitment = _import_row(ctx, n, cells, result.problems)
+                if commitment is not None:
+                    result.commitments.append(commitment)
+            if result.problems:
+                raise _Rollback
+            audit_record(actor=actor, action="commitment.import", obj=meeting,
+                         after={"file": name, "created": len(result.commitments)})
+    except _Rollback:
+        result.commitments = []
+    result.created = len(result.commitments)
+    return result
+
+
+HEADER_SEARCH_ROWS = 10
+
+
+def _header_index(rows: list[tuple[int, list]]) -> int | None:
+    """The header row: among the first non-blank rows the first that names the
+    commitment column (minutes often carry a title above the table), else the
+    first non-blank row."""
+    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(_blank, cells))]
+    for i in filled[:HEADER_SEARCH_ROWS]:
+        keys = {BY_HEADER.get(_header_key(_text(h))) for h in rows[i][1]}
+        if BY_KEY["text"] in keys:
+            return i
+    return filled[0] if filled else None
+
+
+def _cell(cells: list, index: int):
+    return cells[index] if index < len(cells) else None
+
+
+def _map_columns(headers: list[str], header_row: int, body, result: ImportResult) -> dict:
+    """Column key -> index in the row; what cannot be used becomes a problem
+    (duplicates, missing required columns) or a warning (the rest)."""
+    columns: dict[str, int] = {}
+    unknown = []
+    for index, header in enumerate(headers):
+        if not header:
+            if any(not _blank(_cell(cells, index)) for _n, cells in body):
+                result.warnings.append(
+                    _("Column %(letter)s has values but no header; they were ignored.")
+                    % {"letter": readers._column_letter(index)})
+            continue
+        column = BY_HEADER.get(_header_key(header))
+        if column is None:
+            unknown.append(header)
+        elif column.key in columns:
+            first = headers[columns[column.key]]
+            result.problems.append(_file_problem(
+                _("Columns '%(a)s' and '%(b)s' both mean '%(name)s'; keep one of them and "
+                  "delete the other.") % {"a": first, "b": header, "name": column.header},
+                row=header_row, column=header, value=header))
+        else:
+            columns[column.key] = index
+    missing = [c.header for c in COLUMNS if c.required and c.key not in columns]
+    if missing:
+        result.problems.append(_file_problem(
+            _("Required columns are missing: %(missing)s. The header row (row %(row)d) has: "
+              "%(found)s. Use the headers of the template.")
+            % {"missing": ", ".join(missing), "row": header_row,
+               "found": ", ".join(h for h in headers if h) or "—"},
+            row=header_row))
+    if unknown:
+        result.warnings.append(
+            _("Columns not known to Sinergi were ignored: %(columns)s. Known columns: "
+              "%(known)s.") % {"columns": ", ".join(unknown),
+                               "known": ", ".join(c.header for c in COLUMNS)})
+    return columns
+
+
+@dataclass
+class _Context:
+    """What every row of one import is checked against."""
+
+    actor: object
+    meeting: Meeting
+    headers: list[str]
+    columns: dict[str, int]
+    formulas: dict[tuple[int, int], str]
+    agencies: _Agencies
+    agenda: dict[str, int]
+    regions: dict[str, str | SinergiError] = field(default_factory=dict)
+
+    def region(self, value) -> str:
+        """The region code of a cell, checked once per distinct code (files
+        repeat a handful of codes over many rows)."""
+        code = _region_text(value) or self.meeting.region_id
+        if code not in self.regions:
+            try:
+                self.regions[code] = services._region(
+                    self.actor, code, "region", within=self.meeting.region_id).code
+            except SinergiError as exc:
+                self.regions[code] = exc
+            except Http404 as exc:  # outside the actor's scope, as everywhere
+                self.regions[code] = SinergiError(str(exc), field="region")
+        found = self.regions[code]
+        if isinstance(found, SinergiError):
+            raise SinergiError(found.message, field="region")
+        return found
+
+
+def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> Commitment | None:
+    """Check one row cell by cell, then create it through the service in a
+    savepoint; every problem found is appended to ``problems``."""
+    actor, meeting, headers, columns = ctx.actor, ctx.meeting, ctx.headers, ctx.columns
+    formulas, agencies, agenda = ctx.formulas, ctx.agencies, ctx.agenda
+    found = []
+
+    def problem(key: str, message: str, value=None) -> None:
+        column = headers[columns[key]] if key in columns else BY_KEY[key].header
+        raw = _cell(cells, columns[key]) if key in columns and value is None else value
+        found.append(Problem(row=n, column=column, value=_shown(raw), message=message))
+
+    formula_keys = {key for key, index in columns.items()
+                    if (n, index) in formulas and key != "no"}
+    for key in formula_keys:
+        problem(key, _("This cell holds a formula; Sinergi reads values only. Copy the cells "
+                       "and paste them as values (Paste Special > Values)."),
+                formulas[(n, columns[key])])
+
+    def raw(key: str):
+        if key not in columns or key in formula_keys:
+            return None
+        return _cell(cells, columns[key])
+
+    data: dict = {"text": _text(raw("text"))}
+    if not data["text"] and "text" not in formula_keys:
+        problem("text", _("The commitment text is empty; write the commitment, or delete "
+                          "the row."))
+
+    owner = _text(raw("owner"))
+    if owner:
+        try:
+            data["owner_agency"] = agencies.resolve(owner, "owner_agency").pk
+        except SinergiError as exc:
+            problem("owner", exc.message)
+    elif "owner" not in formula_keys:
+        problem("owner", _("Name the agency that owns the commitment: its short name, e.g. "
+                           "DP3ACSKB."))
+
+    if "supporting" in columns:
+        supporting = []
+        for part in _split_agencies(_text(raw("supporting"))):
+            try:
+                agency = agencies.resolve(part, "supporting_agencies")
+            except SinergiError as exc:
+                problem("supporting", exc.message, part)
+                continue
+            if agency.pk not in supporting and agency.pk != data.get("owner_agency"):
+                supporting.append(agency.pk)
+        data["supporting_agencies"] = supporting
+
+    if "agenda" in columns and _text(raw("agenda")):
+        try:
+            data["agenda_item"] = _agenda(agenda, meeting, _text(raw("agenda")))
+        except SinergiError as exc:
+            problem("agenda", exc.message)
+
+    checks = {
+        "region": ctx.region,
+        "due": lambda v: services.as_date(v, "due_date"),
+        "unit": _text,
+        "baseline": lambda v: _number(v, "baseline"),
+        "target": lambda v: _number(v, "target"),
+    }
+    for key, check in checks.items():
+        if key not in columns:
+            continue
+        try:
+            data[BY_KEY[key].field] = check(raw(key))
+        except SinergiError as exc:
+            problem(key, exc.message)
+
+    if not found:
+        try:
+            with transaction.atomic():
+                return services.commitment_create(actor=actor, meeting=meeting, data=data)
+        except AccessDenied:
+            raise
+        except SinergiError as exc:
+            column = BY_FIELD.get(exc.field)
+            if column is not None:
+                problem(column.key, exc.message)
+            else:
+                found.append(Problem(row=n, column="", value="", message=exc.message))
+        except Http404 as exc:
+            problem("region", str(exc))
+    order = {header: i for i, header in reversed(list(enumerate(headers)))}
+    problems.extend(sorted(found, key=lambda p: order.get(p.column, len(headers))))
+    return None

@@ -1,0 +1,447 @@
+"""Meeting pages: list and calendar, meeting page with agenda, attendance,
+issues and commitments; the commitment board; progress updates; briefs."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import SinergiError
+
+from . import briefs, forms, progress, selectors, services, transfer
+from .models import (
+    BRIEF_DONE,
+    KIND_CHOICES,
+    STATUS_CHOICES,
+    Attachment,
+    BriefJob,
+    Evidence,
+    ProgressUpdate,
+)
+
+LIST_MAX = 100
+
+
+def _form_error(form, exc: SinergiError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+@require_GET
+def meeting_list(request):
+    qs = selectors.meetings_visible(request.user).select_related("region", "host_agency")
+    kind = request.GET.get("kind", "")
+    year = request.GET.get("year", "").strip()
+    if kind in dict(KIND_CHOICES):
+        qs = qs.filter(kind=kind)
+    if year.isdigit() and len(year) == 4:
+        qs = qs.filter(starts_on__year=int(year))
+    context = {
+        "meetings": list(qs.order_by("-starts_on", "-id")[:LIST_MAX]),
+        "upcoming": selectors.upcoming(request.user),
+        "kinds": KIND_CHOICES, "kind": kind, "year": year, "limit": LIST_MAX,
+        "can_manage": access.user_can(request.user, "meeting.manage"),
+    }
+    return render(request, "meetings/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_create(request):
+    access.check_capability(request.user, "meeting.manage")
+    form = forms.MeetingForm(request.POST or None, user=request.user,
+                             initial={"region": access.scope_root(request.user) or "",
+                                      "starts_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_create(actor=request.user, data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The meeting has been saved."))
+            return redirect("meetings:detail", meeting_id=meeting.pk)
+    return render(request, "meetings/form.html", {"form": form, "meeting": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, meeting_id: int):
+    meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
+    initial = {f: getattr(meeting, f) for f in services.MEETING_FIELDS}
+    initial.update(region=meeting.region_id, host_agency=meeting.host_agency_id or "")
+    form = forms.MeetingForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_update(actor=request.user, meeting=meeting, data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The meeting has been saved."))
+            return redirect("meetings:detail", meeting_id=meeting.pk)
+    return render(request, "meetings/form.html", {"form": form, "meeting": meeting},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def meeting_detail(request, meeting_id: int):
+    user = request.user
+    meeting = selectors.access_meeting(user, meeting_id)
+    commitments = list(selectors.commitments_visible(user).filter(meeting=meeting)
+                       .select_related("owner_agency", "region", "agenda_item")
+                       .prefetch_related("supporting_agencies").order_by("number"))
+    states = progress.progress_of(commitments)
+    desks = list(meeting.desks.prefetch_related("items"))
+    can_manage = selectors.can_manage(user, meeting)
+    context = {
+        "meeting": meeting,
+        "desks": desks,
+        "loose_items": meeting.agenda.filter(desk__isnull=True),
+        "participants": meeting.participants.select_related("agency", "region"),
+        "issues": meeting.issues.select_related("region"),
+        "attachments": meeting.attachments.all(),
+        "rows": [(c, states[c.pk]) for c in commitments],
+        "can_manage": can_manage,
+    }
+    if can_manage:
+        context.update(
+            participant_form=forms.ParticipantForm(user=user, prefix="p"),
+            agenda_form=forms.AgendaForm(prefix="a"),
+            issue_form=forms.IssueForm(prefix="i"),
+            attachment_form=forms.AttachmentForm(prefix="f"),
+        )
+    return render(request, "meetings/detail.html", context)
+
+
+def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
+    """Add a participant, agenda item, issue or attachment from the meeting page."""
+    meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
+    form = form_class(request.POST, request.FILES, prefix=prefix, **form_kwargs)
+    if form.is_valid():
+        try:
+            add(meeting, form.cleaned_data)
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Added."))
+    else:
+        errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                           for f, e in form.errors.items())
+        messages.error(request, _("Not added: %(errors)s") % {"errors": errors})
+    return redirect("meetings:detail", meeting_id=meeting.pk)
+
+
+@login_required
+@require_POST
+def participant_add(request, meeting_id: int):
+    return _meeting_part(
+        request, meeting_id, forms.ParticipantForm, "p",
+        lambda m, d: services.participant_add(actor=request.user, meeting=m, data=d),
+        user=request.user)
+
+
+@login_required
+@require_POST
+def agenda_add(request, meeting_id: int):
+    return _meeting_part(request, meeting_id, forms.AgendaForm, "a",
+                         lambda m, d: services.agenda_add(actor=request.user, meeting=m, data=d))
+
+
+@login_required
+@require_POST
+def issue_add(request, meeting_id: int):
+    return _meeting_part(request, meeting_id, forms.IssueForm, "i",
+                         lambda m, d: services.issue_add(actor=request.user, meeting=m, data=d))
+
+
+@login_required
+@require_POST
+def attachment_add(request, meeting_id: int):
+    return _meeting_part(
+        request, meeting_id, forms.AttachmentForm, "f",
+        lambda m, d: services.attachment_add(actor=request.user, meeting=m, upload=d["file"],
+                                             title=d["title"]))
+
+
+@login_required
+@require_POST
+def part_remove(request, meeting_id: int, kind: str, pk: int):
+    meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
+    services.meeting_part_remove(actor=request.user, meeting=meeting, kind=kind, pk=pk)
+    messages.success(request, _("Removed."))
+    return redirect("meetings:detail", meeting_id=meeting.pk)
+
+
+def _file_response(stored, name: str) -> FileResponse:
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404(_("The file is no longer stored; ask the person who uploaded it to "
+                        "upload it again.")) from None
+    return FileResponse(handle, as_attachment=True, filename=name)
+
+
+@login_required
+@require_GET
+def attachment_download(request, meeting_id: int, attachment_id: int):
+    meeting = selectors.access_meeting(request.user, meeting_id)
+    attachment = Attachment.objects.filter(meeting=meeting, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("File not found."))
+    return _file_response(attachment.file, attachment.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_GET
+def evidence_download(request, evidence_id: int):
+    evidence = Evidence.objects.select_related("update").filter(pk=evidence_id).first()
+    if evidence is None:
+        raise Http404(_("File not found."))
+    selectors.access_commitment(request.user, evidence.update.commitment_id)
+    return _file_response(evidence.file, evidence.name)
+
+
+# --- commitments ----------------------------------------------------------------------------
+
+def _commitment_initial(c) -> dict:
+    return {
+        "text": c.text, "agenda_item": c.agenda_item_id or "",
+        "owner_agency": c.owner_agency_id,
+        "supporting_agencies": [str(a.pk) for a in c.supporting_agencies.all()],
+        "region": c.region_id, "due_date": c.due_date, "unit": c.unit,
+        "baseline": c.baseline, "target": c.target, "source": c.source,
+        "source_param": c.source_param,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_create(request, meeting_id: int):
+    meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
+    form = forms.CommitmentForm(request.POST or None, user=request.user, meeting=meeting,
+                                initial={"region": meeting.region_id, "source": "manual"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment = services.commitment_create(actor=request.user, meeting=meeting,
+                                                    data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Commitment %(n)d has been saved.")
+                             % {"n": commitment.number})
+            return redirect("meetings:detail", meeting_id=meeting.pk)
+    return render(request, "meetings/commitment_form.html",
+                  {"form": form, "meeting": meeting, "commitment": None,
+                   "counters": progress.COUNTERS.values()},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def commitment_edit(request, commitment_id: int):
+    commitment = selectors.access_commitment(request.user, commitment_id, for_edit=True)
+    form = forms.CommitmentForm(request.POST or None, user=request.user,
+                                meeting=commitment.meeting,
+                                initial=_commitment_initial(commitment))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.commitment_update(actor=request.user, commitment=commitment,
+                                       data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The commitment has been saved."))
+            return redirect("meetings:commitment", commitment_id=commitment.pk)
+    return render(request, "meetings/commitment_form.html",
+                  {"form": form, "meeting": commitment.meeting, "commitment": commitment,
+                   "counters": progress.COUNTERS.values()},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def commitment_detail(request, commitment_id: int):
+    user = request.user
+    commitment = selectors.access_commitment(user, commitment_id)
+    state = progress.progress_of([commitment])[commitment.pk]
+    can_update = selectors.can_update(user, commitment)
+    updates = (ProgressUpdate.objects.filter(commitment=commitment)
+               .prefetch_related("evidence").order_by("-date", "-id"))
+    context = {
+        "c": commitment, "state": state, "updates": updates,
+        "supporting": commitment.supporting_agencies.all(),
+        "counter": progress.COUNTERS.get(commitment.source),
+        "can_update": can_update,
+        "can_edit": selectors.can_manage(user, commitment.meeting),
+        "form": forms.ProgressForm(initial={"date": timezone.localdate()}) if can_update
+        else None,
+    }
+    return render(request, "meetings/commitment.html", context)
+
+
+@login_required
+@require_POST
+def progress_add(request, commitment_id: int):
+    commitment = selectors.access_commitment(request.user, commitment_id, for_update=True)
+    form = forms.ProgressForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        reopen = request.POST.get("reopen")
+        if reopen:
+            data["kind"] = "reopened"
+        try:
+            services.progress_report(actor=request.user, commitment=commitment, data=data,
+                                     files=request.FILES.getlist("evidence"))
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The update has been recorded."))
+    else:
+        messages.error(request, _("Not recorded: %(errors)s") % {
+            "errors": "; ".join(" ".join(e) for e in form.errors.values())})
+    return redirect("meetings:commitment", commitment_id=commitment.pk)
+
+
+def _board_filters(request) -> dict:
+    get = request.GET
+    return {"meeting": get.get("meeting", "").strip() or None,
+            "agency": get.get("agency", "").strip() or None,
+            "region": get.get("region", "").strip() or None,
+            "status": get.get("status", "").strip() or None,
+            "due": get.get("due", "").strip() or None,
+            "mine": get.get("mine") == "1"}
+
+
+@login_required
+@require_GET
+def board(request):
+    filters = _board_filters(request)
+    error, rows, truncated = None, [], False
+    try:
+        rows, truncated = selectors.board(user=request.user, **filters)
+    except SinergiError as exc:
+        error = exc.message
+    context = {
+        "rows": rows, "truncated": truncated, "limit": selectors.BOARD_MAX, "error": error,
+        "filters": filters, "statuses": STATUS_CHOICES,
+        "agencies": forms.agency_choices(request.user),
+        "meetings": selectors.meetings_visible(request.user).order_by("-starts_on")[:100],
+        "query": request.GET.urlencode(),
+        "has_agency": request.user.agency_id is not None,
+    }
+    return render(request, "meetings/board.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def board_export(request):
+    rows, _truncated = selectors.board(user=request.user, **_board_filters(request))
+    with transaction.atomic():
+        audit_record(actor=request.user, action="commitment.export",
+                     object_type="meetings.commitment",
+                     object_repr=f"{len(rows)} commitments",
+                     region_code=access.scope_root(request.user) or "",
+                     after={"filters": {k: v for k, v in _board_filters(request).items() if v}})
+    return transfer.commitments_xlsx(rows, f"komitmen-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@login_required
+@require_GET
+def commitment_template(request):
+    access.check_capability(request.user, "meeting.manage")
+    response = HttpResponse(transfer.template_workbook(), content_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = 'attachment; filename="template-komitmen.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def commitment_import(request, meeting_id: int):
+    meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose an .xlsx or .csv file of commitments first."))
+        return redirect("meetings:detail", meeting_id=meeting.pk)
+    result = transfer.commitments_import(actor=request.user, meeting=meeting, upload=upload)
+    if result.problems:
+        return render(request, "meetings/import_result.html",
+                      {"meeting": meeting, "result": result, "file_name": upload.name},
+                      status=400)
+    messages.success(request, _("%(n)d commitments were imported.") % {"n": result.created})
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    return redirect("meetings:detail", meeting_id=meeting.pk)
+
+
+# --- briefs -------------------------------------------------------------------------------
+
+def _brief_page(request, *, meeting=None, region=None):
+    jobs = BriefJob.objects.filter(meeting=meeting) if meeting else \
+        BriefJob.objects.filter(region=region, meeting__isnull=True)
+    context = {
+        "brief": briefs.brief_context(meeting=meeting, region=region),
+        "meeting": meeting, "region": region,
+        "job": jobs.order_by("-id").first(),
+        "can_generate": True,
+    }
+    return render(request, "meetings/brief.html", context)
+
+
+@login_required
+@require_GET
+def meeting_brief(request, meeting_id: int):
+    return _brief_page(request, meeting=selectors.access_meeting(request.user, meeting_id))
+
+
+@login_required
+@require_GET
+def region_brief(request, code: str):
+    selectors.meetings_visible(request.user)  # the capability check
+    if not access.in_scope(request.user, code):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    return _brief_page(request, region=access.access_region(request.user, code))
+
+
+@login_required
+@require_POST
+def brief_generate(request):
+    meeting_id = request.POST.get("meeting", "").strip()
+    code = request.POST.get("region", "").strip()
+    if meeting_id:
+        meeting, region = selectors.access_meeting(request.user, meeting_id), None
+        back = redirect("meetings:meeting_brief", meeting_id=meeting.pk)
+    elif code:
+        selectors.meetings_visible(request.user)
+        if not access.in_scope(request.user, code):
+            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                          % {"code": code})
+        meeting, region = None, access.access_region(request.user, code)
+        back = redirect("meetings:region_brief", code=region.code)
+    else:
+        raise Http404(_("Say which meeting or region the brief is for."))
+    job = briefs.brief_job_create(actor=request.user, meeting=meeting, region=region,
+                                  language=get_language() or settings.LANGUAGE_CODE)
+    if settings.IMPORT_RUN_IN_THREAD:
+        transaction.on_commit(lambda: briefs.start_brief_in_background(job.pk))
+    messages.success(request, _("The PDF is being made; this page shows it when it is ready."))
+    return back
+
+
+@login_required
+@require_GET
+def brief_download(request, job_id: int):
+    job = selectors.access_brief(request.user, job_id)
+    if job.status != BRIEF_DONE or not job.file:
+        return render(request, "meetings/brief_wait.html", {"job": job}, status=202)
+    return _file_response(job.file, f"brief-rakor-{job.pk}.pdf")
