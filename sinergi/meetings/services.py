@@ -4,9 +4,7 @@ transaction. Values arrive as typed by forms or as text from the API and the
 Excel import; ``_clean_*`` turns both into one form or says what is wrong.
 """
 
-import datetime
 import re
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Max
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.agencies.models import Agency
-from sinergi.core import access
+from sinergi.core import access, values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.regions import codes as region_codes
@@ -48,100 +46,18 @@ COMMITMENT_FIELDS = ("text", "agenda_item", "owner_agency", "supporting_agencies
                      "due_date", "unit", "baseline", "target", "source", "source_param")
 
 
-# --- value cleaning ----------------------------------------------------------------------
-
-def _text(value, field: str, limit: int | None, *, required: bool = False) -> str:
-    text = "" if value is None else " ".join(str(value).split()) if limit else str(value).strip()
-    if required and not text:
-        raise SinergiError(_("This field is required; fill it in."), field=field)
-    if limit and len(text) > limit:
-        raise SinergiError(_("At most %(n)d characters, please shorten it.") % {"n": limit},
-                           field=field)
-    return text
-
-
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-
-
-def as_date(value, field: str, *, required: bool = False) -> datetime.date | None:
-    """A date from a date, a datetime, ``YYYY-MM-DD`` or ``DD/MM/YYYY``."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = "" if value is None else str(value).strip()
-    if not text:
-        if required:
-            raise SinergiError(_("A date is required; write it as YYYY-MM-DD or DD/MM/YYYY."),
-                               field=field)
-        return None
-    try:
-        m = _DMY.match(text)
-        if m:
-            return datetime.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise SinergiError(_("'%(v)s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY, "
-                             "e.g. 31/12/2026.") % {"v": text[:40]}, field=field) from None
-
-
-def as_decimal(value, field: str) -> Decimal | None:
-    """A number; one comma is read as the decimal mark (Indonesian style)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise SinergiError(_("A number is needed here."), field=field)
-    text = str(value).strip().replace(" ", "")
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise SinergiError(_("'%(v)s' is not a number; write digits only, e.g. 132 or 12.5.")
-                           % {"v": str(value)[:40]}, field=field) from None
-    if not number.is_finite() or abs(number) >= Decimal("1e12"):
-        raise SinergiError(_("'%(v)s' is not a usable number.") % {"v": str(value)[:40]},
-                           field=field)
-    return number.quantize(Decimal("0.01"))
-
-
-def _choice(value, field: str, choices) -> str:
-    keys = [k for k, _label in choices]
-    text = _text(value, field, 40, required=True)
-    if text not in keys:
-        raise SinergiError(_("Unknown value '%(v)s'; choose one of: %(all)s.")
-                           % {"v": text, "all": ", ".join(keys)}, field=field)
-    return text
+# Shared cleaning (sinergi/core/values.py), under the names used here and by transfer.py.
+_text, as_date, as_decimal, _choice, _agency = (values.text, values.as_date, values.as_decimal,
+                                                values.choice, values.agency)
 
 
 def _region(actor, value, field: str, *, within: str | None = None) -> Region:
-    code = _text(value, field, 13, required=True)
-    problem = region_codes.code_problem(code)
-    if problem:
-        raise SinergiError(problem, field=field)
-    if actor is not None and not access.code_visible(actor, code):
-        # As everywhere: a code outside the scope is "not found", whether it exists or not.
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": code})
-    problem = region_codes.region_code_problem(code)
-    if problem:
-        raise SinergiError(problem, field=field)
-    if within and not region_codes.code_in_subtree(code, within):
+    region = values.region(actor, value, field)
+    if within and not region_codes.code_in_subtree(region.code, within):
         raise SinergiError(_("Region %(code)s lies outside the meeting's region %(root)s; "
-                             "choose a region inside it.") % {"code": code, "root": within},
-                           field=field)
-    return Region.objects.get(code=code)
-
-
-def _agency(actor, value, field: str) -> Agency:
-    if isinstance(value, Agency):
-        value = value.pk
-    try:
-        return access.access_agency(actor, int(value)) if actor is not None else \
-            Agency.objects.get(pk=int(value))
-    except (Http404, Agency.DoesNotExist, TypeError, ValueError):
-        raise SinergiError(_("Agency '%(v)s' is not one you can choose; pick an agency from "
-                             "the list.") % {"v": value}, field=field) from None
+                             "choose a region inside it.") % {"code": region.code,
+                                                               "root": within}, field=field)
+    return region
 
 
 def _clean_meeting(actor, data: dict, *, current: Meeting | None = None) -> dict:
@@ -344,7 +260,8 @@ def _clean_commitment(actor, meeting: Meeting, data: dict, *,
             if value in (None, ""):
                 out[field] = None
             else:
-                item = AgendaItem.objects.filter(meeting=meeting, pk=_int(value, field)).first()
+                item = AgendaItem.objects.filter(meeting=meeting,
+                                                 pk=values.as_int(value, field)).first()
                 if item is None:
                     raise SinergiError(_("That agenda item is not one of this meeting's."),
                                        field=field)
@@ -377,14 +294,6 @@ def _clean_commitment(actor, meeting: Meeting, data: dict, *,
         raise SinergiError(_("A commitment measured from the data needs a target."),
                            field="target")
     return out, supporting
-
-
-def _int(value, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise SinergiError(_("'%(v)s' is not a whole number.") % {"v": value},
-                           field=field) from None
 
 
 def _commitment_snapshot(c: Commitment) -> dict:

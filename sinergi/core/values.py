@@ -1,0 +1,121 @@
+"""Turning values typed in forms, sent by the API or read from a file into
+clean Python values, or a SinergiError naming the field and what to write.
+
+One definition for every path, so a date or a number is read the same way
+in a form, a JSON body and an Excel row.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from sinergi.agencies.models import Agency
+from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
+
+from . import access
+from .errors import SinergiError
+
+
+def text(value, field: str, limit: int | None, *, required: bool = False) -> str:
+    """Trimmed text; with a ``limit``, inner runs of spaces become one."""
+    out = "" if value is None else " ".join(str(value).split()) if limit else str(value).strip()
+    if required and not out:
+        raise SinergiError(_("This field is required; fill it in."), field=field)
+    if limit and len(out) > limit:
+        raise SinergiError(_("At most %(n)d characters, please shorten it.") % {"n": limit},
+                           field=field)
+    return out
+
+
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def as_date(value, field: str, *, required: bool = False) -> datetime.date | None:
+    """A date from a date, a datetime, ``YYYY-MM-DD`` or ``DD/MM/YYYY``."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        if required:
+            raise SinergiError(_("A date is required; write it as YYYY-MM-DD or DD/MM/YYYY."),
+                               field=field)
+        return None
+    try:
+        m = _DMY.match(raw)
+        if m:
+            return datetime.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise SinergiError(_("'%(v)s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY, "
+                             "e.g. 31/12/2026.") % {"v": raw[:40]}, field=field) from None
+
+
+def as_decimal(value, field: str) -> Decimal | None:
+    """A number; one comma is read as the decimal mark (Indonesian style)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise SinergiError(_("A number is needed here."), field=field)
+    raw = str(value).strip().replace(" ", "")
+    if raw.count(",") == 1 and "." not in raw:
+        raw = raw.replace(",", ".")
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise SinergiError(_("'%(v)s' is not a number; write digits only, e.g. 132 or 12.5.")
+                           % {"v": str(value)[:40]}, field=field) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise SinergiError(_("'%(v)s' is not a usable number.") % {"v": str(value)[:40]},
+                           field=field)
+    return number.quantize(Decimal("0.01"))
+
+
+def choice(value, field: str, choices) -> str:
+    keys = [k for k, _label in choices]
+    key = text(value, field, 40, required=True)
+    if key not in keys:
+        raise SinergiError(_("Unknown value '%(v)s'; choose one of: %(all)s.")
+                           % {"v": key, "all": ", ".join(keys)}, field=field)
+    return key
+
+
+def region(actor, value, field: str) -> Region:
+    """A loaded, current region the actor may see (subtree or above); outside
+    the scope is "not found", whether it exists or not, as everywhere."""
+    code = text(value, field, 13, required=True)
+    problem = region_codes.code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    if actor is not None and not access.code_visible(actor, code):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    problem = region_codes.region_code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    return Region.objects.get(code=code)
+
+
+def agency(actor, value, field: str) -> Agency:
+    """An agency the actor may see, by id (or the agency itself)."""
+    if isinstance(value, Agency):
+        value = value.pk
+    try:
+        return access.access_agency(actor, int(value)) if actor is not None else \
+            Agency.objects.get(pk=int(value))
+    except (Http404, Agency.DoesNotExist, TypeError, ValueError):
+        raise SinergiError(_("Agency '%(v)s' is not one you can choose; pick an agency from "
+                             "the list.") % {"v": value}, field=field) from None
+
+
+def as_int(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SinergiError(_("'%(v)s' is not a whole number.") % {"v": value},
+                           field=field) from None
