@@ -6,10 +6,17 @@ leaves nothing behind.
 """
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import polars as pl
 from django.db import connection
+
+# Rows turned into Python tuples at a time on SQLite: bounds the memory.
+SQLITE_CHUNK = 50_000
+# A PostgreSQL load of at least this many rows that at least doubles its
+# table rebuilds the table's secondary indexes and foreign keys (rebuilt_indexes).
+REBUILD_MIN_ROWS = 200_000
 
 
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -30,12 +37,11 @@ def bulk_insert_frame(table: str, frame: pl.DataFrame) -> None:
     """Insert a polars frame whose columns are named like the table's.
 
     On PostgreSQL the frame goes to COPY as CSV written by polars (no Python
-    work per row); on SQLite the columns are zipped into rows for one
-    prepared INSERT. Text values must be final (dates as YYYY-MM-DD).
+    work per row); on SQLite it becomes rows of one prepared INSERT, a chunk
+    at a time. Text values must be final (dates as YYYY-MM-DD).
     """
     if connection.vendor != "postgresql":
-        columns = [frame.get_column(c).to_list() for c in frame.columns]
-        bulk_insert(table, frame.columns, zip(*columns, strict=True))
+        _sqlite_insert_frame(table, frame)
         return
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in frame.columns)
@@ -46,6 +52,113 @@ def bulk_insert_frame(table: str, frame: pl.DataFrame) -> None:
             frame.slice(start, 200_000).write_csv(buffer, include_header=False,
                                                   null_value="\\N")
             copy.write(buffer.getvalue())
+
+
+def _sqlite_insert_frame(table: str, frame: pl.DataFrame) -> None:
+    """executemany, with the fewest and cheapest parameters per row.
+
+    Python's sqlite3 binds an int or a str quickly, but None and bool go
+    through its adapter lookup, several times slower: booleans are bound as
+    0/1, nulls as a sentinel that NULLIF turns back into NULL, and a column
+    with one value on every row (job, timestamps, all null...) is written
+    into the statement instead of bound a million times.
+    """
+    if not frame.height:
+        return
+    qn = connection.ops.quote_name
+    values, bound = [], []
+    for name, dtype in frame.schema.items():
+        column = frame.get_column(name)
+        if dtype == pl.Boolean:
+            column = column.cast(pl.Int8)
+        literal = _sql_literal(column[0]) if column.n_unique() == 1 else None
+        if literal is not None:
+            values.append(literal)
+            continue
+        expr = pl.col(name).cast(column.dtype)
+        if not column.null_count():
+            values.append("%s")
+        elif column.dtype.is_integer() and column.min() >= 0:
+            values.append("NULLIF(%s, -1)")
+            expr = expr.cast(pl.Int64).fill_null(-1)
+        elif column.dtype == pl.String and not (column == "").any():
+            values.append("NULLIF(%s, '')")
+            expr = expr.fill_null("")
+        else:
+            values.append("%s")
+        bound.append(expr)
+    sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in frame.columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(values)})")
+    with connection.cursor() as cur:
+        if not bound:
+            cur.executemany(sql, ((),) * frame.height)
+            return
+        for start in range(0, frame.height, SQLITE_CHUNK):
+            cur.executemany(sql, frame.slice(start, SQLITE_CHUNK).select(bound).rows())
+
+
+def _sql_literal(value) -> str | None:
+    """``value`` as an SQL literal for a statement that goes through Django's
+    cursor (``%`` doubled); None when it had better be bound."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+    return None
+
+
+@contextmanager
+def rebuilt_indexes(table: str, rows: int) -> Iterator[bool]:
+    """Around a PostgreSQL load of ``rows`` into ``table``: when the load is big
+    (REBUILD_MIN_ROWS) and at least doubles the table, drop the table's
+    secondary indexes, unique constraints and foreign keys first and create
+    them again, as they were, after. One sort per index costs far less than
+    a million index insertions, and one join per foreign key less than a
+    trigger per row. It holds an ACCESS EXCLUSIVE lock on the table until
+    the transaction ends, hence only for big loads (a first load); unique
+    duplicates must be kept out by the caller: re-creating fails otherwise.
+    The primary key stays. Runs inside the caller's transaction, so a
+    failure restores everything. Yields whether it rebuilds.
+    """
+    if connection.vendor != "postgresql" or rows < REBUILD_MIN_ROWS or _has_rows(table, rows):
+        yield False
+        return
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        # Unique constraints that a foreign key refers to stay.
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+            "WHERE conrelid = %s::regclass AND (contype = 'f' OR contype = 'u' AND NOT EXISTS ("
+            "SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)) "
+            "ORDER BY conname", [qn(table)])
+        constraints = cur.fetchall()
+        cur.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+            "WHERE indrelid = %s::regclass AND NOT indisprimary AND NOT EXISTS ("
+            "SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+            "ORDER BY 1", [qn(table)])
+        indexes = cur.fetchall()
+        for name, _definition in constraints:
+            cur.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+        for name, _definition in indexes:
+            cur.execute(f"DROP INDEX {name}")
+    yield True
+    with connection.cursor() as cur:
+        for _name, definition in indexes:
+            cur.execute(definition)
+        for name, definition in constraints:
+            cur.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+
+
+def _has_rows(table: str, rows: int) -> bool:
+    """Whether ``table`` holds at least ``rows`` rows (reads at most that many)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {qn(table)} LIMIT %s) t",  # noqa: S608
+                    [rows])
+        return cur.fetchone()[0] >= rows
 
 
 def analyze(table: str) -> None:

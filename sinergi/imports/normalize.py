@@ -341,8 +341,8 @@ def _via_distinct(df: pl.DataFrame, column: str, rule: Rule,
     if distinct.is_empty():
         return pl.lit(None, dtype=dtype), _NO_ISSUE
     value, code = rule(pl.col("v"))
-    small = pl.DataFrame({"v": distinct}).select(
-        "v", value.cast(dtype).alias("value"), code.alias("code"))
+    small = pl.DataFrame({"v": distinct}).lazy().select(
+        "v", value.cast(dtype).alias("value"), code.alias("code")).collect()
     col = pl.col(column)
     mapped = col.replace_strict(small["v"], small["value"], default=None, return_dtype=dtype)
     with_issue = small.filter(pl.col("code").is_not_null())
@@ -423,15 +423,23 @@ def normalize(df: pl.DataFrame, *, fmt: str,
 # --- messages -------------------------------------------------------------------
 
 
-def issue_message(code: str, *, column: str, value: str | None) -> str:
+def issue_message(code: str, *, column: str, value: str | None,
+                  templates: dict[str, str] | None = None) -> str:
     """What is wrong with one cell and what to do, in the user's language.
 
     ``column`` is a canonical name (shown as its template header) or, for
-    the readers' codes, the file's own header.
+    the readers' codes, the file's own header. ``templates`` (from
+    ``issue_messages()``) saves translating them again for every cell.
     """
     spec = CANONICAL.get(column)
     params = {"column": spec.header if spec else column, "value": (value or "")[:100]}
-    messages = {
+    templates = templates if templates is not None else issue_messages()
+    return templates[code] % params
+
+
+def issue_messages() -> dict[str, str]:
+    """Every cell issue's message, translated, with ``%(column)s`` and ``%(value)s``."""
+    return {
         "scientific_notation": _(
             "%(column)s '%(value)s' is written in scientific notation: Excel has already "
             "dropped its last digits and they cannot be recovered. Format the column as Text "
@@ -484,4 +492,3 @@ def issue_message(code: str, *, column: str, value: str | None) -> str:
             "value probably contains the separator (comma or semicolon): put that value in "
             "double quotes, or save the file again from Excel as CSV UTF-8."),
     }
-    return messages[code] % params

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.core.audit import audit_record
-from sinergi.core.bulk import analyze, bulk_insert, bulk_insert_frame
+from sinergi.core.bulk import analyze, bulk_insert, bulk_insert_frame, rebuilt_indexes
 from sinergi.core.errors import DataFileError
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
@@ -160,10 +160,11 @@ def _duplicates_in_file(typed: pl.DataFrame) -> pl.DataFrame:
     """The same NIK twice in one file: the first row stands, later ones are errors."""
     if "nik" not in typed.columns:
         return _empty_issues()
-    dup = typed.filter(pl.col("nik").is_not_null() & pl.col("nik").is_duplicated())
-    if dup.is_empty():
+    later = (typed.lazy().select("__row", "nik")
+             .filter(pl.col("nik").is_not_null() & pl.col("nik").is_duplicated())
+             .filter(pl.col("__row") != pl.col("__row").min().over("nik")).collect())
+    if later.is_empty():
         return _empty_issues()
-    later = dup.filter(pl.col("__row") != pl.col("__row").min().over("nik"))
     return _simple_issue(later, pl.lit(True), "nik", "nik_duplicate_in_file")
 
 
@@ -194,7 +195,7 @@ def _probable_duplicates(typed: pl.DataFrame) -> pl.DataFrame:
         pl.col("other_nik").is_null() | pl.col("nik").is_null()
         | (pl.col("other_nik") != pl.col("nik")))
     rows = pl.concat([in_file.select("__row"), in_registry.select("__row")]).unique()
-    hits = typed.join(rows, on="__row", how="semi")
+    hits = typed.select("__row", "name").join(rows, on="__row", how="semi")
     return _simple_issue(hits, pl.lit(True), "name", "probable_duplicate",
                          identifiers.WARNING)
 
@@ -350,7 +351,8 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
             pl.col("__line").alias("import_line"),
             pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
         ).with_columns(pl.col("desil_as_of").cast(pl.String))
-        bulk_insert_frame(Household._meta.db_table, hh)
+        with rebuilt_indexes(Household._meta.db_table, hh.height):
+            bulk_insert_frame(Household._meta.db_table, hh)
         _fix_sequence(Household)
     outcome.households_added = new_families.height
 
@@ -379,7 +381,8 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
     if rows.height:
-        bulk_insert_frame(Person._meta.db_table, rows)
+        with rebuilt_indexes(Person._meta.db_table, rows.height):
+            bulk_insert_frame(Person._meta.db_table, rows)
         _fix_sequence(Person)
     outcome.persons_added = rows.height
 
@@ -473,14 +476,15 @@ def _plain(value):
 def _write_issues(job, issues: pl.DataFrame) -> None:
     if not issues.height:
         return
-    messages = _registry_messages()  # translated once, not per issue row
+    # Translated once, not per issue row.
+    messages = (_registry_messages(), identifiers.messages(), normalize.issue_messages())
     rows = issues.sort(["__row", "column"]).select(
         "__line", "column", "value", "code", "severity").iter_rows()
     bulk_insert(
         ImportIssue._meta.db_table,
         ["job_id", "line", "column", "value", "code", "severity", "message"],
         ((job.pk, line, col or "", (val or "")[:200], code, sev,
-          issue_text(code, col or "", val, messages))
+          issue_text(code, col or "", val, *messages))
          for line, col, val, code, sev in rows),
     )
 
@@ -503,12 +507,15 @@ def _registry_messages() -> dict[str, str]:
 
 
 def issue_text(code: str, column: str, value: str | None,
-               registry: dict[str, str] | None = None) -> str:
-    """The message for any issue code, whichever layer found it."""
+               registry: dict[str, str] | None = None,
+               identifier_messages: dict[str, str] | None = None,
+               cell_messages: dict[str, str] | None = None) -> str:
+    """The message for any issue code, whichever layer found it (the message
+    tables, when given, are those of each layer, translated beforehand)."""
     v = value or ""
     registry = registry if registry is not None else _registry_messages()
     if code in registry:
         return registry[code] % {"v": v} if "%(v)s" in registry[code] else registry[code]
     if code in identifiers.CODES:
-        return identifiers.message_for(code, value)
-    return normalize.issue_message(code, column=column, value=value)
+        return identifiers.message_for(code, value, identifier_messages)
+    return normalize.issue_message(code, column=column, value=value, templates=cell_messages)

@@ -51,17 +51,20 @@ def _structure_rules(df: pl.DataFrame, col: str, prefixes: pl.Series, *, women_o
     mm = value.str.slice(8, 2).cast(pl.Int32, strict=False)
     yy = value.str.slice(10, 2).cast(pl.Int32, strict=False)
     day = pl.when(dd > 40).then(dd - 40).otherwise(dd) if women_offset else dd
-    checks = df.select(
+    codes = (f"{kind}_format", f"{kind}_region", f"{kind}_date", f"{kind}_serial")
+    # Lazy, so the common parts are worked out once; only rows with a finding
+    # are kept for the per-code filters.
+    checks = df.lazy().select(
         pl.col("__row"),
         value.alias("value"),
-        (present & ~digits16).alias(f"{kind}_format"),
+        (present & ~digits16).alias(codes[0]),
         (present & digits16 & ~value.str.slice(0, 6).is_in(prefixes.implode())).alias(
-            f"{kind}_region"),
-        (present & digits16 & ~_date_parts_valid(day, mm, yy)).alias(f"{kind}_date"),
-        (present & digits16 & (value.str.slice(12, 4) == "0000")).alias(f"{kind}_serial"),
-    )
+            codes[1]),
+        (present & digits16 & ~_date_parts_valid(day, mm, yy)).alias(codes[2]),
+        (present & digits16 & (value.str.slice(12, 4) == "0000")).alias(codes[3]),
+    ).filter(pl.any_horizontal(codes)).collect()
     frames = []
-    for code in (f"{kind}_format", f"{kind}_region", f"{kind}_date", f"{kind}_serial"):
+    for code in codes:
         hit = checks.filter(pl.col(code)).select(
             "__row", "value", pl.lit(code).alias("code"), pl.lit(ERROR).alias("severity"),
             pl.lit(col).alias("column"))
@@ -89,7 +92,7 @@ def nik_findings(df: pl.DataFrame, prefixes: pl.Series, *, nik="nik", sex="sex",
     cols = df.columns
     sex_expr = pl.col(sex) if sex in cols else pl.lit(None, dtype=pl.String)
     birth_expr = pl.col(birth_date) if birth_date in cols else pl.lit(None, dtype=pl.Date)
-    mismatch = df.select(
+    mismatch = df.lazy().select(
         pl.col("__row"),
         value.alias("value"),
         (ok & sex_expr.is_not_null() & (sex_expr != nik_sex)).fill_null(False).alias("sex"),
@@ -97,7 +100,7 @@ def nik_findings(df: pl.DataFrame, prefixes: pl.Series, *, nik="nik", sex="sex",
             (birth_expr.dt.day() != nik_day) | (birth_expr.dt.month() != mm)
             | ((birth_expr.dt.year() % 100) != yy)
         )).fill_null(False).alias("birth"),
-    )
+    ).filter(pl.col("sex") | pl.col("birth")).collect()
     warns = [
         mismatch.filter(pl.col("sex")).select(
             "__row", "value", pl.lit("nik_sex_mismatch").alias("code"),
@@ -119,10 +122,16 @@ def kk_findings(df: pl.DataFrame, prefixes: pl.Series, *, kk="kk_number") -> pl.
     return pl.concat([structure, missing])
 
 
-def message_for(code: str, value: str | None) -> str:
-    """The message for a finding: what is wrong and what to do."""
-    v = value or ""
-    messages = {
+def message_for(code: str, value: str | None, templates: dict[str, str] | None = None) -> str:
+    """The message for a finding: what is wrong and what to do. ``templates``
+    (from ``messages()``) saves translating them again for every finding."""
+    templates = templates if templates is not None else messages()
+    return templates[code] % {"v": value or ""}
+
+
+def messages() -> dict[str, str]:
+    """Every finding's message, translated, with ``%(v)s`` for the value."""
+    return {
         "nik_format": _("NIK '%(v)s' is not 16 digits. Type it as text (in Excel, format the "
                         "column as Text before typing) and check no digit is missing."),
         "nik_region": _("NIK '%(v)s' does not start with a known kecamatan code (first 6 "
@@ -146,4 +155,3 @@ def message_for(code: str, value: str | None) -> str:
         "kk_serial": _("KK number '%(v)s' ends in 0000, which is never issued. Check it "
                        "against the Kartu Keluarga."),
     }
-    return messages[code] % {"v": v}

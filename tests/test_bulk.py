@@ -1,0 +1,117 @@
+"""Set-at-a-time writes: what a frame holds is what lands, and a big first load
+that rebuilds the indexes leaves them as they were."""
+
+import datetime
+from contextlib import contextmanager
+
+import polars as pl
+import pytest
+from django.db import connection, transaction
+
+from sinergi.core import bulk
+from sinergi.imports.models import FAILED
+from sinergi.registry.models import Household, Person
+
+from .test_registry_import import ANI, GOOD_ROWS, KK1, VILLAGE, nik, run, write_csv
+
+
+def schema_of(*tables) -> set[tuple]:
+    """Every index and constraint of ``tables``, with its definition."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
+                        "FROM pg_index WHERE indrelid = ANY(%s::regclass[])", [list(tables)])
+            found = set(cur.fetchall())
+            cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = ANY(%s::regclass[])", [list(tables)])
+            return found | set(cur.fetchall())
+        marks = ", ".join(["%s"] * len(tables))
+        cur.execute(f"SELECT name, sql FROM sqlite_master WHERE tbl_name IN ({marks})",  # noqa: S608
+                    list(tables))
+        return set(cur.fetchall())
+
+
+TABLES = (Person._meta.db_table, Household._meta.db_table)
+
+
+@pytest.mark.django_db
+def test_a_frame_lands_as_it_is_nulls_booleans_constants_and_quotes():
+    with transaction.atomic():
+        hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
+        now = "2026-01-02 03:04:05"
+        frame = pl.DataFrame({
+            "nik": ["1904015403900001", None, "", "1904015403900002"],
+            "name": ["O'Brien 100%", "A %s B", "Ani", "Budi"],
+            "sex": ["P", "L", "P", "L"],
+            "birth_place": ["", "", "", ""],
+            "birth_date": ["1990-03-14", None, None, "1990-03-14"],
+            "household_id": [hh.pk] * 4,
+            "village_code": ["19.04.01.1002"] * 4,
+            "has_kia": [None, None, None, None],
+            "has_ktp_el": [True, None, False, True],
+            "has_birth_certificate": [True, True, True, True],
+            "monthly_income": [0, None, 5_000_000, None],
+            "life_status": [1, 1, 1, 1],
+            "warning_codes": ["", "nik_sex_mismatch", "", ""],
+            "created_at": [now] * 4,
+            "updated_at": [now] * 4,
+        }, schema_overrides={"has_kia": pl.Boolean, "monthly_income": pl.Int64})
+        bulk.bulk_insert_frame(Person._meta.db_table, frame)
+    got = list(Person.objects.order_by("name").values_list(
+        "nik", "name", "birth_date", "has_kia", "has_ktp_el", "has_birth_certificate",
+        "monthly_income", "warning_codes"))
+    day = datetime.date(1990, 3, 14)
+    assert got == [
+        (None, "A %s B", None, None, None, True, None, "nik_sex_mismatch"),
+        ("", "Ani", None, None, False, True, 5_000_000, ""),
+        ("1904015403900002", "Budi", day, None, True, True, None, ""),
+        ("1904015403900001", "O'Brien 100%", day, None, True, True, 0, ""),
+    ]
+
+
+def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, monkeypatch):
+    before = schema_of(*TABLES)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 2)
+    rebuilt = []
+    original = bulk.rebuilt_indexes
+
+    @contextmanager
+    def spy(table, rows):
+        with original(table, rows) as rebuilds:
+            rebuilt.append((table, rebuilds))
+            yield rebuilds
+
+    monkeypatch.setattr("sinergi.imports.pipeline.rebuilt_indexes", spy)
+    job = run(write_csv(tmp_path, GOOD_ROWS))
+    assert (job.persons_added, job.households_added) == (4, 2)
+    rebuilds = connection.vendor == "postgresql"
+    assert rebuilt == [(Household._meta.db_table, rebuilds), (Person._meta.db_table, rebuilds)]
+    assert schema_of(*TABLES) == before
+    ani = Person.objects.get(nik=ANI)
+    assert ani.household.kk_number == KK1 and ani.import_line == 3
+    # Now the tables hold more than a small load adds: no rebuild.
+    rebuilt.clear()
+    eko = nik("190401", 3, 4, 1985, "L", 1)
+    row = f"1904011203150003,{eko},Eko,L,Koba,03/04/1985,1,{VILLAGE},001,002,3,"
+    job = run(write_csv(tmp_path, [row], name="more.csv"))
+    assert job.persons_added == 1
+    assert rebuilt == [(Household._meta.db_table, False), (Person._meta.db_table, False)]
+    assert schema_of(*TABLES) == before
+
+
+def test_a_failure_after_the_indexes_are_dropped_changes_nothing(world, tmp_path,
+                                                                 monkeypatch):
+    before = schema_of(*TABLES)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 2)
+
+    def broken(table, frame):
+        if table == Person._meta.db_table:
+            raise RuntimeError("disk full")
+        return original(table, frame)
+
+    original = bulk.bulk_insert_frame
+    monkeypatch.setattr("sinergi.imports.pipeline.bulk_insert_frame", broken)
+    job = run(write_csv(tmp_path, GOOD_ROWS))
+    assert job.status == FAILED
+    assert not Person.objects.exists() and not Household.objects.exists()
+    assert schema_of(*TABLES) == before
