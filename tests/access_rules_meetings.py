@@ -69,8 +69,10 @@ def evidence(world) -> int:
     return found.pk
 
 
-def brief(world) -> int:
-    job, _ = BriefJob.objects.get_or_create(meeting=kab_meeting(world))
+def brief(world, scope_root: str) -> int:
+    """A brief of the kabupaten's meeting made by a user whose scope is
+    ``scope_root``: only users of exactly that scope may open it."""
+    job, _ = BriefJob.objects.get_or_create(meeting=kab_meeting(world), scope_root=scope_root)
     return job.pk
 
 
@@ -130,8 +132,14 @@ RULES = {
     "meetings:brief_generate": [("post", lambda w: f"{M}/briefs/",
                                  lambda w: {"meeting": kab_meeting(w).pk},
                                  expect(302, 302, 302, 302, 302, 302, 404))],
-    "meetings:brief_download": [("get", lambda w: f"{M}/briefs/{brief(w)}/", None,
-                                 expect(302, 202, 202, 202, 202, 202, 404))],
+    # A brief holds what its maker's scope sees: it opens (202 while being
+    # made) for users of that same scope only, a 404 for everyone else.
+    "meetings:brief_download": [
+        ("get", lambda w: f"{M}/briefs/{brief(w, KAB)}/", None,
+         expect(302, 404, 202, 202, 404, 404, 404)),
+        ("get", lambda w: f"{M}/briefs/{brief(w, '19')}/", None,
+         expect(302, 202, 404, 404, 404, 202, 404)),
+    ],
     "meetings:region_brief": [("get", lambda w: f"{M}/regions/{KAB}/brief/", None,
                                expect(302, 200, 200, 200, 404, 200, 404))],
     "GET /api/v1/meetings": [("get", lambda w: "/api/v1/meetings", None,

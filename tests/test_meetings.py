@@ -32,6 +32,13 @@ TODAY = datetime.date(2026, 11, 23)
 OUTSIDE = "18.06"
 
 
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    """Statuses depend on the date: every "today" in these tests is TODAY."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    return TODAY
+
+
 def agency(short, region=KAB) -> Agency:
     return Agency.objects.get(region_id=region, short_name=short)
 
@@ -108,6 +115,9 @@ def _c(**kw) -> Commitment:
     ({"baseline": Decimal(20), "target": Decimal(14)}, Decimal(16), IN_PROGRESS),
     ({"done_on": TODAY, "due_date": datetime.date(2026, 1, 1)}, None, DONE),
     ({"cancelled_on": TODAY, "done_on": TODAY}, None, CANCELLED),
+    # No baseline counts as 0: a live count of 0 has not moved, any other value has.
+    ({"target": Decimal(10), "source": "registry.persons"}, Decimal(0), NOT_STARTED),
+    ({"target": Decimal(10), "source": "registry.persons"}, Decimal(3), IN_PROGRESS),
 ])
 def test_status_follows_from_the_facts(fields, value, expected):
     assert progress.derive(_c(**fields), value, TODAY) == expected
@@ -169,9 +179,15 @@ def test_progress_reports_refuse_what_makes_no_sense(world, meeting):
             services.progress_report(actor=coord, commitment=c, data=data)
         assert err.value.field == field, data
     assert not c.updates.exists()
-    services.progress_report(actor=coord, commitment=c, data={"kind": "cancelled",
-                                                              "narrative": "dialihkan"})
+    update = services.progress_report(actor=coord, commitment=c,
+                                      data={"kind": "cancelled", "narrative": "dialihkan"})
+    c = update.commitment  # the saved row; ``c`` as loaded above is stale
     assert progress.progress_of([c])[c.pk].status == CANCELLED
+    # A cancelled commitment takes no report, not even "done", until reopened.
+    for data in ({"narrative": "masih jalan"}, {"kind": "done"}):
+        with pytest.raises(SinergiError) as err:
+            services.progress_report(actor=coord, commitment=c, data=data)
+        assert err.value.field == "kind" and "reopen" in err.value.message
     services.progress_report(actor=coord, commitment=c, data={"kind": "reopened"})
     c.refresh_from_db()
     assert c.cancelled_on is None and c.updates.count() == 2
@@ -212,8 +228,10 @@ def test_board_filters_and_overdue_on_home_pages(world, meeting, client_of):
     soon = services.commitment_create(actor=coord, meeting=meeting, data={
         "text": "Masih berjalan", "owner_agency": agency("DP3ACSKB").pk,
         "due_date": "2099-06-30"})
-    rows, _ = selectors.board(user=coord, status=LATE)
+    rows, _ = selectors.board(user=coord, status=LATE, today=TODAY)
     assert [c.pk for c, _s in rows] == [late.pk]
+    rows, _ = selectors.board(user=coord, status=LATE, today=datetime.date(2026, 1, 1))
+    assert rows == []  # the same commitment, not yet due that day
     rows, _ = selectors.board(user=coord, due="2099-06")
     assert [c.pk for c, _s in rows] == [soon.pk]
     rows, _ = selectors.board(user=world["officer"], mine=True)
@@ -320,7 +338,8 @@ def test_api_meetings_and_commitments(world, client_of):
     patched = send("patch", f"/api/v1/commitments/{body['id']}", {"target": "120"})
     assert patched.json()["status"] == LATE  # the target moved beyond the value
     listed = client.get("/api/v1/commitments?status=late").json()
-    assert [c["id"] for c in listed] == [body["id"]]
+    assert [c["id"] for c in listed["items"]] == [body["id"]]
+    assert listed["next_cursor"] is None
     wrong = send("post", f"/api/v1/commitments/{body['id']}/progress", {"date": "kemarin",
                                                                          "narrative": "x"})
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "date"
@@ -342,3 +361,288 @@ def test_demo_meetings_show_every_status(world, capsys):
     demo_build(ctx)  # idempotent
     assert Commitment.objects.filter(meeting__region__code__startswith="19").count() == \
         len(commitments)
+
+
+# --- review fixes --------------------------------------------------------------------------
+
+def test_an_edit_from_a_stale_copy_keeps_progress_reported_meanwhile(world, meeting):
+    coord = world["coordinator"]
+    c = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "Desa layak anak", "owner_agency": agency("DP3ACSKB").pk, "unit": "desa"})
+    stale = Commitment.objects.get(pk=c.pk)  # what the edit form loaded
+    services.progress_report(actor=world["officer"], commitment=Commitment.objects.get(pk=c.pk),
+                             data={"kind": "done", "value": "7", "narrative": "tuntas"})
+    saved = services.commitment_update(actor=coord, commitment=stale, data={"unit": "kampung"})
+    fresh = Commitment.objects.get(pk=c.pk)
+    assert (fresh.value, fresh.done_on, fresh.last_update_on, fresh.unit) == (
+        Decimal(7), TODAY, TODAY, "kampung")
+    assert (saved.value, saved.done_on, saved.unit) == (Decimal(7), TODAY, "kampung")
+    entry = AuditLog.objects.get(action="commitment.update", object_id=str(c.pk))
+    assert (entry.before, entry.after) == ({"unit": "desa"}, {"unit": "kampung"})
+
+    stale_meeting = Meeting.objects.get(pk=meeting.pk)
+    services.meeting_update(actor=coord, meeting=Meeting.objects.get(pk=meeting.pk),
+                            data={"place": "Koba"})
+    saved = services.meeting_update(actor=coord, meeting=stale_meeting, data={"chair": "Sekda"})
+    fresh = Meeting.objects.get(pk=meeting.pk)
+    assert (fresh.place, fresh.chair) == ("Koba", "Sekda") == (saved.place, saved.chair)
+    entry = AuditLog.objects.filter(action="meeting.update").latest("id")
+    assert (entry.before, entry.after) == ({"chair": ""}, {"chair": "Sekda"})
+
+
+def test_numbering_locks_the_meeting_row(world, meeting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
+            "text": "x", "owner_agency": agency("Dinsos").pk})
+        services.agenda_add(actor=world["coordinator"], meeting=meeting,
+                            data={"desk": "Ekonomi", "title": "KUR"})
+    if connection.features.has_select_for_update:
+        locks = [q["sql"] for q in queries.captured_queries
+                 if "FOR UPDATE" in q["sql"] and "meetings_meeting" in q["sql"]]
+        assert len(locks) == 2, locks
+
+
+def test_moving_a_meeting_refuses_to_strand_its_commitments_and_issues(world):
+    admin = world["admin"]
+    others = list(Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB)
+                  .order_by("code").values_list("code", flat=True)[:2])
+    m = services.meeting_create(actor=admin, data={"kind": "rakor", "title": "Rakor Babel",
+                                                   "starts_on": "2026-02-10", "region": "19"})
+    services.commitment_create(actor=admin, meeting=m, data={
+        "text": "x", "owner_agency": agency("Dinsos").pk, "region": KAB})
+    services.issue_add(actor=admin, meeting=m, data={"category": "poverty", "region": others[0],
+                                                     "description": "y"})
+    for code, n in ((KAB, "1 commitment or issue"), (others[1], "2 commitments or issues")):
+        with pytest.raises(SinergiError) as err:
+            services.meeting_update(actor=admin, meeting=m, data={"region": code})
+        assert err.value.field == "region" and n in err.value.message, code
+    assert Meeting.objects.get(pk=m.pk).region_id == "19"
+    services.meeting_update(actor=admin, meeting=m, data={"region": "19", "place": "Pangkal"})
+
+
+def test_issues_lie_inside_the_meeting_region_and_page_messages_name_the_field(
+        world, meeting, client_of):
+    client = client_of("coordinator")
+    base = f"/meetings/{meeting.pk}"
+    page = client.post(f"{base}/issues/", {"i-category": "poverty", "i-region": "19",
+                                           "i-description": "di provinsi"}, follow=True)
+    assert "Region code: Region 19 lies outside the meeting" in page.content.decode()
+    page = client.post(f"{base}/participants/", {"p-region": OUTSIDE, "p-name": "X"},
+                       follow=True)
+    assert f"Region code: Region {OUTSIDE} is not in your scope or does not exist" in \
+        page.content.decode()
+    assert page.status_code == 200 and not meeting.issues.exists()
+    assert not meeting.participants.exists()
+    c = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
+        "text": "x", "owner_agency": agency("DP3ACSKB").pk})
+    page = client.post(f"/meetings/commitments/{c.pk}/progress/",
+                       {"kind": "progress", "date": "2999-01-01", "narrative": "x"},
+                       follow=True)
+    assert "Date: The date of an update cannot be in the future" in page.content.decode()
+
+
+def test_a_region_outside_the_scope_stays_on_the_form(world, client_of):
+    response = client_of("coordinator").post("/meetings/new/", {
+        "kind": "rakor", "title": "Rakor luar", "region": OUTSIDE, "starts_on": "2026-03-10"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f"Region {OUTSIDE} is not in your scope or does not exist." in page
+    assert 'value="Rakor luar"' in page  # the form keeps what was typed
+    assert not Meeting.objects.filter(title="Rakor luar").exists()
+
+
+def test_board_export_refuses_bad_filters_with_400(world, client_of):
+    response = client_of("coordinator").get("/meetings/commitments/export.xlsx?status=stuck")
+    assert response.status_code == 400 and "Unknown status" in response.content.decode()
+    response = client_of("coordinator").get("/meetings/commitments/export.xlsx?due=juni")
+    assert response.status_code == 400 and "YYYY-MM" in response.content.decode()
+    assert not AuditLog.objects.filter(action="commitment.export").exists()
+
+
+def test_only_the_owner_or_a_coordinator_marks_done_or_reopens(world, meeting):
+    coord, officer = world["coordinator"], world["officer"]
+    supported = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "Puskesos", "owner_agency": agency("Dinsos").pk,
+        "supporting_agencies": [agency("DP3ACSKB").pk]})
+    owned = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "IR baru", "owner_agency": agency("DP3ACSKB").pk})
+    services.progress_report(actor=officer, commitment=supported, data={"narrative": "ikut"})
+    with pytest.raises(AccessDenied):
+        services.progress_report(actor=officer, commitment=supported, data={"kind": "done"})
+    services.progress_report(actor=coord, commitment=supported, data={"kind": "done"})
+    with pytest.raises(AccessDenied):
+        services.progress_report(actor=officer, commitment=supported, data={"kind": "reopened"})
+    services.progress_report(actor=coord, commitment=supported, data={"kind": "reopened"})
+    services.progress_report(actor=officer, commitment=owned, data={"kind": "done"})
+    services.progress_report(actor=officer, commitment=owned, data={"kind": "reopened"})
+    services.progress_report(actor=coord, commitment=owned,
+                             data={"kind": "cancelled", "narrative": "digabung"})
+    with pytest.raises(AccessDenied):  # a cancelled one is reopened by a coordinator only
+        services.progress_report(actor=officer, commitment=owned, data={"kind": "reopened"})
+    kinds = list(owned.updates.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["done", "reopened", "cancelled"]
+    assert selectors.can_settle(officer, owned) and not selectors.can_settle(officer, supported)
+
+
+def test_api_pages_commitments_and_shows_only_visible_ones(world, client_of):
+    admin = world["admin"]
+    other = Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB)\
+        .order_by("code").first().code
+    m = services.meeting_create(actor=admin, data={"kind": "rakor", "title": "Rakor Babel",
+                                                   "starts_on": "2026-02-10", "region": "19"})
+    ours = [services.commitment_create(actor=admin, meeting=m, data={
+        "text": f"Untuk Bangka Tengah {i}", "owner_agency": agency("Dinsos").pk,
+        "region": KAB, "due_date": "2026-01-31" if i % 2 else "2099-01-31"}).pk
+        for i in range(5)]
+    theirs = services.commitment_create(actor=admin, meeting=m, data={
+        "text": "Untuk kabupaten lain", "owner_agency": agency("Dinsos").pk,
+        "region": other}).pk
+    client = client_of("coordinator")
+    assert client.get(f"/api/v1/meetings/{m.pk}").json()["commitment_ids"] == ours
+    assert client_of("admin").get(f"/api/v1/meetings/{m.pk}").json()["commitment_ids"] == \
+        [*ours, theirs]
+
+    def all_pages(query):
+        seen, cursor, pages = [], None, 0
+        while True:
+            url = f"/api/v1/commitments?{query}" + (f"&cursor={cursor}" if cursor else "")
+            body = client.get(url).json()
+            seen += [c["id"] for c in body["items"]]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return seen, pages
+
+    assert all_pages("limit=2") == (ours, 3)
+    assert all_pages(f"limit=2&meeting={m.pk}&status=late") == ([ours[1], ours[3]], 1)
+    assert all_pages("limit=1&status=late")[0] == [ours[1], ours[3]]
+    bad = client.get("/api/v1/commitments?cursor=bm9wZQ")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
+    assert client.get("/api/v1/commitments?limit=0").status_code == 400
+
+
+def test_api_patch_keeps_supporting_agencies_on_null_and_refuses_inactive_agencies(
+        world, meeting, client_of):
+    client = client_of("coordinator")
+
+    def send(method, url, body):
+        return getattr(client, method)(url, data=json.dumps(body),
+                                       content_type="application/json")
+
+    c = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
+        "text": "x", "owner_agency": agency("DP3ACSKB").pk,
+        "supporting_agencies": [agency("Dinsos").pk]})
+    patched = send("patch", f"/api/v1/commitments/{c.pk}",
+                   {"supporting_agencies": None, "unit": "desa"})
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["supporting_agency_ids"] == [agency("Dinsos").pk]
+    assert patched.json()["unit"] == "desa"
+    cleared = send("patch", f"/api/v1/commitments/{c.pk}", {"supporting_agencies": []})
+    assert cleared.json()["supporting_agency_ids"] == []
+
+    Agency.objects.filter(pk=agency("Bappeda").pk).update(is_active=False)
+    for body, field in (({"owner_agency": agency("Bappeda").pk}, "owner_agency"),
+                        ({"supporting_agencies": [agency("Bappeda").pk]},
+                         "supporting_agencies")):
+        refused = send("patch", f"/api/v1/commitments/{c.pk}", body)
+        assert refused.status_code == 400, body
+        error = refused.json()["errors"][0]
+        assert error["field"] == field and "inactive" in error["message"]
+    refused = send("post", "/api/v1/meetings", {
+        "kind": "rakor", "title": "X", "starts_on": "2026-01-01", "region": KAB,
+        "host_agency": agency("Bappeda").pk})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "host_agency"
+    # An agency deactivated after it was chosen stays where it is.
+    Agency.objects.filter(pk=agency("DP3ACSKB").pk).update(is_active=False)
+    kept = send("patch", f"/api/v1/commitments/{c.pk}",
+                {"owner_agency": agency("DP3ACSKB").pk, "unit": "kampung"})
+    assert kept.status_code == 200 and kept.json()["unit"] == "kampung"
+
+
+def _late_rows(meeting, n: int, start: int) -> None:
+    agencies = [agency("Dinsos"), agency("DPPKB")]
+    for i in range(start, start + n):
+        c = Commitment.objects.create(meeting=meeting, number=i, region_id=KAB,
+                                      owner_agency=agencies[0], text=f"Terlambat {i}",
+                                      due_date=datetime.date(2026, 1, 1))
+        c.supporting_agencies.set(agencies[1:])
+
+
+def test_home_and_board_queries_do_not_grow_with_rows(world, meeting, client_of,
+                                                      django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("coordinator")
+    _late_rows(meeting, 2, 1)
+    counts = {}
+    for url in ("/", "/meetings/commitments/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts[url] = len(queries)
+    _late_rows(meeting, 8, 3)
+    for url, n in counts.items():
+        with django_assert_max_num_queries(n):
+            page = client.get(url).content.decode()
+        assert "Terlambat 10" in page and "DPPKB" in page
+
+
+def test_board_status_filter_reaches_past_the_cut(world, meeting, monkeypatch):
+    coord = world["coordinator"]
+    for i in range(3):  # done, due earlier than the late one
+        services.commitment_create(actor=coord, meeting=meeting, data={
+            "text": f"selesai {i}", "owner_agency": agency("Dinsos").pk,
+            "due_date": "2026-01-01"})
+    Commitment.objects.filter(meeting=meeting).update(done_on=datetime.date(2026, 2, 1))
+    late = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "terlambat", "owner_agency": agency("Dinsos").pk, "due_date": "2026-06-01"})
+    undated = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "tanpa tenggat", "owner_agency": agency("Dinsos").pk})
+    dated = services.commitment_create(actor=coord, meeting=meeting, data={
+        "text": "bertenggat", "owner_agency": agency("Dinsos").pk, "due_date": "2099-01-01"})
+    monkeypatch.setattr(selectors, "BOARD_MAX", 2)
+    rows, truncated = selectors.board(user=coord, status=LATE, today=TODAY)
+    assert [c.pk for c, _s in rows] == [late.pk] and not truncated
+    rows, _ = selectors.board(user=coord, status=NOT_STARTED, today=TODAY)
+    assert [c.pk for c, _s in rows] == [dated.pk, undated.pk]  # no due date last
+    rows, _ = selectors.board(user=coord, status=DONE, today=TODAY)
+    assert len(rows) == 2  # the cut, among the done ones only
+
+
+def test_removed_minutes_file_goes_only_when_the_removal_commits(
+        world, meeting, settings, django_capture_on_commit_callbacks):
+    from pathlib import Path
+
+    coord = world["coordinator"]
+    a = services.attachment_add(actor=coord, meeting=meeting,
+                                upload=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 x"))
+    path = Path(a.file.path)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.meeting_part_remove(actor=coord, meeting=meeting, kind="attachment", pk=a.pk)
+    assert path.exists() and len(callbacks) == 1  # a rollback would keep it
+    callbacks[0]()
+    assert not path.exists()
+
+
+def test_files_of_a_failed_save_are_removed(world, meeting, settings, monkeypatch):
+    from pathlib import Path
+
+    def broken(**kwargs):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(services, "audit_record", broken)
+    monkeypatch.setattr(services, "audit_changes", lambda *a, **k: broken())
+    with pytest.raises(RuntimeError):
+        services.attachment_add(actor=world["coordinator"], meeting=meeting,
+                                upload=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 x"))
+    c = Commitment.objects.create(meeting=meeting, number=1, region_id=KAB, text="x",
+                                  owner_agency=agency("DP3ACSKB"))
+    with pytest.raises(RuntimeError):
+        services.progress_report(actor=world["coordinator"], commitment=c,
+                                 data={"narrative": "x"},
+                                 files=[SimpleUploadedFile("foto.jpg", b"\xff\xd8 jpeg")])
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]

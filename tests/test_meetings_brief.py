@@ -34,7 +34,16 @@ from sinergi.regions.models import Region
 
 from .conftest import KAB
 
+TODAY = datetime.date(2026, 11, 23)
 TITLE = "Rakor Teknis Perlindungan Anak & Perempuan — Bangka Tengah (Ñ, é, ö)"
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    """Statuses depend on the date: every "today" here (fixtures, brief
+    context, the job) is TODAY."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    return TODAY
 
 
 def token(i: int) -> str:
@@ -149,7 +158,7 @@ def test_meeting_brief_pdf_shows_every_commitment_late_first(world, big_meeting)
 
 
 def test_brief_context_orders_counts_and_groups(world, big_meeting):
-    brief = briefs.brief_context(meeting=big_meeting)
+    brief = briefs.brief_context(meeting=big_meeting, scope_root=KAB)
     statuses = [row["status"] for row in brief["commitments"]]
     order = briefs.STATUS_ORDER
     assert statuses == sorted(statuses, key=order.index)
@@ -172,7 +181,7 @@ def test_brief_context_orders_counts_and_groups(world, big_meeting):
 
 def test_brief_bounds_the_commitments_read(world, big_meeting, monkeypatch):
     monkeypatch.setattr(briefs, "MAX_COMMITMENTS", 10)
-    brief = briefs.brief_context(meeting=big_meeting)
+    brief = briefs.brief_context(meeting=big_meeting, scope_root=None)
     assert brief["truncated"] and brief["total_commitments"] == 50
     assert brief["shown_commitments"] == 10
     assert all(not Commitment.objects.get(pk=row["id"]).done_on
@@ -210,20 +219,16 @@ def test_region_brief_covers_the_subtree_only(world, big_meeting):
     assert "Rakor Provinsi Babel" in text and "Rakor Tanggamus" not in text
     assert "ISUKEKERASAN" in text
 
-    brief = briefs.brief_context(region=region)
+    brief = briefs.brief_context(region=region, scope_root="19")
     assert brief["shown_commitments"] == 53
     titles = {m["title"]: m["commitments"] for m in brief["meetings"]}
     assert titles == {TITLE: 50, "Rakor Provinsi Babel": 3}
 
 
 def test_brief_page_template_renders(world, big_meeting):
-    try:  # the page's links need the meetings URLconf, written alongside
-        import sinergi.meetings.views  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"meetings views not importable yet: {exc}")
     request = RequestFactory().get("/")
     request.user = world["coordinator"]
-    brief = briefs.brief_context(meeting=big_meeting)
+    brief = briefs.brief_context(meeting=big_meeting, scope_root=KAB)
     page = render_to_string("meetings/brief.html", {
         "brief": brief, "meeting": big_meeting, "region": None, "job": None,
         "can_generate": True}, request=request)
@@ -238,8 +243,8 @@ def test_brief_page_template_renders(world, big_meeting):
     assert f"/meetings/briefs/{job.pk}/" in page and 'name="meeting"' not in page
     region = Region.objects.get(code=KAB)
     page = render_to_string("meetings/brief.html", {
-        "brief": briefs.brief_context(region=region), "meeting": None, "region": region,
-        "job": None, "can_generate": True}, request=request)
+        "brief": briefs.brief_context(region=region, scope_root=KAB), "meeting": None,
+        "region": region, "job": None, "can_generate": True}, request=request)
     assert f'value="{KAB}"' in page and TITLE.split(" —")[0].replace("&", "&amp;") in page
 
 
@@ -303,3 +308,63 @@ def test_background_start_claims_and_runs(world, big_meeting, monkeypatch):
     job.refresh_from_db()
     assert job.status == BRIEF_DONE and job.language == "id" and job.worker
     assert token(1) in pdf_text(job)
+
+
+def test_briefs_show_and_serve_only_what_the_reader_s_scope_sees(world, client_of):
+    """A province rakor binds two kabupaten: the Bangka Tengah coordinator's
+    brief (page and PDF) holds its own commitment and not the other's, and
+    the PDF made by the province's administrator is not the coordinator's."""
+    admin = world["admin"]
+    other = Region.objects.get(code="19.01")
+    meeting = services.meeting_create(actor=admin, data={
+        "kind": "rakor", "title": "Rakor Provinsi Babel", "starts_on": "2026-10-01",
+        "region": "19"})
+    dinsos = Agency.objects.get(region_id="19", short_name="Dinsos")
+    for number, code in ((1, KAB), (2, other.code)):
+        services.commitment_create(actor=admin, meeting=meeting, data={
+            "text": f"{token(number)} untuk {code}", "owner_agency": dinsos.pk,
+            "region": code})
+    client = client_of("coordinator")
+    page = client.get(f"/meetings/{meeting.pk}/brief/").content.decode()
+    assert token(1) in page and token(2) not in page
+
+    assert client.post("/meetings/briefs/", {"meeting": meeting.pk}).status_code == 302
+    job = BriefJob.objects.get(meeting=meeting)
+    assert job.scope_root == KAB
+    job = run(job)
+    text = pdf_text(job)
+    assert token(1) in text and token(2) not in text
+    assert client.get(f"/meetings/briefs/{job.pk}/").status_code == 200
+
+    admin_job = run(briefs.brief_job_create(actor=admin, meeting=meeting, language="en"))
+    assert admin_job.scope_root == "19"
+    admin_text = pdf_text(admin_job)
+    assert token(1) in admin_text and token(2) in admin_text
+    assert client.get(f"/meetings/briefs/{admin_job.pk}/").status_code == 404
+    assert client_of("admin").get(f"/meetings/briefs/{admin_job.pk}/").status_code == 200
+    assert client_of("admin").get(f"/meetings/briefs/{job.pk}/").status_code == 404
+    # The page links the newest PDF of the reader's own scope, never another's.
+    page = client.get(f"/meetings/{meeting.pk}/brief/").content.decode()
+    assert f"/meetings/briefs/{job.pk}/" in page
+    assert f"/meetings/briefs/{admin_job.pk}/" not in page
+
+
+def test_region_brief_keeps_to_the_scope_it_was_made_under(world, client_of):
+    admin = world["admin"]
+    meeting = services.meeting_create(actor=admin, data={
+        "kind": "rakor", "title": "Rakor Provinsi Babel", "starts_on": "2026-10-01",
+        "region": "19"})
+    dinsos = Agency.objects.get(region_id="19", short_name="Dinsos")
+    services.commitment_create(actor=admin, meeting=meeting, data={
+        "text": f"{token(1)} untuk provinsi", "owner_agency": dinsos.pk, "region": "19"})
+    services.commitment_create(actor=admin, meeting=meeting, data={
+        "text": f"{token(2)} untuk Bangka Tengah", "owner_agency": dinsos.pk, "region": KAB})
+    region = Region.objects.get(code=KAB)
+    # A commitment for the province as a whole is not in a kabupaten's brief.
+    brief = briefs.brief_context(region=region, scope_root=KAB)
+    assert [row["text"].split()[0] for row in brief["commitments"]] == [token(2)]
+    assert [m["title"] for m in brief["meetings"]] == ["Rakor Provinsi Babel"]
+    assert client_of("outsider").get(f"/meetings/regions/{KAB}/brief/").status_code == 404
+    job = briefs.brief_job_create(actor=world["coordinator"], region=region)
+    assert client_of("leader").get(f"/meetings/briefs/{job.pk}/").status_code == 404
+    assert client_of("coordinator").get(f"/meetings/briefs/{job.pk}/").status_code == 202

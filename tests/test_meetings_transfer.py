@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from sinergi.agencies.models import Agency
@@ -22,6 +23,13 @@ from .conftest import KAB
 
 HEADERS = ["No", "Komitmen", "Agenda", "OPD penanggung jawab", "OPD pendukung",
            "Kode wilayah", "Tenggat", "Satuan", "Baseline", "Target"]
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    """Statuses depend on the date: "today" is fixed in these tests."""
+    monkeypatch.setattr(timezone, "localdate",
+                        lambda *args, **kwargs: datetime.date(2026, 11, 23))
 
 
 def agency(short, region=KAB) -> Agency:

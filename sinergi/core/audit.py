@@ -72,3 +72,23 @@ def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys whose value differs, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def audit_changes(actor, action: str, obj: models.Model, before: dict,
+                  after: dict | None = None, *, extra: dict | None = None) -> AuditLog | None:
+    """Audit what changed on ``obj`` since the snapshot ``before``.
+
+    ``after`` defaults to ``snapshot(obj)``; only the fields whose value
+    differs are recorded, never ``updated_at``. ``extra`` is added to the
+    recorded "after" (what the change was about) and makes a row even when
+    no field changed; with nothing changed and no ``extra``, nothing is
+    recorded and None is returned.
+    """
+    old, new = changed_fields(before, snapshot(obj) if after is None else after)
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    if extra:
+        new.update(extra)
+    if not new:
+        return None
+    return audit_record(actor=actor, action=action, obj=obj, before=old, after=new)

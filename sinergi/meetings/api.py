@@ -90,6 +90,11 @@ class CommitmentOut(Schema):
     status: str
 
 
+class CommitmentPage(Schema):
+    items: list[CommitmentOut]
+    next_cursor: str | None
+
+
 class CommitmentIn(Schema):
     text: str
     owner_agency: int
@@ -134,7 +139,10 @@ class ProgressOut(Schema):
     commitment: CommitmentOut
 
 
-def _meeting_out(m: Meeting) -> dict:
+def _meeting_out(m: Meeting, user) -> dict:
+    """A meeting as the API shows it to ``user``: its commitments are only
+    those the user may see (a kabupaten sees the province's commitments for
+    itself, not those for another kabupaten)."""
     return {
         "id": m.pk, "kind": m.kind, "title": m.title, "theme": m.theme,
         "starts_on": m.starts_on, "ends_on": m.ends_on, "place": m.place,
@@ -149,7 +157,8 @@ def _meeting_out(m: Meeting) -> dict:
         "issues": [{"category": i.category, "region_code": i.region_id,
                     "description": i.description, "raised_by": i.raised_by}
                    for i in m.issues.all()],
-        "commitment_ids": list(m.commitments.order_by("number").values_list("id", flat=True)),
+        "commitment_ids": list(selectors.commitments_visible(user).filter(meeting=m)
+                               .order_by("number").values_list("id", flat=True)),
     }
 
 
@@ -185,20 +194,20 @@ def meeting_list(request: HttpRequest, year: int | None = None, kind: str | None
 @meetings_router.post("", response={201: MeetingOut}, summary="Record a meeting")
 def meeting_create(request: HttpRequest, payload: MeetingIn):
     meeting = services.meeting_create(actor=request.auth, data=payload.dict())
-    return Status(201, _meeting_out(meeting))
+    return Status(201, _meeting_out(meeting, request.auth))
 
 
 @meetings_router.get("/{meeting_id}", response=MeetingOut, summary="One meeting")
 def meeting_detail(request: HttpRequest, meeting_id: int):
-    return _meeting_out(selectors.access_meeting(request.auth, meeting_id))
+    return _meeting_out(selectors.access_meeting(request.auth, meeting_id), request.auth)
 
 
 @meetings_router.patch("/{meeting_id}", response=MeetingOut, summary="Change a meeting")
 def meeting_patch(request: HttpRequest, meeting_id: int, payload: MeetingPatch):
     meeting = selectors.access_meeting(request.auth, meeting_id, for_write=True)
-    services.meeting_update(actor=request.auth, meeting=meeting,
-                            data=payload.dict(exclude_unset=True))
-    return _meeting_out(meeting)
+    meeting = services.meeting_update(actor=request.auth, meeting=meeting,
+                                      data=payload.dict(exclude_unset=True))
+    return _meeting_out(meeting, request.auth)
 
 
 @meetings_router.post("/{meeting_id}/commitments", response={201: CommitmentOut},
@@ -212,13 +221,20 @@ def commitment_create(request: HttpRequest, meeting_id: int, payload: Commitment
     return Status(201, _one(commitment))
 
 
-@commitments_router.get("", response=list[CommitmentOut], summary="Commitments in scope")
+@commitments_router.get("", response=CommitmentPage, summary="Commitments in scope")
 def commitment_list(request: HttpRequest, meeting: int | None = None,
                     agency: int | None = None, region: str | None = None,
-                    status: str | None = None, due: str | None = None, mine: bool = False):
-    rows, _truncated = selectors.board(user=request.auth, meeting=meeting, agency=agency,
-                                       region=region, status=status, due=due, mine=mine)
-    return [_commitment_out(c, state) for c, state in rows]
+                    status: str | None = None, due: str | None = None, mine: bool = False,
+                    limit: int | None = None, cursor: str | None = None):
+    """The board's filters, keyset-paginated in id order: pass ``next_cursor``
+    back as ``cursor`` for the next page, until it is null. With ``status``
+    a page may hold fewer than ``limit`` commitments and still have a next
+    one (the status is derived from the data, not stored)."""
+    page = selectors.commitments_page(user=request.auth, meeting=meeting, agency=agency,
+                                      region=region, status=status, due=due, mine=mine,
+                                      limit=limit, cursor=cursor)
+    return {"items": [_commitment_out(c, state) for c, state in page.items],
+            "next_cursor": page.next_cursor}
 
 
 @commitments_router.get("/{commitment_id}", response=CommitmentOut, summary="One commitment")
@@ -230,8 +246,9 @@ def commitment_detail(request: HttpRequest, commitment_id: int):
                           summary="Change a commitment")
 def commitment_patch(request: HttpRequest, commitment_id: int, payload: CommitmentPatch):
     commitment = selectors.access_commitment(request.auth, commitment_id, for_edit=True)
-    services.commitment_update(actor=request.auth, commitment=commitment,
-                               data=payload.dict(exclude_unset=True))
+    # "supporting_agencies": null means unchanged, like leaving the key out.
+    commitment = services.commitment_update(actor=request.auth, commitment=commitment,
+                                            data=payload.dict(exclude_unset=True))
     return _one(commitment)
 
 
@@ -241,7 +258,6 @@ def progress_create(request: HttpRequest, commitment_id: int, payload: ProgressI
     commitment = selectors.access_commitment(request.auth, commitment_id, for_update=True)
     update = services.progress_report(actor=request.auth, commitment=commitment,
                                       data=payload.dict())
-    commitment.refresh_from_db()
     return Status(201, {"id": update.pk, "kind": update.kind, "date": update.date,
                         "value": update.value, "narrative": update.narrative,
-                        "commitment": _one(commitment)})
+                        "commitment": _one(update.commitment)})

@@ -30,7 +30,7 @@ from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.regions.codes import subtree_q
 
-from . import progress
+from . import progress, selectors
 from .models import (
     BRIEF_DONE,
     BRIEF_FAILED,
@@ -42,6 +42,7 @@ from .models import (
     LATE,
     NOT_STARTED,
     STATUS_CHOICES,
+    STATUS_ORDER,
     AgendaItem,
     BriefJob,
     Commitment,
@@ -59,7 +60,6 @@ MAX_COMMITMENTS = 2000
 MAX_ISSUES = 500
 MAX_MEETINGS = 200
 
-STATUS_ORDER = [LATE, IN_PROGRESS, NOT_STARTED, DONE, CANCELLED]
 STATUS_COLORS = {LATE: "#a61b1b", IN_PROGRESS: "#d39e00", NOT_STARTED: "#8a9591",
                  DONE: "#0b6e4f", CANCELLED: "#c5ccc9"}
 STATUS_BACKGROUNDS = {LATE: "#fbeaea", IN_PROGRESS: "#fff4d6", DONE: "#eaf6f0"}
@@ -106,9 +106,8 @@ def _commitment_rows(qs, today) -> tuple[list[dict], bool, int]:
     total = qs.count() if truncated else len(items)
     items = items[:MAX_COMMITMENTS]
     states = progress.progress_of(items, today)
-    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
-    items.sort(key=lambda c: (rank[states[c.pk].status], c.due_date or datetime.date.max,
-                              c.meeting_id, c.number))
+    items.sort(key=lambda c: (selectors.STATUS_RANK[states[c.pk].status],
+                              c.due_date or datetime.date.max, c.meeting_id, c.number))
     rows = []
     for c in items:
         state = states[c.pk]
@@ -189,13 +188,18 @@ def _agenda(meeting: Meeting) -> list[dict]:
     return [g for g in [*by_desk.values(), loose] if g["topics"]]
 
 
-def brief_context(*, meeting: Meeting | None = None, region=None,
+def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, region=None,
                   today: datetime.date | None = None) -> dict:
-    """Everything the brief shows, for one meeting or for a region's subtree.
+    """Everything the brief shows, for one meeting or for a region's subtree,
+    as seen from the scope ``scope_root`` (a region root code; None or "" is
+    unscoped): the commitments are those selectors.commitments_visible gives
+    a user of that scope, and a region brief's issues and meetings too.
 
     The caller has checked that the user may see the meeting or region;
     labels are translated in the active language.
     """
+    scope_root = scope_root or None
+    in_scope = selectors.commitments_in_scope_q(scope_root)
     if (meeting is None) == (region is None):
         raise ValueError("a brief is for one meeting or one region")
     today = today or timezone.localdate()
@@ -212,7 +216,7 @@ def brief_context(*, meeting: Meeting | None = None, region=None,
             participants=Count("id"), invited=Count("id", filter=Q(invited=True)),
             attended=Count("id", filter=Q(attended=True)))
         rows, truncated, total = _commitment_rows(
-            Commitment.objects.filter(meeting=meeting), today)
+            Commitment.objects.filter(in_scope, meeting=meeting), today)
         context["issues"] = _issue_rows(MeetingIssue.objects.filter(meeting=meeting))
     else:
         code = region.code
@@ -221,15 +225,17 @@ def brief_context(*, meeting: Meeting | None = None, region=None,
         context["region"] = {"code": code, "name": region.name,
                              "kind_label": region.get_kind_display()}
         rows, truncated, total = _commitment_rows(
-            Commitment.objects.filter(subtree_q("region__code", code)), today)
-        context["issues"] = _issue_rows(
-            MeetingIssue.objects.filter(subtree_q("meeting__region__code", code)))
+            Commitment.objects.filter(in_scope, subtree_q("region__code", code)), today)
+        context["issues"] = _issue_rows(MeetingIssue.objects.filter(
+            subtree_q("meeting__region__code", code),
+            selectors.visible_q(scope_root, "meeting__region__code")))
         # Meetings held in the region, and those above it that bound it to a commitment.
         per_meeting: dict[int, int] = {}
         for r in rows:
             per_meeting[r["meeting_id"]] = per_meeting.get(r["meeting_id"], 0) + 1
         meetings = (Meeting.objects.filter(subtree_q("region__code", code)
-                                           | Q(pk__in=list(per_meeting)))
+                                           | Q(pk__in=list(per_meeting)),
+                                           selectors.visible_q(scope_root, "region__code"))
                     .select_related("region", "host_agency")
                     .order_by("-starts_on", "-id")[:MAX_MEETINGS])
         context["meetings"] = [{**_meeting_facts(m), "commitments": per_meeting.get(m.pk, 0)}
@@ -587,7 +593,9 @@ def render_pdf(context: dict) -> bytes:
 def brief_job_create(*, actor, meeting: Meeting | None = None, region=None,
                      language: str = "id") -> BriefJob:
     """Queue a brief; the caller has checked that ``actor`` may see the
-    meeting or region. ``language`` is the one the PDF is written in."""
+    meeting or region. ``language`` is the one the PDF is written in. The
+    job records the actor's scope: the PDF shows what that scope sees, and
+    only users of the same scope may open it (``actor`` None: unscoped)."""
     from django.conf import settings
 
     if (meeting is None) == (region is None):
@@ -600,13 +608,15 @@ def brief_job_create(*, actor, meeting: Meeting | None = None, region=None,
         language = language.split("-")[0] if language.split("-")[0] in codes \
             else settings.LANGUAGE_CODE
     with transaction.atomic():
+        scope_root = (access.scope_root(actor) or "") if actor is not None else ""
         job = BriefJob.objects.create(
             meeting=meeting, region=region if meeting is None else None, language=language,
+            scope_root=scope_root,
             created_by=actor if getattr(actor, "is_authenticated", False) else None)
         audit_record(actor=actor, action="brief.create", obj=job,
                      after={"meeting": meeting.pk if meeting else None,
                             "region": region.code if region is not None else None,
-                            "language": language})
+                            "language": language, "scope_root": scope_root})
     return job
 
 
@@ -636,7 +646,8 @@ def brief_job_run(job: BriefJob) -> BriefJob:
     try:
         with translation.override(job.language):
             job = BriefJob.objects.select_related("meeting", "region").get(pk=job.pk)
-            pdf = render_pdf(brief_context(meeting=job.meeting, region=job.region))
+            pdf = render_pdf(brief_context(meeting=job.meeting, region=job.region,
+                                           scope_root=job.scope_root))
         job.file.save(f"brief-rakor-{job.pk}.pdf", ContentFile(pdf), save=False)
         stored = job.file.name
         updated = BriefJob.objects.filter(pk=job.pk, status=BRIEF_RUNNING).update(

@@ -3,24 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sinergi.core import access
+from sinergi.core.forms import DateInput, agency_choices
 
 from . import progress
 from .models import ISSUE_CATEGORY_CHOICES, KIND_CHOICES, MARK_CANCELLED, MARK_DONE, PROGRESS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def agency_choices(user, *, blank: bool = True) -> list[tuple[str, str]]:
-    agencies = (access.agencies_visible(user).filter(is_active=True)
-                .select_related("region").order_by("region_id", "short_name"))
-    choices = [(str(a.pk), f"{a.short_name} · {a.region.name}") for a in agencies]
-    return [("", "—"), *choices] if blank else choices
 
 
 class MeetingForm(forms.Form):
@@ -84,6 +70,14 @@ class ProgressForm(forms.Form):
                                decimal_places=2)
     narrative = forms.CharField(label=_("Narrative"), required=False,
                                 widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, settle: bool = True, cancel: bool = True, **kwargs):
+        """``settle``/``cancel``: offer marking done / cancelling (the page
+        offers only what the user may do; the service decides on a post)."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (k, label) for k, label in self.fields["kind"].choices
+            if (k != MARK_DONE or settle) and (k != MARK_CANCELLED or cancel)]
 
 
 class ParticipantForm(forms.Form):

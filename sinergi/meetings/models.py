@@ -38,6 +38,8 @@ STATUS_CHOICES = [
     (DONE, _("done")),
     (CANCELLED, _("cancelled")),
 ]
+# The order commitments are listed in (board, brief, home page): what is owed first.
+STATUS_ORDER = [LATE, IN_PROGRESS, NOT_STARTED, DONE, CANCELLED]
 
 MANUAL = "manual"
 
@@ -305,6 +307,10 @@ class BriefJob(models.Model):
     file = models.FileField(upload_to="briefs/%Y/%m/", max_length=300, blank=True)
     message = models.TextField(blank=True)
     worker = models.CharField(max_length=80, blank=True)
+    # The scope (region root code) of the user who asked for it; blank is
+    # unscoped. The PDF holds what that scope sees, so only users of the same
+    # scope may see the job and download it.
+    scope_root = models.CharField(max_length=13, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -160,7 +160,10 @@ def derive(c: Commitment, value: Decimal | None, today: datetime.date) -> str:
         return DONE
     if c.due_date and c.due_date < today:
         return LATE
-    moved = value is not None and (c.baseline is None or value != c.baseline)
+    # A missing baseline counts as 0, as in _percent and _reached: a live count
+    # of 0 with no baseline has not moved.
+    baseline = c.baseline if c.baseline is not None else Decimal(0)
+    moved = value is not None and value != baseline
     if c.last_update_on or moved:
         return IN_PROGRESS
     return NOT_STARTED

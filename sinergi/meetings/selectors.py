@@ -6,12 +6,13 @@ a commitment when its meeting and its own region are. Nothing is public.
 Changing a meeting needs ``meeting.manage`` and the meeting's region inside
 the user's own subtree; updating a commitment's progress needs
 ``commitment.update`` and either that (coordinators) or, for an agency
-officer, the commitment owned or supported by the officer's agency.
+officer, the commitment owned or supported by the officer's agency. Marking
+done and reopening is for the owner agency's officer and coordinators.
 """
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,13 +20,32 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import roles
 from sinergi.core import access
 from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.pagination import (
+    Page,
+    clamp_limit,
+    cursor_values,
+    decode_cursor,
+    encode_cursor,
+)
 from sinergi.regions import codes as region_codes
 
 from . import progress
-from .models import CANCELLED, DONE, STATUS_CHOICES, BriefJob, Commitment, Meeting
+from .models import (
+    CANCELLED,
+    DONE,
+    LATE,
+    STATUS_CHOICES,
+    STATUS_ORDER,
+    BriefJob,
+    Commitment,
+    Meeting,
+)
 
 # The board shows at most this many commitments; narrower filters show the rest.
 BOARD_MAX = 500
+# An API page filtered by status reads at most this many batches of ``limit``
+# rows to fill itself (the status is derived, not stored).
+API_SCAN_ROUNDS = 5
 
 
 def _check_view(user) -> None:
@@ -39,14 +59,41 @@ def meetings_visible(user) -> QuerySet[Meeting]:
     return Meeting.objects.filter(access.visible_region_q(user, "region__code"))
 
 
+def visible_q(root: str | None, field: str) -> Q:
+    """Rows whose ``field`` (a region code) is in the subtree of ``root`` or
+    above it; everything for None. The same rule as access.visible_region_q,
+    for a scope given by its root code instead of a user (a brief job)."""
+    if root is None:
+        return Q()
+    return (region_codes.subtree_q(field, root)
+            | Q(**{f"{field}__in": region_codes.code_ancestors(root)}))
+
+
+def commitments_in_scope_q(root: str | None) -> Q:
+    """The commitments a user whose scope is ``root`` (None: unscoped) sees:
+    both the meeting's region and the commitment's own region visible."""
+    return visible_q(root, "meeting__region__code") & visible_q(root, "region__code")
+
+
 def commitments_visible(user) -> QuerySet[Commitment]:
     _check_view(user)
-    return Commitment.objects.filter(access.visible_region_q(user, "meeting__region__code"),
-                                     access.visible_region_q(user, "region__code"))
+    return Commitment.objects.filter(commitments_in_scope_q(access.scope_root(user)))
 
 
 def can_manage(user, meeting: Meeting) -> bool:
     return access.user_can(user, "meeting.manage") and access.in_scope(user, meeting.region_id)
+
+
+def check_manage(user, meeting: Meeting, *, what: str = "meeting") -> None:
+    """Refuse (403) unless ``user`` may change ``meeting`` and its parts;
+    ``user`` None is the system. ``what`` names the object in the message."""
+    if user is None or can_manage(user, meeting):
+        return
+    if what == "commitment":
+        message = _("Only a coordinator of %(region)s may change this commitment.")
+    else:
+        message = _("Only a coordinator of %(region)s may change this meeting.")
+    raise AccessDenied(message % {"region": meeting.region.name})
 
 
 def can_update(user, commitment: Commitment) -> bool:
@@ -59,14 +106,23 @@ def can_update(user, commitment: Commitment) -> bool:
     return access.in_scope(user, commitment.region_id)
 
 
+def can_settle(user, commitment: Commitment) -> bool:
+    """Whether ``user`` may mark the commitment done or reopen it: the owner
+    agency's officer or a coordinator (in scope, or of the meeting); a
+    supporting agency only reports progress."""
+    if user.role == roles.OFFICER:
+        return (access.user_can(user, "commitment.update") and user.agency_id is not None
+                and commitment.owner_agency_id == user.agency_id)
+    return can_update(user, commitment) or can_manage(user, commitment.meeting)
+
+
 def access_meeting(user, pk, *, for_write: bool = False) -> Meeting:
     try:
         meeting = meetings_visible(user).select_related("region", "host_agency").get(pk=pk)
     except (Meeting.DoesNotExist, ValueError, TypeError):
         raise Http404(_("Meeting not found in your scope.")) from None
-    if for_write and not can_manage(user, meeting):
-        raise AccessDenied(_("Only a coordinator of %(region)s may change this meeting.")
-                           % {"region": meeting.region.name})
+    if for_write:
+        check_manage(user, meeting)
     return meeting
 
 
@@ -77,26 +133,38 @@ def access_commitment(user, pk, *, for_update: bool = False,
             "meeting", "meeting__region", "owner_agency", "region").get(pk=pk)
     except (Commitment.DoesNotExist, ValueError, TypeError):
         raise Http404(_("Commitment not found in your scope.")) from None
-    if for_edit and not can_manage(user, commitment.meeting):
-        raise AccessDenied(_("Only a coordinator of %(region)s may change this commitment.")
-                           % {"region": commitment.meeting.region.name})
+    if for_edit:
+        check_manage(user, commitment.meeting, what="commitment")
     if for_update and not can_update(user, commitment):
         raise AccessDenied(_("Only the owner or a supporting agency of this commitment, or a "
                              "coordinator of its region, may report progress."))
     return commitment
 
 
+def _brief_jobs(user):
+    """Brief jobs made under exactly the user's scope: a PDF holds what its
+    maker's scope sees, so nobody else may see it."""
+    _check_view(user)
+    return BriefJob.objects.filter(scope_root=access.scope_root(user) or "")
+
+
 def access_brief(user, pk) -> BriefJob:
-    job = BriefJob.objects.select_related("meeting", "region").filter(pk=pk).first()
+    job = _brief_jobs(user).select_related("meeting", "region").filter(pk=pk).first()
     if job is None:
         raise Http404(_("Brief not found."))
     if job.meeting_id:
         access_meeting(user, job.meeting_id)
-    else:
-        _check_view(user)
-        if not access.in_scope(user, job.region_id):
-            raise Http404(_("Brief not found."))
+    elif not access.in_scope(user, job.region_id):
+        raise Http404(_("Brief not found."))
     return job
+
+
+def latest_brief(user, *, meeting: Meeting | None = None, region=None) -> BriefJob | None:
+    """The newest brief job of the meeting or region the user may open."""
+    jobs = _brief_jobs(user)
+    jobs = jobs.filter(meeting=meeting) if meeting is not None else \
+        jobs.filter(region=region, meeting__isnull=True)
+    return jobs.order_by("-id").first()
 
 
 def _month_range(month: str) -> tuple[datetime.date, datetime.date]:
@@ -109,12 +177,24 @@ def _month_range(month: str) -> tuple[datetime.date, datetime.date]:
     return start, end
 
 
-def board(*, user, meeting: int | str | None = None, agency: int | str | None = None,
-          region: str | None = None, status: str | None = None, due: str | None = None,
-          mine: bool = False, today: datetime.date | None = None):
-    """Commitments in scope matching the filters, with their progress, overdue
-    first then by due date. Returns (rows, truncated) where rows are
-    (commitment, Progress) pairs."""
+def _status_q(status: str, today: datetime.date) -> Q:
+    """What the database can tell of a derived status (progress.derive):
+    a necessary condition, so the rows kept still need their status read."""
+    if status == CANCELLED:
+        return Q(cancelled_on__isnull=False)
+    still_open = Q(cancelled_on__isnull=True)
+    if status == DONE:  # marked done, or the target reached: only the value tells
+        return still_open
+    still_open &= Q(done_on__isnull=True)
+    if status == LATE:
+        return still_open & Q(due_date__lt=today)
+    return still_open & (Q(due_date__isnull=True) | Q(due_date__gte=today))
+
+
+def _board_qs(user, *, meeting, agency, region, status, due, mine,
+              today: datetime.date) -> QuerySet[Commitment]:
+    """The commitments in scope matching the filters, as far as SQL can
+    match them (the status is confirmed per row after)."""
     qs = commitments_visible(user)
     if meeting not in (None, ""):
         qs = qs.filter(meeting=access_meeting(user, meeting))
@@ -130,30 +210,85 @@ def board(*, user, meeting: int | str | None = None, agency: int | str | None = 
             raise SinergiError(_("Agency must be an agency id from the list."),
                                field="agency") from None
         access.access_agency(user, agency_id)
-        qs = qs.filter(Q(owner_agency_id=agency_id) | Q(supporting_agencies=agency_id))
+        # A subquery, not a join: no duplicate rows and no DISTINCT to sort around.
+        supported = Commitment.supporting_agencies.through.objects.filter(
+            agency_id=agency_id).values("commitment_id")
+        qs = qs.filter(Q(owner_agency_id=agency_id) | Q(pk__in=supported))
     if region:
         problem = region_codes.code_problem(region)
         if problem:
             raise SinergiError(problem, field="region")
         access.access_region(user, region)
         qs = qs.filter(region_codes.subtree_q("region__code", region))
-    if status and status not in dict(STATUS_CHOICES):
-        raise SinergiError(_("Unknown status '%(s)s'; choose one of: %(all)s.")
-                           % {"s": status, "all": ", ".join(dict(STATUS_CHOICES))},
-                           field="status")
+    if status:
+        if status not in dict(STATUS_CHOICES):
+            raise SinergiError(_("Unknown status '%(s)s'; choose one of: %(all)s.")
+                               % {"s": status, "all": ", ".join(dict(STATUS_CHOICES))},
+                               field="status")
+        qs = qs.filter(_status_q(status, today))
     if due:
         start, end = _month_range(due)
         qs = qs.filter(due_date__gte=start, due_date__lt=end)
-    qs = qs.distinct().select_related("meeting", "owner_agency", "region").prefetch_related(
-        "supporting_agencies").order_by("due_date", "meeting_id", "number")
+    return qs.select_related("meeting", "owner_agency", "region").prefetch_related(
+        "supporting_agencies")
+
+
+STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
+
+
+def board(*, user, meeting: int | str | None = None, agency: int | str | None = None,
+          region: str | None = None, status: str | None = None, due: str | None = None,
+          mine: bool = False, today: datetime.date | None = None):
+    """Commitments in scope matching the filters, with their progress, overdue
+    first then by due date. Returns (rows, truncated) where rows are
+    (commitment, Progress) pairs."""
+    today = today or timezone.localdate()
+    qs = _board_qs(user, meeting=meeting, agency=agency, region=region, status=status,
+                   due=due, mine=mine, today=today).order_by(
+        F("due_date").asc(nulls_last=True), "meeting_id", "number")
     items = list(qs[:BOARD_MAX + 1])
     truncated = len(items) > BOARD_MAX
     items = items[:BOARD_MAX]
     states = progress.progress_of(items, today)
     rows = [(c, states[c.pk]) for c in items if not status or states[c.pk].status == status]
-    order = {"late": 0, "in_progress": 1, "not_started": 2, DONE: 3, CANCELLED: 4}
-    rows.sort(key=lambda r: (order[r[1].status], r[0].due_date or datetime.date.max))
+    # Stable: rows of one status keep the database's order (due date, meeting, number).
+    rows.sort(key=lambda r: STATUS_RANK[r[1].status])
     return rows, truncated
+
+
+def commitments_page(*, user, cursor: str | None = None, limit: int | None = None,
+                     meeting: int | str | None = None, agency: int | str | None = None,
+                     region: str | None = None, status: str | None = None,
+                     due: str | None = None, mine: bool = False,
+                     today: datetime.date | None = None) -> Page:
+    """One page of (commitment, Progress) pairs for the API: the board's
+    filters, keyset-paged in id order (stable while rows are added).
+
+    With a status filter the status is derived per row, so a page is filled
+    from at most API_SCAN_ROUNDS batches; it may then hold fewer than
+    ``limit`` rows and still have a ``next_cursor``: follow it until None.
+    """
+    today = today or timezone.localdate()
+    limit = clamp_limit(limit)
+    qs = _board_qs(user, meeting=meeting, agency=agency, region=region, status=status,
+                   due=due, mine=mine, today=today).order_by("id")
+    if cursor:
+        (after,) = cursor_values(Commitment, ["id"], decode_cursor(cursor, 1))
+        qs = qs.filter(id__gt=after)
+    rows, last = [], None
+    for _round in range(API_SCAN_ROUNDS if status else 1):
+        batch = list((qs if last is None else qs.filter(id__gt=last))[:limit])
+        states = progress.progress_of(batch, today)
+        for c in batch:
+            if len(rows) == limit:
+                break
+            last = c.pk
+            if not status or states[c.pk].status == status:
+                rows.append((c, states[c.pk]))
+        if len(rows) == limit or len(batch) < limit:
+            break
+    more = last is not None and qs.filter(id__gt=last).exists()
+    return Page(items=rows, next_cursor=encode_cursor([last]) if more else None, limit=limit)
 
 
 def overdue(user, *, limit: int = 10, today: datetime.date | None = None):
@@ -162,10 +297,12 @@ def overdue(user, *, limit: int = 10, today: datetime.date | None = None):
     qs = (commitments_visible(user).filter(access.scope_q(user, "region__code"),
                                            due_date__lt=today, done_on__isnull=True,
                                            cancelled_on__isnull=True)
-          .select_related("meeting", "owner_agency", "region").order_by("due_date")[:200])
+          .select_related("meeting", "owner_agency", "region")
+          .prefetch_related("supporting_agencies").order_by("due_date", "meeting_id", "number")
+          [:200])
     items = list(qs)
     states = progress.progress_of(items, today)
-    return [(c, states[c.pk]) for c in items if states[c.pk].status == "late"][:limit]
+    return [(c, states[c.pk]) for c in items if states[c.pk].status == LATE][:limit]
 
 
 def upcoming(user, *, limit: int = 5, today: datetime.date | None = None):

@@ -4,17 +4,20 @@ transaction. Values arrive as typed by forms or as text from the API and the
 Excel import; ``_clean_*`` turns both into one form or says what is wrong.
 """
 
+import logging
 import re
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sinergi.agencies.models import Agency
 from sinergi.core import access, values
-from sinergi.core.audit import audit_record, changed_fields, snapshot
+from sinergi.core.audit import audit_changes, audit_record, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
@@ -39,6 +42,8 @@ from .models import (
     ProgressUpdate,
 )
 
+log = logging.getLogger(__name__)
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MEETING_FIELDS = ("kind", "title", "theme", "starts_on", "ends_on", "place", "region",
                   "host_agency", "chair", "minutes")
@@ -47,8 +52,18 @@ COMMITMENT_FIELDS = ("text", "agenda_item", "owner_agency", "supporting_agencies
 
 
 # Shared cleaning (sinergi/core/values.py), under the names used here and by transfer.py.
-_text, as_date, as_decimal, _choice, _agency = (values.text, values.as_date, values.as_decimal,
-                                                values.choice, values.agency)
+_text, as_date, as_decimal, _choice = (values.text, values.as_date, values.as_decimal,
+                                       values.choice)
+
+
+def _agency(actor, value, field: str, *, keep: set[int] = frozenset()) -> Agency:
+    """An agency the actor may see and still active; one in ``keep`` (the
+    value the object has now) may stay even if it has been deactivated since."""
+    agency = values.agency(actor, value, field)
+    if not agency.is_active and agency.pk not in keep:
+        raise SinergiError(_("Agency %(a)s is marked inactive; choose an active agency or ask "
+                             "a coordinator to reactivate it.") % {"a": agency}, field=field)
+    return agency
 
 
 def _region(actor, value, field: str, *, within: str | None = None) -> Region:
@@ -83,7 +98,9 @@ def _clean_meeting(actor, data: dict, *, current: Meeting | None = None) -> dict
                                      "it."), field=field)
             out[field] = region
         elif field == "host_agency":
-            out[field] = _agency(actor, value, field) if value not in (None, "") else None
+            keep = {current.host_agency_id} if current and current.host_agency_id else set()
+            out[field] = _agency(actor, value, field, keep=keep) \
+                if value not in (None, "") else None
     starts = out.get("starts_on", current.starts_on if current else None)
     ends = out.get("ends_on", current.ends_on if current else None)
     if starts and ends and ends < starts:
@@ -110,27 +127,51 @@ def meeting_create(*, actor, data: dict) -> Meeting:
 
 @transaction.atomic
 def meeting_update(*, actor, meeting: Meeting, data: dict) -> Meeting:
+    """Change a meeting; returns the saved row (read again under a lock, so a
+    change made meanwhile by someone else is neither lost nor audited wrong)."""
+    meeting = _locked_meeting(meeting.pk)
     _check_manage(actor, meeting)
     before = snapshot(meeting)
-    for field, value in _clean_meeting(actor, data, current=meeting).items():
+    fields = _clean_meeting(actor, data, current=meeting)
+    region = fields.get("region")
+    if region is not None and region.code != meeting.region_id:
+        _check_parts_within(meeting, region.code)
+    for field, value in fields.items():
         setattr(meeting, field, value)
-    meeting.save()
-    _audit_change(actor, "meeting.update", meeting, before)
+    meeting.save(update_fields=[*fields, "updated_at"])
+    audit_changes(actor, "meeting.update", meeting, before)
     return meeting
 
 
-def _check_manage(actor, meeting: Meeting) -> None:
-    if actor is not None and not selectors.can_manage(actor, meeting):
-        raise AccessDenied(_("Only a coordinator of %(region)s may change this meeting.")
-                           % {"region": meeting.region.name})
+def _check_parts_within(meeting: Meeting, code: str) -> None:
+    """Refuse a new region that would leave commitments or issues of the
+    meeting outside it (they must lie inside the meeting's region)."""
+    inside = region_codes.subtree_q("region__code", code)
+    outside = (Commitment.objects.filter(meeting=meeting).exclude(inside).count()
+               + MeetingIssue.objects.filter(meeting=meeting, region__isnull=False)
+               .exclude(inside).count())
+    if outside:
+        raise SinergiError(ngettext(
+            "%(n)d commitment or issue of this meeting lies outside region %(code)s; change "
+            "its region first, or choose a region that contains it.",
+            "%(n)d commitments or issues of this meeting lie outside region %(code)s; change "
+            "their regions first, or choose a region that contains them.", outside)
+            % {"n": outside, "code": code}, field="region")
 
 
-def _audit_change(actor, action: str, obj, before: dict) -> None:
-    old, new = changed_fields(before, snapshot(obj))
-    old.pop("updated_at", None)
-    new.pop("updated_at", None)
-    if new:
-        audit_record(actor=actor, action=action, obj=obj, before=old, after=new)
+def _check_manage(actor, meeting: Meeting, *, what: str = "meeting") -> None:
+    selectors.check_manage(actor, meeting, what=what)
+
+
+def _locked_meeting(pk: int) -> Meeting:
+    """The meeting's row, read again and locked until the transaction ends.
+
+    What depends on the meeting (next commitment number, agenda position,
+    desk, its region for a commitment's or issue's region) is decided under
+    this lock, so writers of one meeting go one after the other. A lock on
+    ``aggregate(Max(...))`` would not do: Django drops FOR UPDATE there.
+    """
+    return Meeting.objects.select_for_update().get(pk=pk)
 
 
 @transaction.atomic
@@ -156,6 +197,10 @@ def agenda_add(*, actor, meeting: Meeting, data: dict) -> AgendaItem:
     _check_manage(actor, meeting)
     title = _text(data.get("title"), "title", 300, required=True)
     desk_name = _text(data.get("desk"), "desk", 120)
+    # Lock the meeting row: SELECT ... FOR UPDATE on an aggregate (Max) locks
+    # nothing (Django drops it), so two adds at once would take the same
+    # position or both create the desk. The meeting row serialises them.
+    meeting = _locked_meeting(meeting.pk)
     desk = None
     if desk_name:
         desk = Desk.objects.filter(meeting=meeting, name=desk_name).first()
@@ -176,7 +221,11 @@ def agenda_add(*, actor, meeting: Meeting, data: dict) -> AgendaItem:
 @transaction.atomic
 def issue_add(*, actor, meeting: Meeting, data: dict) -> MeetingIssue:
     _check_manage(actor, meeting)
-    region = _region(actor, data["region"], "region") if data.get("region") else None
+    # The meeting's region as it is now, held until the issue is saved (a
+    # region change of the meeting checks its issues under the same lock).
+    meeting = _locked_meeting(meeting.pk)
+    region = _region(actor, data["region"], "region", within=meeting.region_id) \
+        if data.get("region") else None
     issue = MeetingIssue.objects.create(
         meeting=meeting, category=_choice(data.get("category"), "category",
                                           ISSUE_CATEGORY_CHOICES),
@@ -187,6 +236,22 @@ def issue_add(*, actor, meeting: Meeting, data: dict) -> MeetingIssue:
                  after={"category": issue.category, "region": issue.region_id,
                         "description": issue.description[:200]})
     return issue
+
+
+@contextmanager
+def _files_removed_on_error():
+    """Collect (storage, name) of files written by a service; if the service
+    then fails, its transaction rolls back and the files are removed too."""
+    written: list[tuple] = []
+    try:
+        yield written
+    except BaseException:
+        for storage, name in written:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("could not remove %s after a failed save", name, exc_info=True)
+        raise
 
 
 def _file_name(upload) -> str:
@@ -212,10 +277,12 @@ def attachment_add(*, actor, meeting: Meeting, upload, title: str = "") -> Attac
     attachment = Attachment(meeting=meeting, title=_text(title, "title", 200) or name,
                             size=upload.size, uploaded_by=actor if getattr(actor, "pk", None)
                             else None)
-    attachment.file.save(name, upload, save=False)
-    attachment.save()
-    audit_record(actor=actor, action="meeting.attachment_add", obj=meeting,
-                 after={"title": attachment.title, "size": attachment.size})
+    with _files_removed_on_error() as written:
+        attachment.file.save(name, upload, save=False)
+        written.append((attachment.file.storage, attachment.file.name))
+        attachment.save()
+        audit_record(actor=actor, action="meeting.attachment_add", obj=meeting,
+                     after={"title": attachment.title, "size": attachment.size})
     return attachment
 
 
@@ -235,8 +302,10 @@ def meeting_part_remove(*, actor, meeting: Meeting, kind: str, pk: int) -> None:
     if obj is None:
         raise Http404(_("Not found in this meeting."))
     label = str(obj)
-    if kind == "attachment":
-        obj.file.delete(save=False)
+    if kind == "attachment" and obj.file:
+        # Only once the removal is committed: a rollback keeps row and file.
+        storage, name = obj.file.storage, obj.file.name
+        transaction.on_commit(lambda: storage.delete(name))
     obj.delete()
     if kind == "agenda":
         Desk.objects.filter(meeting=meeting, items__isnull=True).delete()
@@ -269,9 +338,14 @@ def _clean_commitment(actor, meeting: Meeting, data: dict, *,
         elif field == "owner_agency":
             if value in (None, ""):
                 raise SinergiError(_("Name the agency that owns the commitment."), field=field)
-            out[field] = _agency(actor, value, field)
+            out[field] = _agency(actor, value, field, keep={current.owner_agency_id}
+                                 if current else set())
         elif field == "supporting_agencies":
-            supporting = [_agency(actor, v, field) for v in (value or [])]
+            if value is None:  # "not given": the supporting agencies stay as they are
+                continue
+            keep = set(current.supporting_agencies.values_list("id", flat=True)) \
+                if current else set()
+            supporting = [_agency(actor, v, field, keep=keep) for v in value]
         elif field == "region":
             out[field] = _region(actor, value, field, within=meeting.region_id)
         elif field == "due_date":
@@ -305,15 +379,17 @@ def _commitment_snapshot(c: Commitment) -> dict:
 @transaction.atomic
 def commitment_create(*, actor, meeting: Meeting, data: dict) -> Commitment:
     _check_manage(actor, meeting)
+    # Numbering under a lock of the meeting row: SELECT ... FOR UPDATE on an
+    # aggregate (Max) locks nothing (Django drops it), so two creations at
+    # once would both take the same next number. The meeting row serialises them.
+    meeting = _locked_meeting(meeting.pk)
     data = {"region": meeting.region_id, **data}
     if not data.get("text"):
         raise SinergiError(_("This field is required; fill it in."), field="text")
     if not data.get("owner_agency"):
         raise SinergiError(_("Name the agency that owns the commitment."), field="owner_agency")
     fields, supporting = _clean_commitment(actor, meeting, data)
-    # Locked numbering: the next number in this meeting.
-    last = Commitment.objects.select_for_update().filter(meeting=meeting).aggregate(
-        m=Max("number"))["m"]
+    last = Commitment.objects.filter(meeting=meeting).aggregate(m=Max("number"))["m"]
     commitment = Commitment.objects.create(
         meeting=meeting, number=(last or 0) + 1,
         created_by=actor if getattr(actor, "pk", None) else None, **fields)
@@ -326,20 +402,21 @@ def commitment_create(*, actor, meeting: Meeting, data: dict) -> Commitment:
 
 @transaction.atomic
 def commitment_update(*, actor, commitment: Commitment, data: dict) -> Commitment:
-    _check_manage(actor, commitment.meeting)
+    """Change a commitment's terms; returns the saved row. The row is read
+    again under a lock and only the changed fields are written, so progress
+    reported meanwhile (value, done, cancelled) is kept."""
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    meeting = commitment.meeting = _locked_meeting(commitment.meeting_id)
+    _check_manage(actor, meeting, what="commitment")
     before = _commitment_snapshot(commitment)
-    fields, supporting = _clean_commitment(actor, commitment.meeting, data, current=commitment)
+    fields, supporting = _clean_commitment(actor, meeting, data, current=commitment)
     for field, value in fields.items():
         setattr(commitment, field, value)
-    commitment.save()
+    commitment.save(update_fields=[*fields, "updated_at"])
     if supporting is not None:
         commitment.supporting_agencies.set(supporting)
-    old, new = changed_fields(before, _commitment_snapshot(commitment))
-    old.pop("updated_at", None)
-    new.pop("updated_at", None)
-    if new:
-        audit_record(actor=actor, action="commitment.update", obj=commitment, before=old,
-                     after=new)
+    audit_changes(actor, "commitment.update", commitment, before,
+                  _commitment_snapshot(commitment))
     return commitment
 
 
@@ -347,13 +424,29 @@ def commitment_update(*, actor, commitment: Commitment, data: dict) -> Commitmen
 def progress_report(*, actor, commitment: Commitment, data: dict,
                     files=()) -> ProgressUpdate:
     """Record one progress update: a value and/or narrative, or a change of
-    state (done, cancelled, reopened). Done and reopen are for anyone who may
-    report; cancelling is for the meeting's coordinators."""
+    state (done, cancelled, reopened). Progress is for anyone who may report;
+    done and reopen for the owner agency and coordinators; cancelling (and
+    reopening a cancelled one) for the meeting's coordinators. A cancelled
+    commitment takes no report until it is reopened.
+
+    The commitment is read again under a lock: two reports at once, or a
+    report and an edit, apply one after the other. ``update.commitment`` is
+    the saved row."""
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    commitment.meeting = Meeting.objects.select_related("region").get(pk=commitment.meeting_id)
     if actor is not None and not selectors.can_update(actor, commitment):
         raise AccessDenied(_("Only the owner or a supporting agency of this commitment, or a "
                              "coordinator of its region, may report progress."))
     kind = _choice(data.get("kind") or PROGRESS, "kind",
                    [(PROGRESS, ""), (MARK_DONE, ""), (MARK_CANCELLED, ""), (REOPEN, "")])
+    if commitment.cancelled_on and kind != REOPEN:
+        raise SinergiError(_("This commitment is cancelled; reopen it before reporting on "
+                             "it."), field="kind")
+    if kind in (MARK_DONE, REOPEN) and actor is not None and \
+            not selectors.can_settle(actor, commitment):
+        raise AccessDenied(_("Only the owner agency of this commitment or a coordinator may "
+                             "mark it done or reopen it; a supporting agency reports "
+                             "progress."))
     today = timezone.localdate()
     date = as_date(data.get("date"), "date") or today
     if date > today:
@@ -366,41 +459,45 @@ def progress_report(*, actor, commitment: Commitment, data: dict,
     if kind == PROGRESS and value is None and not narrative and not files:
         raise SinergiError(_("Give a value, a narrative or an evidence file."), field="value")
     if kind == MARK_CANCELLED:
-        _check_manage(actor, commitment.meeting)
+        _check_manage(actor, commitment.meeting, what="commitment")
         if not narrative:
             raise SinergiError(_("Say why the commitment is cancelled."), field="narrative")
     if kind == REOPEN and not (commitment.done_on or commitment.cancelled_on):
         raise SinergiError(_("Only a commitment marked done or cancelled can be reopened."),
                            field="kind")
     if kind == REOPEN and commitment.cancelled_on:
-        _check_manage(actor, commitment.meeting)
+        _check_manage(actor, commitment.meeting, what="commitment")
     for upload in files:
         _check_file(upload, "evidence")
     before = snapshot(commitment)
-    update = ProgressUpdate.objects.create(
-        commitment=commitment, kind=kind, date=date, value=value, narrative=narrative,
-        author=actor if getattr(actor, "pk", None) else None,
-        author_label=actor.get_username() if getattr(actor, "pk", None) else "system")
-    for upload in files:
-        evidence = Evidence(update=update, name=_file_name(upload), size=upload.size)
-        evidence.file.save(evidence.name, upload, save=False)
-        evidence.save()
-    if value is not None and (commitment.value_date is None or date >= commitment.value_date):
-        commitment.value, commitment.value_date = value, date
-    commitment.last_update_on = max(filter(None, [commitment.last_update_on, date]))
-    if kind == MARK_DONE:
-        commitment.done_on = date
-    elif kind == MARK_CANCELLED:
-        commitment.cancelled_on, commitment.cancel_reason = date, narrative[:300]
-    elif kind == REOPEN:
-        commitment.done_on = commitment.cancelled_on = None
-        commitment.cancel_reason = ""
-    commitment.save()
-    old, new = changed_fields(before, snapshot(commitment))
-    old.pop("updated_at", None)
-    new.pop("updated_at", None)
-    new.update({"update_id": update.pk, "kind": kind, "narrative": narrative[:200],
-                "evidence": len(files)})
-    audit_record(actor=actor, action=f"commitment.{kind}", obj=commitment, before=old,
-                 after=new)
+    with _files_removed_on_error() as written:
+        update = ProgressUpdate.objects.create(
+            commitment=commitment, kind=kind, date=date, value=value, narrative=narrative,
+            author=actor if getattr(actor, "pk", None) else None,
+            author_label=actor.get_username() if getattr(actor, "pk", None) else "system")
+        for upload in files:
+            evidence = Evidence(update=update, name=_file_name(upload), size=upload.size)
+            evidence.file.save(evidence.name, upload, save=False)
+            written.append((evidence.file.storage, evidence.file.name))
+            evidence.save()
+        changed = ["last_update_on"]
+        if value is not None and (commitment.value_date is None
+                                  or date >= commitment.value_date):
+            commitment.value, commitment.value_date = value, date
+            changed += ["value", "value_date"]
+        commitment.last_update_on = max(filter(None, [commitment.last_update_on, date]))
+        if kind == MARK_DONE:
+            commitment.done_on = date
+            changed.append("done_on")
+        elif kind == MARK_CANCELLED:
+            commitment.cancelled_on, commitment.cancel_reason = date, narrative[:300]
+            changed += ["cancelled_on", "cancel_reason"]
+        elif kind == REOPEN:
+            commitment.done_on = commitment.cancelled_on = None
+            commitment.cancel_reason = ""
+            changed += ["done_on", "cancelled_on", "cancel_reason"]
+        commitment.save(update_fields=[*changed, "updated_at"])
+        audit_changes(actor, f"commitment.{kind}", commitment, before,
+                      extra={"update_id": update.pk, "kind": kind,
+                             "narrative": narrative[:200], "evidence": len(files)})
     return update

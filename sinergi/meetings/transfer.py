@@ -547,9 +547,7 @@ def commitments_import(*, actor, meeting: Meeting, upload) -> ImportResult:
     ``actor`` must be allowed to change the meeting (AccessDenied otherwise);
     None is the system.
     """
-    if actor is not None and not selectors.can_manage(actor, meeting):
-        raise AccessDenied(_("Only a coordinator of %(region)s may change this meeting.")
-                           % {"region": meeting.region.name})
+    selectors.check_manage(actor, meeting)
     name = services._file_name(upload)
     result = ImportResult(file_name=name)
     try:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
+from sinergi.core.forms import agency_choices
 
 from . import briefs, forms, progress, selectors, services, transfer
 from .models import (
@@ -22,7 +23,6 @@ from .models import (
     KIND_CHOICES,
     STATUS_CHOICES,
     Attachment,
-    BriefJob,
     Evidence,
     ProgressUpdate,
 )
@@ -32,6 +32,24 @@ LIST_MAX = 100
 
 def _form_error(form, exc: SinergiError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _region_not_found(form, exc: Http404) -> str:
+    """A region code outside the user's scope makes the services answer 404
+    (right for the API); on a page the user keeps the form and reads why,
+    on the region field. Any other 404 stays one."""
+    code = (form.cleaned_data or {}).get("region") if "region" in form.fields else None
+    if not code:
+        raise exc
+    return _("Region %(code)s is not in your scope or does not exist.") % {"code": code}
+
+
+def _labelled(form, exc: SinergiError) -> str:
+    """The message of ``exc`` led by the label of the field it names, for
+    messages shown away from the form."""
+    field = form.fields.get(exc.field) if exc.field else None
+    return f"{field.label}: {exc.message}" if field is not None and field.label else \
+        exc.message
 
 
 @login_required
@@ -65,6 +83,8 @@ def meeting_create(request):
             meeting = services.meeting_create(actor=request.user, data=form.cleaned_data)
         except SinergiError as exc:
             _form_error(form, exc)
+        except Http404 as exc:
+            form.add_error("region", _region_not_found(form, exc))
         else:
             messages.success(request, _("The meeting has been saved."))
             return redirect("meetings:detail", meeting_id=meeting.pk)
@@ -84,6 +104,8 @@ def meeting_edit(request, meeting_id: int):
             services.meeting_update(actor=request.user, meeting=meeting, data=form.cleaned_data)
         except SinergiError as exc:
             _form_error(form, exc)
+        except Http404 as exc:
+            form.add_error("region", _region_not_found(form, exc))
         else:
             messages.success(request, _("The meeting has been saved."))
             return redirect("meetings:detail", meeting_id=meeting.pk)
@@ -130,7 +152,12 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
         try:
             add(meeting, form.cleaned_data)
         except SinergiError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, _("Not added: %(errors)s") % {
+                "errors": _labelled(form, exc)})
+        except Http404 as exc:
+            problem = _region_not_found(form, exc)  # re-raised unless about the region
+            messages.error(request, _("Not added: %(errors)s") % {
+                "errors": f"{form.fields['region'].label}: {problem}"})
         else:
             messages.success(request, _("Added."))
     else:
@@ -235,6 +262,8 @@ def commitment_create(request, meeting_id: int):
                                                     data=form.cleaned_data)
         except SinergiError as exc:
             _form_error(form, exc)
+        except Http404 as exc:
+            form.add_error("region", _region_not_found(form, exc))
         else:
             messages.success(request, _("Commitment %(n)d has been saved.")
                              % {"n": commitment.number})
@@ -258,6 +287,8 @@ def commitment_edit(request, commitment_id: int):
                                        data=form.cleaned_data)
         except SinergiError as exc:
             _form_error(form, exc)
+        except Http404 as exc:
+            form.add_error("region", _region_not_found(form, exc))
         else:
             messages.success(request, _("The commitment has been saved."))
             return redirect("meetings:commitment", commitment_id=commitment.pk)
@@ -274,6 +305,8 @@ def commitment_detail(request, commitment_id: int):
     commitment = selectors.access_commitment(user, commitment_id)
     state = progress.progress_of([commitment])[commitment.pk]
     can_update = selectors.can_update(user, commitment)
+    can_settle = can_update and selectors.can_settle(user, commitment)
+    can_edit = selectors.can_manage(user, commitment.meeting)
     updates = (ProgressUpdate.objects.filter(commitment=commitment)
                .prefetch_related("evidence").order_by("-date", "-id"))
     context = {
@@ -281,9 +314,13 @@ def commitment_detail(request, commitment_id: int):
         "supporting": commitment.supporting_agencies.all(),
         "counter": progress.COUNTERS.get(commitment.source),
         "can_update": can_update,
-        "can_edit": selectors.can_manage(user, commitment.meeting),
-        "form": forms.ProgressForm(initial={"date": timezone.localdate()}) if can_update
-        else None,
+        "can_edit": can_edit,
+        # A cancelled commitment is reopened by a coordinator of the meeting;
+        # a done one by its owner agency or a coordinator.
+        "can_reopen": can_edit if commitment.cancelled_on else
+        can_settle and commitment.done_on is not None,
+        "form": forms.ProgressForm(initial={"date": timezone.localdate()}, settle=can_settle,
+                                   cancel=can_edit) if can_update else None,
     }
     return render(request, "meetings/commitment.html", context)
 
@@ -302,7 +339,8 @@ def progress_add(request, commitment_id: int):
             services.progress_report(actor=request.user, commitment=commitment, data=data,
                                      files=request.FILES.getlist("evidence"))
         except SinergiError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, _("Not recorded: %(errors)s") % {
+                "errors": _labelled(form, exc)})
         else:
             messages.success(request, _("The update has been recorded."))
     else:
@@ -330,10 +368,14 @@ def board(request):
         rows, truncated = selectors.board(user=request.user, **filters)
     except SinergiError as exc:
         error = exc.message
+    return _board_page(request, filters, rows, truncated, error)
+
+
+def _board_page(request, filters, rows, truncated, error):
     context = {
         "rows": rows, "truncated": truncated, "limit": selectors.BOARD_MAX, "error": error,
         "filters": filters, "statuses": STATUS_CHOICES,
-        "agencies": forms.agency_choices(request.user),
+        "agencies": agency_choices(request.user),
         "meetings": selectors.meetings_visible(request.user).order_by("-starts_on")[:100],
         "query": request.GET.urlencode(),
         "has_agency": request.user.agency_id is not None,
@@ -344,13 +386,17 @@ def board(request):
 @login_required
 @require_GET
 def board_export(request):
-    rows, _truncated = selectors.board(user=request.user, **_board_filters(request))
+    filters = _board_filters(request)
+    try:
+        rows, _truncated = selectors.board(user=request.user, **filters)
+    except SinergiError as exc:  # a bad filter: the board page says which, as it does itself
+        return _board_page(request, filters, [], False, exc.message)
     with transaction.atomic():
         audit_record(actor=request.user, action="commitment.export",
                      object_type="meetings.commitment",
                      object_repr=f"{len(rows)} commitments",
                      region_code=access.scope_root(request.user) or "",
-                     after={"filters": {k: v for k, v in _board_filters(request).items() if v}})
+                     after={"filters": {k: v for k, v in filters.items() if v}})
     return transfer.commitments_xlsx(rows, f"komitmen-{timezone.localdate():%Y%m%d}.xlsx")
 
 
@@ -386,15 +432,24 @@ def commitment_import(request, meeting_id: int):
 # --- briefs -------------------------------------------------------------------------------
 
 def _brief_page(request, *, meeting=None, region=None):
-    jobs = BriefJob.objects.filter(meeting=meeting) if meeting else \
-        BriefJob.objects.filter(region=region, meeting__isnull=True)
     context = {
-        "brief": briefs.brief_context(meeting=meeting, region=region),
+        "brief": briefs.brief_context(meeting=meeting, region=region,
+                                      scope_root=access.scope_root(request.user)),
         "meeting": meeting, "region": region,
-        "job": jobs.order_by("-id").first(),
+        "job": selectors.latest_brief(request.user, meeting=meeting, region=region),
         "can_generate": True,
     }
     return render(request, "meetings/brief.html", context)
+
+
+def _brief_region(user, code: str):
+    """The region of a region brief: one inside the user's own subtree (a
+    brief of a region above it would hold what the user may not see)."""
+    selectors.meetings_visible(user)  # the capability check
+    if not access.in_scope(user, code):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    return access.access_region(user, code)
 
 
 @login_required
@@ -406,11 +461,7 @@ def meeting_brief(request, meeting_id: int):
 @login_required
 @require_GET
 def region_brief(request, code: str):
-    selectors.meetings_visible(request.user)  # the capability check
-    if not access.in_scope(request.user, code):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": code})
-    return _brief_page(request, region=access.access_region(request.user, code))
+    return _brief_page(request, region=_brief_region(request.user, code))
 
 
 @login_required
@@ -422,11 +473,7 @@ def brief_generate(request):
         meeting, region = selectors.access_meeting(request.user, meeting_id), None
         back = redirect("meetings:meeting_brief", meeting_id=meeting.pk)
     elif code:
-        selectors.meetings_visible(request.user)
-        if not access.in_scope(request.user, code):
-            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                          % {"code": code})
-        meeting, region = None, access.access_region(request.user, code)
+        meeting, region = None, _brief_region(request.user, code)
         back = redirect("meetings:region_brief", code=region.code)
     else:
         raise Http404(_("Say which meeting or region the brief is for."))
