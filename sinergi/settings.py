@@ -213,6 +213,9 @@ INSTALLED_APPS = [
     "sinergi.accounts",
     "sinergi.registry",
     "sinergi.imports",
+    "sinergi.groups",
+    "sinergi.programs",
+    "sinergi.convergence",
     "sinergi.meetings",
 ]
 

@@ -13,6 +13,9 @@ urlpatterns = [
     path("registry/", include("sinergi.registry.urls")),
     path("imports/", include("sinergi.imports.urls")),
     path("meetings/", include("sinergi.meetings.urls")),
+    path("programs/", include("sinergi.programs.urls")),
+    path("groups/", include("sinergi.groups.urls")),
+    path("convergence/", include("sinergi.convergence.urls")),
 
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ from sinergi.api import api
 from sinergi.regions.models import Region
 
 from .access_rules_meetings import RULES as MEETING_RULES
+from .access_rules_programs import RULES as PROGRAM_RULES
 from .access_rules_registry import RULES as REGISTRY_RULES
 from .conftest import KAB, OUTSIDE_KAB, PERSONAS, expect
 
@@ -136,6 +137,7 @@ RULES = {
 
 RULES.update(REGISTRY_RULES)
 RULES.update(MEETING_RULES)
+RULES.update(PROGRAM_RULES)
 
 
 def _walk(patterns, namespace=None):

@@ -24,17 +24,22 @@ ROLE_CHOICES = [
 # role name, so adding a role means adding one line here.
 # registry.view: lists of persons and families (NIK masked);
 # person.reveal: the full NIK of one person, audited; person.export: Excel
-# exports of personal data, audited; registry.import: upload lists.
+# exports of personal data, audited; registry.import: upload lists;
+# meeting.view / meeting.manage: see meetings and commitments / hold meetings
+# and set their commitments; commitment.update: report progress (an officer
+# only on commitments the own agency owns or supports); program.view:
+# programs, groups, targets and convergence in scope; program.edit: programs,
+# groups and enrollments (an officer only those of the own agency).
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
                     "registry.import", "person.reveal", "person.export", "meeting.view",
-                    "meeting.manage", "commitment.update"},
+                    "meeting.manage", "commitment.update", "program.view", "program.edit"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
                   "person.reveal", "person.export", "meeting.view", "meeting.manage",
-                  "commitment.update"},
+                  "commitment.update", "program.view", "program.edit"},
     OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
-              "commitment.update"},
+              "commitment.update", "program.view", "program.edit"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
-                       "person.export", "meeting.view"},
-    LEADER: {"registry.view", "meeting.view"},
+                       "person.export", "meeting.view", "program.view"},
+    LEADER: {"registry.view", "meeting.view", "program.view"},
 }

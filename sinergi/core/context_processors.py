@@ -13,6 +13,7 @@ def sinergi(request):
             "tokens": user_can(user, "token.own"),
             "registry": user_can(user, "registry.view"),
             "meetings": user_can(user, "meeting.view"),
+            "programs": user_can(user, "program.view"),
         },
         "LANGUAGES": settings.LANGUAGES,
     }

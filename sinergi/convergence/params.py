@@ -1,0 +1,41 @@
+"""The region, year and programs a convergence page or API call works on,
+checked against the user's scope (pages and API share it)."""
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+from sinergi.programs import selectors as program_selectors
+from sinergi.regions import codes as region_codes
+
+
+def resolve(user, *, region: str | None, year: str | int | None,
+            program_ids: list[str | int] = ()) -> dict:
+    """Region (default: the user's root) inside the user's subtree, year
+    (default: this year) and the chosen programs (None: all of the year)."""
+    access.check_capability(user, "program.view")
+    region = (region or "").strip() or access.scope_root(user) or ""
+    if not region:
+        raise SinergiError(_("Choose a region, e.g. 19 for the province."), field="region")
+    problem = region_codes.code_problem(region)
+    if problem:
+        raise SinergiError(problem, field="region")
+    if not access.in_scope(user, region):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": region})
+    region_obj = access.access_region(user, region)
+    text = str(year or "").strip()
+    if text and not (text.isdigit() and 2000 <= int(text) <= 2100):
+        raise SinergiError(_("The year must be written like 2026."), field="year")
+    ids = {int(v) for v in program_ids if str(v).isdigit()}
+    programs = None
+    if ids:
+        programs = list(program_selectors.programs_visible(user).filter(id__in=ids)
+                        .order_by("code"))
+        if len(programs) != len(ids):
+            raise SinergiError(_("Some chosen programs are not in your scope."),
+                               field="program")
+    return {"region": region_obj, "year": int(text) if text else timezone.localdate().year,
+            "programs": programs}

@@ -1,0 +1,150 @@
+"""Convergence pages: coverage by desil and sex, the unserved ("tepat sasaran")
+list, overlap between programs, target against actual, village profile.
+
+Every page works on a region inside the user's subtree (a village operator:
+the own village) and a year; the numbers come from convergence.selectors.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import SinergiError
+from sinergi.core.exports import xlsx_response
+from sinergi.regions import codes as region_codes
+
+from . import params, selectors
+
+
+def _params(request) -> dict:
+    get = request.GET
+    return params.resolve(request.user, region=get.get("region") or request.POST.get("region"),
+                          year=get.get("year"), program_ids=get.getlist("program"))
+
+
+def _page(request, template: str, build):
+    context = {"error": None}
+    try:
+        chosen = _params(request)
+        context.update(chosen)
+        context["all_programs"] = selectors.year_programs(chosen["year"])
+        context["chosen"] = {p.id for p in chosen["programs"] or []}
+        context.update(build(chosen))
+    except SinergiError as exc:
+        context["error"] = exc.message
+    context["query"] = request.GET.urlencode()
+    return render(request, template, context, status=400 if context["error"] else 200)
+
+
+@login_required
+@require_GET
+def coverage(request):
+    def build(p):
+        data = selectors.coverage(region=p["region"].code, year=p["year"],
+                                  programs=p["programs"], today=timezone.localdate())
+        return {"data": data, "desils": selectors.DESILS, "sexes": selectors.SEXES,
+                "can_refresh": access.user_can(request.user, "program.edit")}
+    return _page(request, "convergence/coverage.html", build)
+
+
+@login_required
+@require_POST
+def refresh(request):
+    """Recompute the coverage rollup of a region the user works in, now."""
+    access.check_capability(request.user, "program.edit")
+    region = request.POST.get("region", "").strip()
+    if not region or not access.in_scope(request.user, region):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": region})
+    year = request.POST.get("year", "").strip()
+    with transaction.atomic():
+        written = selectors.refresh(region=region[:2], year=int(year) if year.isdigit()
+                                    else None)
+        audit_record(actor=request.user, action="convergence.refresh",
+                     object_type="convergence.coveragecell", region_code=region[:2],
+                     after={"cells": written})
+    messages.success(request, _("Coverage has been recomputed."))
+    return redirect(f"/convergence/?region={region}&year={year}")
+
+
+@login_required
+@require_GET
+def unserved(request):
+    access.check_capability(request.user, "registry.view")
+
+    def build(p):
+        page = selectors.unserved(region=p["region"].code, year=p["year"],
+                                  programs=p["programs"], today=timezone.localdate(),
+                                  cursor=request.GET.get("cursor"))
+        return {"page": page}
+    return _page(request, "convergence/unserved.html", build)
+
+
+@login_required
+@require_GET
+def unserved_export(request):
+    """The whole unserved list of a region as Excel (personal data: audited)."""
+    access.check_capability(request.user, "person.export")
+    try:
+        p = _params(request)
+    except SinergiError as exc:
+        return render(request, "convergence/unserved.html", {"error": exc.message}, status=400)
+    rows = selectors.unserved_rows(region=p["region"].code, year=p["year"],
+                                   programs=p["programs"], today=timezone.localdate())
+    with transaction.atomic():
+        audit_record(actor=request.user, action="convergence.unserved_export",
+                     object_type="convergence.unserved", region_code=p["region"].code,
+                     after={"year": p["year"],
+                            "programs": [x.code for x in p["programs"] or []]})
+    return xlsx_response(
+        f"tepat-sasaran-{p['region'].code}-{p['year']}.xlsx",
+        [_("Village code"), _("KK number"), _("Head of family"), _("Address"), _("Desil"),
+         _("Eligible but not served by")],
+        ((r["village_code"], r["kk_number"], r["head_name"], r["address"], r["desil"],
+          ", ".join(x["code"] for x in r["programs"])) for r in rows),
+        text_columns={0, 1})
+
+
+@login_required
+@require_GET
+def overlap(request):
+    def build(p):
+        data = selectors.overlap(region=p["region"].code, year=p["year"],
+                                 programs=p["programs"])
+        rows = [(a, [data["matrix"][a["id"]][b["id"]] for b in data["programs"]])
+                for a in data["programs"]]
+        return {"data": data, "rows": rows}
+    return _page(request, "convergence/overlap.html", build)
+
+
+@login_required
+@require_GET
+def targets(request):
+    def build(p):
+        return {"data": selectors.target_vs_actual(region=p["region"].code, year=p["year"],
+                                                   programs=p["programs"])}
+    return _page(request, "convergence/targets.html", build)
+
+
+@login_required
+@require_GET
+def village(request, code: str):
+    access.check_capability(request.user, "program.view")
+    if region_codes.code_problem(code) or region_codes.code_level(code) != 4:
+        raise Http404(_("Not a village code."))
+    if not access.in_scope(request.user, code):
+        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    region = access.access_region(request.user, code)
+    raw_year = request.GET.get("year", "").strip()
+    year = int(raw_year) if raw_year.isdigit() else timezone.localdate().year
+    data = selectors.village_profile(village=code, year=year, today=timezone.localdate())
+    return render(request, "convergence/village.html", {
+        "region": region, "year": year, "data": data, "desils": selectors.DESILS})

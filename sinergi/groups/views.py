@@ -1,0 +1,158 @@
+"""Group pages: list in scope, detail with members, levels and partners, forms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.errors import SinergiError
+from sinergi.core.pagination import keyset_page
+from sinergi.programs import forms, selectors
+from sinergi.regions.codes import subtree_q
+from sinergi.registry.selectors import mask_nik
+
+from . import services as group_services
+from .models import GroupKind
+
+
+def _form_error(form, exc: SinergiError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+@require_GET
+def group_list(request):
+    qs = selectors.groups_visible(request.user).select_related("kind")
+    kind = request.GET.get("kind", "")
+    region = request.GET.get("region", "").strip()
+    error = None
+    try:
+        if kind:
+            qs = qs.filter(kind_id=kind)
+        if region:
+            access.access_region(request.user, region)
+            qs = qs.filter(subtree_q("village_code", region))
+        page = keyset_page(qs, ["village_code", "id"], cursor=request.GET.get("cursor"),
+                           limit=None)
+    except SinergiError as exc:
+        page, error = None, exc.message
+    return render(request, "groups/list.html", {
+        "page": page, "kinds": GroupKind.objects.all(), "kind": kind, "region": region,
+        "error": error, "query": request.GET.copy(),
+        "can_edit": access.user_can(request.user, "program.edit")},
+        status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_create(request):
+    access.check_capability(request.user, "program.edit")
+    form = forms.GroupForm(request.POST or None, user=request.user,
+                           initial={"village_code": access.scope_root(request.user) or ""})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        agencies = data.pop("agencies")
+        try:
+            group = group_services.group_create(actor=request.user, data=data,
+                                                agencies=agencies)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The group has been saved."))
+            return redirect("groups:detail", group_id=group.pk)
+    return render(request, "groups/form.html", {"form": form, "group": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request, group_id: int):
+    group = selectors.access_group(request.user, group_id, for_write=True)
+    initial = {f: getattr(group, f) for f in group_services.GROUP_FIELDS}
+    initial.update(kind=group.kind_id, agencies=[str(a.pk) for a in group.agencies.all()])
+    form = forms.GroupForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        agencies = data.pop("agencies")
+        try:
+            group_services.group_update(actor=request.user, group=group, data=data,
+                                        agencies=agencies)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The group has been saved."))
+            return redirect("groups:detail", group_id=group.pk)
+    return render(request, "groups/form.html", {"form": form, "group": group},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def group_detail(request, group_id: int):
+    user = request.user
+    group = selectors.access_group(user, group_id)
+    can_edit = selectors.can_edit_group(user, group)
+    context = {
+        "group": group, "can_edit": can_edit, "mask": mask_nik,
+        "members": group.members.select_related("person").order_by("left_on", "role", "id"),
+        "levels": group.level_history.order_by("-since", "-id"),
+        "partners": group.partners.all(), "agencies": group.agencies.all(),
+        "enrollments": group.enrollments.select_related("program").order_by("-year"),
+    }
+    if can_edit:
+        context.update(member_form=forms.MemberForm(prefix="m"),
+                       level_form=forms.LevelForm(prefix="l"),
+                       partner_form=forms.PartnerForm(prefix="p"))
+    return render(request, "groups/detail.html", context)
+
+
+def _group_part(request, group_id, form_class, prefix, apply):
+    group = selectors.access_group(request.user, group_id, for_write=True)
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            apply(group, form.cleaned_data)
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+    return redirect("groups:detail", group_id=group.pk)
+
+
+@login_required
+@require_POST
+def group_member_add(request, group_id: int):
+    return _group_part(request, group_id, forms.MemberForm, "m", lambda g, d: (
+        group_services.member_add(actor=request.user, group=g, nik=d["nik"], role=d["role"],
+                                  joined_on=d["joined_on"])))
+
+
+@login_required
+@require_POST
+def group_member_leave(request, group_id: int, member_id: int):
+    group = selectors.access_group(request.user, group_id, for_write=True)
+    try:
+        group_services.member_leave(actor=request.user, group=group, member_id=member_id,
+                                    left_on=request.POST.get("left_on"))
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    return redirect("groups:detail", group_id=group.pk)
+
+
+@login_required
+@require_POST
+def group_level(request, group_id: int):
+    return _group_part(request, group_id, forms.LevelForm, "l", lambda g, d: (
+        group_services.level_set(actor=request.user, group=g, level=d["level"],
+                                 since=d["since"], note=d["note"])))
+
+
+@login_required
+@require_POST
+def group_partner_add(request, group_id: int):
+    return _group_part(request, group_id, forms.PartnerForm, "p", lambda g, d: (
+        group_services.partner_add(actor=request.user, group=g, data=d)))

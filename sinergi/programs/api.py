@@ -1,0 +1,297 @@
+"""API: programs, groups and enrollments in the caller's scope."""
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from sinergi.core import access
+from sinergi.core.pagination import keyset_page
+from sinergi.groups import services as group_services
+from sinergi.regions.codes import subtree_q
+
+from . import eligibility, selectors, services
+
+programs_router = Router(tags=["programs"])
+groups_router = Router(tags=["groups"])
+enrollments_router = Router(tags=["enrollments"])
+
+
+class ProgramOut(Schema):
+    id: int
+    code: str
+    name: str
+    owner_agency_id: int
+    owner_agency: str
+    year_start: int
+    year_end: int | None
+    tags: list[str]
+    unit: str
+    benefit_type: str
+    benefit_value: int | None
+    rule: str
+    is_active: bool
+    targets: list[dict]
+
+
+class ProgramIn(Schema):
+    owner_agency: int
+    code: str
+    name: str
+    year_start: int
+    unit: str
+    benefit_type: str
+    description: str = ""
+    year_end: int | None = None
+    tags: list[str] = []
+    benefit_value: int | None = None
+    rule: str = ""
+    is_active: bool = True
+
+
+class ProgramPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+    year_end: int | None = None
+    tags: list[str] | None = None
+    benefit_type: str | None = None
+    benefit_value: int | None = None
+    rule: str | None = None
+    is_active: bool | None = None
+
+
+class TargetIn(Schema):
+    region: str
+    year: int
+    count: int | None
+    budget: int | None = None
+
+
+class PreviewOut(Schema):
+    rule: str
+    region: str | None
+    total: int
+    by_village: list[tuple[str, int]]
+    by_sex: dict[str, int]
+
+
+class GroupOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    village_code: str
+    level: str
+    agency_ids: list[int]
+    members: int
+    is_active: bool
+
+
+class GroupPage(Schema):
+    items: list[GroupOut]
+    next_cursor: str | None
+
+
+class GroupIn(Schema):
+    code: str
+    name: str
+    kind: str
+    village_code: str
+    agencies: list[int] = []
+    founded_on: str | None = None
+    sector: str = ""
+    products: str = ""
+    nib: str = ""
+    pirt: str = ""
+    halal: str = ""
+
+
+class MemberIn(Schema):
+    nik: str
+    role: str = "anggota"
+    joined_on: str | None = None
+
+
+class EnrollmentOut(Schema):
+    id: int
+    program: str
+    year: int
+    person_id: int | None
+    household_id: int | None
+    group_id: int | None
+    village_code: str
+    status: str
+    status_reason: str
+    benefit_value: int | None
+
+
+class EnrollmentPage(Schema):
+    items: list[EnrollmentOut]
+    next_cursor: str | None
+
+
+class EnrollmentIn(Schema):
+    program: int
+    year: int
+    beneficiary: str
+    status: str = "proposed"
+    benefit_value: int | None = None
+    allow_ineligible: bool = False
+
+
+class StatusIn(Schema):
+    status: str
+    reason: str = ""
+
+
+def _program_out(p) -> dict:
+    return {"id": p.pk, "code": p.code, "name": p.name, "owner_agency_id": p.owner_agency_id,
+            "owner_agency": p.owner_agency.short_name, "year_start": p.year_start,
+            "year_end": p.year_end, "tags": p.tags, "unit": p.unit,
+            "benefit_type": p.benefit_type, "benefit_value": p.benefit_value, "rule": p.rule,
+            "is_active": p.is_active,
+            "targets": [{"region": t.region_id, "year": t.year, "count": t.count,
+                         "budget": t.budget} for t in p.targets.order_by("year", "region_id")]}
+
+
+def _group_out(g) -> dict:
+    return {"id": g.pk, "code": g.code, "name": g.name, "kind": g.kind_id,
+            "village_code": g.village_code, "level": g.level,
+            "agency_ids": sorted(a.pk for a in g.agencies.all()),
+            "members": g.members.filter(left_on__isnull=True).count(),
+            "is_active": g.is_active}
+
+
+def _enrollment_out(e) -> dict:
+    return {"id": e.pk, "program": e.program.code, "year": e.year, "person_id": e.person_id,
+            "household_id": e.household_id,
+            "group_id": e.group_id, "village_code": e.village_code, "status": e.status,
+            "status_reason": e.status_reason, "benefit_value": e.benefit_value}
+
+
+@programs_router.get("", response=list[ProgramOut], summary="Programs in scope")
+def program_list(request: HttpRequest, agency: int | None = None):
+    qs = selectors.programs_visible(request.auth).select_related("owner_agency")
+    if agency:
+        qs = qs.filter(owner_agency_id=agency)
+    return [_program_out(p) for p in qs.order_by("code")[:200]]
+
+
+@programs_router.post("", response={201: ProgramOut}, summary="Set up a program")
+def program_create(request: HttpRequest, payload: ProgramIn):
+    return Status(201, _program_out(services.program_create(actor=request.auth,
+                                                            data=payload.dict())))
+
+
+@programs_router.get("/{program_id}", response=ProgramOut, summary="One program")
+def program_detail(request: HttpRequest, program_id: int):
+    return _program_out(selectors.access_program(request.auth, program_id))
+
+
+@programs_router.patch("/{program_id}", response=ProgramOut, summary="Change a program")
+def program_patch(request: HttpRequest, program_id: int, payload: ProgramPatch):
+    program = selectors.access_program(request.auth, program_id, for_write=True)
+    services.program_update(actor=request.auth, program=program,
+                            data=payload.dict(exclude_unset=True))
+    return _program_out(program)
+
+
+@programs_router.post("/{program_id}/targets", response=ProgramOut,
+                      summary="Set or remove (count null) a target")
+def program_target(request: HttpRequest, program_id: int, payload: TargetIn):
+    program = selectors.access_program(request.auth, program_id, for_write=True)
+    services.target_set(actor=request.auth, program=program, region=payload.region,
+                        year=payload.year, count=payload.count, budget=payload.budget)
+    return _program_out(program)
+
+
+@programs_router.get("/{program_id}/preview", response=PreviewOut,
+                     summary="How many are eligible, by village and sex")
+def program_preview(request: HttpRequest, program_id: int, region: str | None = None,
+                    rule: str | None = None):
+    program = selectors.access_program(request.auth, program_id)
+    region = region or access.scope_root(request.auth)
+    if region:
+        access.access_region(request.auth, region)
+    text = program.rule if rule is None else rule
+    preview = eligibility.eligibility_preview(text, program.unit, region=region,
+                                              today=timezone.localdate())
+    return {"rule": text, "region": region, "total": preview["total"],
+            "by_village": preview["by_village"], "by_sex": preview.get("by_sex") or {}}
+
+
+@groups_router.get("", response=GroupPage, summary="Groups in scope")
+def group_list(request: HttpRequest, kind: str | None = None, region: str | None = None,
+               cursor: str | None = None, limit: int | None = None):
+    qs = selectors.groups_visible(request.auth).select_related("kind")
+    if kind:
+        qs = qs.filter(kind_id=kind.upper())
+    if region:
+        access.access_region(request.auth, region)
+        qs = qs.filter(subtree_q("village_code", region))
+    page = keyset_page(qs.prefetch_related("agencies"), ["village_code", "id"], cursor=cursor,
+                       limit=limit)
+    return {"items": [_group_out(g) for g in page.items], "next_cursor": page.next_cursor}
+
+
+@groups_router.post("", response={201: GroupOut}, summary="Register a group")
+def group_create(request: HttpRequest, payload: GroupIn):
+    data = payload.dict()
+    agencies = data.pop("agencies")
+    group = group_services.group_create(actor=request.auth, data=data, agencies=agencies)
+    return Status(201, _group_out(group))
+
+
+@groups_router.get("/{group_id}", response=GroupOut, summary="One group")
+def group_detail(request: HttpRequest, group_id: int):
+    return _group_out(selectors.access_group(request.auth, group_id))
+
+
+@groups_router.post("/{group_id}/members", response={201: GroupOut},
+                    summary="Add a registry person to a group")
+def group_member_add(request: HttpRequest, group_id: int, payload: MemberIn):
+    group = selectors.access_group(request.auth, group_id, for_write=True)
+    group_services.member_add(actor=request.auth, group=group, nik=payload.nik,
+                              role=payload.role, joined_on=payload.joined_on)
+    return Status(201, _group_out(group))
+
+
+@enrollments_router.get("", response=EnrollmentPage, summary="Enrollments in scope")
+def enrollment_list(request: HttpRequest, program: int | None = None, year: int | None = None,
+                    status: str | None = None, region: str | None = None,
+                    cursor: str | None = None, limit: int | None = None):
+    qs = selectors.enrollments_visible(request.auth).select_related("program")
+    if program:
+        qs = qs.filter(program=selectors.access_program(request.auth, program))
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    if region:
+        access.access_region(request.auth, region)
+        qs = qs.filter(subtree_q("village_code", region))
+    page = keyset_page(qs, ["id"], cursor=cursor, limit=limit)
+    return {"items": [_enrollment_out(e) for e in page.items],
+            "next_cursor": page.next_cursor}
+
+
+@enrollments_router.post("", response={201: EnrollmentOut},
+                         summary="Enroll a person (NIK), family (KK) or group (code)")
+def enrollment_create(request: HttpRequest, payload: EnrollmentIn):
+    program = selectors.access_program(request.auth, payload.program, for_write=True)
+    beneficiary = services.find_beneficiary(request.auth, program, payload.beneficiary)
+    enrollment = services.enrollment_create(
+        actor=request.auth, program=program, year=payload.year, beneficiary=beneficiary,
+        status=payload.status, benefit_value=payload.benefit_value,
+        allow_ineligible=payload.allow_ineligible)
+    return Status(201, _enrollment_out(enrollment))
+
+
+@enrollments_router.patch("/{enrollment_id}", response=EnrollmentOut,
+                          summary="Move an enrollment along its lifecycle")
+def enrollment_patch(request: HttpRequest, enrollment_id: int, payload: StatusIn):
+    enrollment = selectors.access_enrollment(request.auth, enrollment_id, for_write=True)
+    services.enrollment_transition(actor=request.auth, enrollment=enrollment,
+                                   status=payload.status, reason=payload.reason)
+    return _enrollment_out(enrollment)
+

@@ -1,0 +1,317 @@
+"""Writes to programs, targets and enrollments: checked, atomic, audited."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.core import access, values
+from sinergi.core.audit import audit_record, changed_fields, snapshot
+from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.groups.models import Group
+from sinergi.registry import codes as registry_codes
+from sinergi.registry.models import Household, Person
+
+from . import eligibility, selectors
+from .models import (
+    BENEFIT_CHOICES,
+    EXITED,
+    HOUSEHOLD,
+    PERSON,
+    REJECTED,
+    STATUS_CHOICES,
+    TAG_CHOICES,
+    TRANSITIONS,
+    UNIT_CHOICES,
+    Enrollment,
+    Program,
+    Target,
+)
+
+PROGRAM_FIELDS = ("owner_agency", "code", "name", "description", "year_start", "year_end",
+                  "tags", "unit", "benefit_type", "benefit_value", "rule", "is_active")
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def _year(value, field: str, *, required: bool = True) -> int | None:
+    if value in (None, ""):
+        if required:
+            raise SinergiError(_("A year is required, e.g. 2026."), field=field)
+        return None
+    year = values.as_int(value, field)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise SinergiError(_("The year must lie between %(a)d and %(b)d.")
+                           % {"a": YEAR_MIN, "b": YEAR_MAX}, field=field)
+    return year
+
+
+def money(value, field: str) -> int | None:
+    number = values.as_decimal(value, field)
+    if number is None:
+        return None
+    if number < 0:
+        raise SinergiError(_("An amount cannot be negative."), field=field)
+    return int(number)
+
+
+def _clean_program(actor, data: dict, *, current: Program | None = None) -> dict:
+    out: dict = {}
+    for field in PROGRAM_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        if field == "owner_agency":
+            agency = values.agency(actor, value, field)
+            if actor is not None and not access.in_scope(actor, agency.region_id):
+                raise AccessDenied(_("You may only set up programs of agencies in your own "
+                                     "region."))
+            if actor is not None and actor.agency_id and actor.agency_id != agency.pk \
+                    and not access.user_can(actor, "agency.edit"):
+                raise AccessDenied(_("An agency officer sets up programs of the own agency "
+                                     "only."))
+            out[field] = agency
+        elif field == "code":
+            code = values.text(value, field, 30, required=True).upper().replace(" ", "-")
+            out[field] = code
+        elif field == "name":
+            out[field] = values.text(value, field, 200, required=True)
+        elif field in {"description", "rule"}:
+            out[field] = values.text(value, field, None)
+        elif field == "year_start":
+            out[field] = _year(value, field)
+        elif field == "year_end":
+            out[field] = _year(value, field, required=False)
+        elif field == "tags":
+            known = {k for k, _label in TAG_CHOICES}
+            tags = [str(t).strip() for t in (value or []) if str(t).strip()]
+            unknown = [t for t in tags if t not in known]
+            if unknown:
+                raise SinergiError(_("Unknown tag %(t)s; choose from: %(all)s.")
+                                   % {"t": ", ".join(unknown), "all": ", ".join(sorted(known))},
+                                   field=field)
+            out[field] = sorted(set(tags))
+        elif field == "unit":
+            out[field] = values.choice(value, field, UNIT_CHOICES)
+        elif field == "benefit_type":
+            out[field] = values.choice(value, field, BENEFIT_CHOICES)
+        elif field == "benefit_value":
+            out[field] = money(value, field)
+        elif field == "is_active":
+            out[field] = bool(value)
+    start = out.get("year_start", current.year_start if current else None)
+    end = out.get("year_end", current.year_end if current else None)
+    if start and end and end < start:
+        raise SinergiError(_("The last year cannot come before the first."), field="year_end")
+    unit = out.get("unit", current.unit if current else PERSON)
+    rule = out.get("rule", current.rule if current else "")
+    eligibility.check(rule, unit)  # RuleError is a SinergiError on field "rule"
+    return out
+
+
+def _save_program(program: Program) -> None:
+    if Program.objects.filter(code=program.code).exclude(pk=program.pk).exists():
+        raise SinergiError(_("Program code %(c)s is taken; choose another code.")
+                           % {"c": program.code}, field="code")
+    try:
+        with transaction.atomic():
+            program.save()
+    except IntegrityError:
+        raise SinergiError(_("Program code %(c)s is taken; choose another code.")
+                           % {"c": program.code}, field="code") from None
+
+
+@transaction.atomic
+def program_create(*, actor, data: dict) -> Program:
+    if actor is not None:
+        access.check_capability(actor, "program.edit")
+    for required in ("owner_agency", "code", "name", "year_start", "unit", "benefit_type"):
+        if data.get(required) in (None, ""):
+            raise SinergiError(_("This field is required; fill it in."), field=required)
+    program = Program(**_clean_program(actor, data))
+    _save_program(program)
+    audit_record(actor=actor, action="program.create", obj=program, after=snapshot(program))
+    return program
+
+
+@transaction.atomic
+def program_update(*, actor, program: Program, data: dict) -> Program:
+    if actor is not None and not selectors.can_edit_program(actor, program):
+        raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
+                             "program.") % {"agency": program.owner_agency.short_name})
+    if "unit" in data and data["unit"] != program.unit and program.enrollments.exists():
+        raise SinergiError(_("The beneficiary unit cannot change once the program has "
+                             "enrollments."), field="unit")
+    before = snapshot(program)
+    for field, value in _clean_program(actor, data, current=program).items():
+        setattr(program, field, value)
+    _save_program(program)
+    old, new = changed_fields(before, snapshot(program))
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    if new:
+        audit_record(actor=actor, action="program.update", obj=program, before=old, after=new)
+    return program
+
+
+@transaction.atomic
+def target_set(*, actor, program: Program, region, year, count, budget=None) -> Target | None:
+    """Set (or with count empty, remove) the program's target for a region and year."""
+    if actor is not None and not selectors.can_edit_program(actor, program):
+        raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
+                             "program.") % {"agency": program.owner_agency.short_name})
+    region_obj = values.region(actor, region, "region")
+    year = _year(year, "year")
+    existing = Target.objects.filter(program=program, region=region_obj, year=year).first()
+    if count in (None, ""):
+        if existing:
+            existing.delete()
+            audit_record(actor=actor, action="program.target_remove", obj=program,
+                         before={"region": region_obj.code, "year": year,
+                                 "count": existing.count})
+        return None
+    count = values.as_int(count, "count")
+    if count < 0:
+        raise SinergiError(_("A target cannot be negative."), field="count")
+    target = existing or Target(program=program, region=region_obj, year=year)
+    before = {"count": target.count, "budget": target.budget} if existing else None
+    target.count, target.budget = count, money(budget, "budget")
+    target.save()
+    audit_record(actor=actor, action="program.target_set", obj=program, before=before,
+                 after={"region": region_obj.code, "year": year, "count": count,
+                        "budget": target.budget})
+    return target
+
+
+# --- enrollments ----------------------------------------------------------------------------
+
+def find_beneficiary(actor, program: Program, key: str):
+    """The person (NIK), family (KK number) or group (group code) named by
+    ``key``, inside the actor's scope, following the program's unit."""
+    key = values.text(key, "beneficiary", 40, required=True).replace(" ", "")
+    if program.unit == PERSON:
+        qs, label = Person.objects.filter(nik=key), _("No person with NIK %(k)s in your region.")
+    elif program.unit == HOUSEHOLD:
+        qs, label = Household.objects.filter(kk_number=key), _(
+            "No family with KK number %(k)s in your region.")
+    else:
+        qs, label = Group.objects.filter(code=key), _("No group with code %(k)s in your region.")
+    if actor is not None:
+        qs = qs.filter(access.scope_q(actor, "village_code"))
+    found = qs.first()
+    if found is None:
+        raise SinergiError(label % {"k": key}, field="beneficiary")
+    return found
+
+
+def _beneficiary_fields(program: Program, beneficiary) -> dict:
+    if program.unit == PERSON:
+        if beneficiary.life_status != registry_codes.ALIVE:
+            raise SinergiError(_("%(name)s is not recorded as living in the registry.")
+                               % {"name": beneficiary.name}, field="beneficiary")
+        return {"person": beneficiary, "household_id": beneficiary.household_id,
+                "village_code": beneficiary.village_code}
+    if program.unit == HOUSEHOLD:
+        return {"household": beneficiary, "village_code": beneficiary.village_code}
+    return {"group": beneficiary, "village_code": beneficiary.village_code}
+
+
+def is_eligible(program: Program, beneficiary, *, today=None) -> bool:
+    today = today or timezone.localdate()
+    model = type(beneficiary)
+    return model.objects.filter(pk=beneficiary.pk).filter(
+        eligibility.eligible_q(program.rule, program.unit, today=today)).exists()
+
+
+def check_year(program: Program, year) -> int:
+    """A year the program runs in, and not beyond next year."""
+    year = _year(year, "year")
+    if year < program.year_start or (program.year_end and year > program.year_end):
+        raise SinergiError(_("%(code)s runs from %(a)s to %(b)s; choose a year in that span.")
+                           % {"code": program.code, "a": program.year_start,
+                              "b": program.year_end or "…"}, field="year")
+    if year > current_year() + 1:
+        raise SinergiError(_("Enrollments are recorded for this year or the next, not for "
+                             "%(year)d.") % {"year": year}, field="year")
+    return year
+
+
+def check_status(status) -> str:
+    return values.choice(status, "status", STATUS_CHOICES)
+
+
+@transaction.atomic
+def enrollment_create(*, actor, program: Program, year, beneficiary, status: str = "proposed",
+                      benefit_value=None, start_date=None, allow_ineligible: bool = False,
+                      job=None, line=None) -> Enrollment:
+    """Enroll one beneficiary; an ineligible one only when the actor says so
+    (the inclusion error is then on record, visible in convergence)."""
+    if actor is not None and not selectors.can_edit_program(actor, program):
+        raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
+                             "program's beneficiaries.")
+                           % {"agency": program.owner_agency.short_name})
+    year = check_year(program, year)
+    status = check_status(status)
+    fields = _beneficiary_fields(program, beneficiary)
+    if not allow_ineligible and program.rule and not is_eligible(program, beneficiary):
+        raise SinergiError(_("Not eligible under the program's rule (%(rule)s). Tick 'enroll "
+                             "although not eligible' if the agency decided so.")
+                           % {"rule": program.rule}, field="beneficiary")
+    duplicate = Enrollment.objects.filter(program=program, year=year, **{
+        k: v for k, v in fields.items() if k in {"person", "group"}
+        or (k == "household" and program.unit == HOUSEHOLD)})
+    if duplicate.exists():
+        raise SinergiError(_("Already enrolled in %(code)s for %(year)d.")
+                           % {"code": program.code, "year": year}, field="beneficiary")
+    enrollment = Enrollment.objects.create(
+        program=program, year=year, status=status,
+        benefit_value=money(benefit_value, "benefit_value") or program.benefit_value,
+        start_date=values.as_date(start_date, "start_date"),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        import_job=job, import_line=line, **fields)
+    audit_record(actor=actor, action="enrollment.create", obj=enrollment,
+                 after={"program": program.code, "year": year, "status": status,
+                        "beneficiary": str(beneficiary.pk)})
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason: str = "",
+                          date=None) -> Enrollment:
+    """Move an enrollment along its lifecycle; rejected and exited need a reason."""
+    if actor is not None and not selectors.can_edit_program(actor, enrollment.program):
+        raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
+                             "program's beneficiaries.")
+                           % {"agency": enrollment.program.owner_agency.short_name})
+    status = values.choice(status, "status", STATUS_CHOICES)
+    allowed = TRANSITIONS[enrollment.status]
+    if status not in allowed:
+        labels = dict(STATUS_CHOICES)
+        raise SinergiError(_("An enrollment that is %(now)s cannot become %(new)s; it can "
+                             "become: %(allowed)s.")
+                           % {"now": labels[enrollment.status], "new": labels[status],
+                              "allowed": ", ".join(str(labels[s]) for s in sorted(allowed))
+                              or "—"}, field="status")
+    reason = values.text(reason, "reason", 300)
+    if status in {REJECTED, EXITED} and not reason:
+        raise SinergiError(_("Say why (the reason is kept with the enrollment)."),
+                           field="reason")
+    when = values.as_date(date, "date") or timezone.localdate()
+    before = {"status": enrollment.status}
+    enrollment.status, enrollment.status_reason = status, reason
+    if status == "active" and not enrollment.start_date:
+        enrollment.start_date = when
+    if status in {"completed", "graduated", EXITED}:
+        enrollment.end_date = when
+    enrollment.save()
+    audit_record(actor=actor, action="enrollment.status", obj=enrollment, before=before,
+                 after={"status": status, "reason": reason})
+    return enrollment
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+def program_years(program: Program) -> list[int]:
+    last = program.year_end or max(program.year_start, current_year())
+    return list(range(program.year_start, last + 1))
+

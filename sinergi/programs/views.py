@@ -1,0 +1,259 @@
+"""Program and group pages: lists, details, forms, enrollments, rule preview."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sinergi.core import access
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import SinergiError
+from sinergi.core.exports import xlsx_response
+from sinergi.core.forms import agency_choices
+from sinergi.core.pagination import keyset_page
+from sinergi.registry.selectors import mask_nik
+
+from . import eligibility, forms, selectors, services, transfer
+from .models import SERVED, STATUS_CHOICES, TAG_CHOICES, TRANSITIONS, Program
+
+LIST_MAX = 200
+
+
+def _form_error(form, exc: SinergiError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+@require_GET
+def program_list(request):
+    qs = selectors.programs_visible(request.user).select_related("owner_agency")
+    tag = request.GET.get("tag", "")
+    agency = request.GET.get("agency", "").strip()
+    if agency.isdigit():
+        qs = qs.filter(owner_agency_id=int(agency))
+    # Tags are a JSON list; a province has dozens of programs, so filter them here.
+    programs = [p for p in qs.order_by("code")[:LIST_MAX] if not tag or tag in p.tags]
+    return render(request, "programs/list.html", {
+        "programs": programs, "tags": TAG_CHOICES, "tag": tag, "agency": agency,
+        "agencies": agency_choices(request.user),
+        "can_edit": access.user_can(request.user, "program.edit")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_create(request):
+    access.check_capability(request.user, "program.edit")
+    initial = {"year_start": timezone.localdate().year, "is_active": True,
+               "owner_agency": request.user.agency_id or ""}
+    form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.program_create(actor=request.user, data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The program has been saved."))
+            return redirect("programs:detail", program_id=program.pk)
+    return render(request, "programs/form.html", {"form": form, "program": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_edit(request, program_id: int):
+    program = selectors.access_program(request.user, program_id, for_write=True)
+    initial = {f: getattr(program, f) for f in services.PROGRAM_FIELDS}
+    initial["owner_agency"] = program.owner_agency_id
+    form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_update(actor=request.user, program=program, data=form.cleaned_data)
+        except SinergiError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The program has been saved."))
+            return redirect("programs:detail", program_id=program.pk)
+    return render(request, "programs/form.html", {"form": form, "program": program},
+                  status=400 if form.errors else 200)
+
+
+def _year_param(request, program: Program) -> int:
+    raw = request.GET.get("year", "").strip()
+    years = services.program_years(program)
+    if raw.isdigit() and int(raw) in years:
+        return int(raw)
+    return min(max(timezone.localdate().year, years[0]), years[-1])
+
+
+@login_required
+@require_GET
+def program_detail(request, program_id: int):
+    user = request.user
+    program = selectors.access_program(user, program_id)
+    year = _year_param(request, program)
+    status = request.GET.get("status", "")
+    can_view_people = access.user_can(user, "registry.view")
+    page = None
+    if can_view_people:
+        qs = selectors.enrollments_visible(user).filter(program=program, year=year)
+        if status in dict(STATUS_CHOICES):
+            qs = qs.filter(status=status)
+        try:
+            page = keyset_page(qs.select_related("person", "household", "group"), ["id"],
+                               cursor=request.GET.get("cursor"), limit=None)
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+    scope = access.scope_root(user)
+    served = selectors.enrollments_visible(user).filter(
+        program=program, year=year, status__in=SERVED).count() if can_view_people else None
+    can_edit = selectors.can_edit_program(user, program)
+    context = {
+        "program": program, "year": year, "years": services.program_years(program),
+        "status": status, "statuses": STATUS_CHOICES, "page": page, "served": served,
+        "targets": program.targets.filter(year=year).select_related("region")
+        .order_by("region_id")[:LIST_MAX],
+        "can_edit": can_edit, "scope": scope or "",
+        "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
+        "mask": mask_nik,
+        "key_header": {"person": "NIK", "household": "No KK"}.get(program.unit,
+                                                                  "Kode kelompok"),
+    }
+    if can_edit:
+        context.update(target_form=forms.TargetForm(initial={"year": year, "region": scope}),
+                       enroll_form=forms.EnrollForm(initial={"year": year}))
+    return render(request, "programs/detail.html", context)
+
+
+@login_required
+@require_GET
+def rule_preview(request):
+    """Eligible counts for a rule typed in the program form (htmx), in scope."""
+    access.check_capability(request.user, "program.view")
+    rule = request.GET.get("rule", "")
+    unit = request.GET.get("unit", "person")
+    region = request.GET.get("region", "").strip() or access.scope_root(request.user)
+    context = {"rule": rule}
+    try:
+        if unit not in {"person", "household", "group"}:
+            raise SinergiError(_("Unknown beneficiary unit."), field="unit")
+        if region:
+            access.access_region(request.user, region)
+        elif access.scope_root(request.user) is None:
+            raise SinergiError(_("Give a region code to count in, e.g. 19.04."), field="region")
+        context["preview"] = eligibility.eligibility_preview(
+            rule, unit, region=region, today=timezone.localdate())
+        context["region"] = region
+    except eligibility.RuleError as exc:
+        context["error"], context["pointer"] = exc.message, exc.pointer()
+    except SinergiError as exc:
+        context["error"] = exc.message
+    return render(request, "programs/_preview.html", context,
+                  status=400 if "error" in context else 200)
+
+
+@login_required
+@require_POST
+def target_set(request, program_id: int):
+    program = selectors.access_program(request.user, program_id, for_write=True)
+    form = forms.TargetForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.target_set(actor=request.user, program=program, region=data["region"],
+                                year=data["year"], count=data["count"], budget=data["budget"])
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The target has been saved."))
+    else:
+        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+    return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
+
+
+@login_required
+@require_POST
+def enroll(request, program_id: int):
+    program = selectors.access_program(request.user, program_id, for_write=True)
+    form = forms.EnrollForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            beneficiary = services.find_beneficiary(request.user, program, data["beneficiary"])
+            services.enrollment_create(
+                actor=request.user, program=program, year=data["year"],
+                beneficiary=beneficiary, status=data["status"],
+                benefit_value=data["benefit_value"],
+                allow_ineligible=data["allow_ineligible"])
+        except SinergiError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Enrolled."))
+    else:
+        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+    return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
+
+
+@login_required
+@require_POST
+def enrollment_status(request, enrollment_id: int):
+    enrollment = selectors.access_enrollment(request.user, enrollment_id, for_write=True)
+    try:
+        services.enrollment_transition(actor=request.user, enrollment=enrollment,
+                                       status=request.POST.get("status", ""),
+                                       reason=request.POST.get("reason", ""))
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The status has been changed."))
+    return redirect(f"/programs/{enrollment.program_id}/?year={enrollment.year}")
+
+
+@login_required
+@require_GET
+def enrollment_export(request, program_id: int):
+    """The program's beneficiaries in the user's scope for a year (personal data: audited)."""
+    access.check_capability(request.user, "person.export")
+    program = selectors.access_program(request.user, program_id)
+    year = _year_param(request, program)
+    rows = (selectors.enrollments_visible(request.user).filter(program=program, year=year)
+            .select_related("person", "household", "group").order_by("village_code", "id"))
+    with transaction.atomic():
+        audit_record(actor=request.user, action="enrollment.export", obj=program,
+                     region_code=access.scope_root(request.user) or "",
+                     after={"year": year, "rows": rows.count()})
+    labels = dict(STATUS_CHOICES)
+    return xlsx_response(
+        f"penerima-{program.code}-{year}.xlsx",
+        [_("Village code"), "NIK", _("Name"), _("KK number"), _("Group code"), _("Status"),
+         _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")],
+        ((e.village_code, e.person.nik if e.person_id else "",
+          e.person.name if e.person_id else (e.group.name if e.group_id else ""),
+          e.household.kk_number if e.household_id else "",
+          e.group.code if e.group_id else "", str(labels[e.status]), e.status_reason,
+          e.benefit_value, e.start_date, e.end_date) for e in rows.iterator(chunk_size=5000)),
+        text_columns={0, 1, 3})
+
+
+@login_required
+@require_POST
+def enrollment_import(request, program_id: int):
+    """Match an uploaded beneficiary list and enroll what matches; show every row's outcome."""
+    program = selectors.access_program(request.user, program_id, for_write=True)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a CSV or Excel file of beneficiaries first."))
+        return redirect("programs:detail", program_id=program.pk)
+    try:
+        report = transfer.enrollment_import(
+            actor=request.user, program=program, year=request.POST.get("year"), upload=upload,
+            status=request.POST.get("status") or "proposed",
+            allow_ineligible=request.POST.get("allow_ineligible") == "on")
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+        return redirect("programs:detail", program_id=program.pk)
+    return render(request, "programs/import_result.html", {
+        "program": program, "report": report, "problems": report.problems[:2000],
+        "more": max(0, len(report.problems) - 2000)})
