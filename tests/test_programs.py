@@ -296,3 +296,26 @@ def test_a_beneficiary_list_is_matched_row_by_row_and_lands_whole(world, client_
         follow=True)
     assert "has no column NO KK" in response.content.decode()
     assert Enrollment.objects.count() == before
+
+
+def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_of):
+    from sinergi.convergence import selectors as convergence
+    from sinergi.convergence import services as convergence_services
+    from sinergi.convergence.models import RefreshRequest
+
+    coord = world["coordinator"]
+    pkh = program(world)
+    hh = family(village(world), 30, 1)
+    convergence.refresh(region="19", year=YEAR)
+    assert not RefreshRequest.objects.exists()
+    before = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
+    assert before["source"] == "rollup" and before["all"]["total"]["served"] == 0
+    e = services.enrollment_create(actor=coord, program=pkh, year=YEAR, beneficiary=hh)
+    services.enrollment_transition(actor=coord, enrollment=e, status="verified")
+    services.enrollment_transition(actor=coord, enrollment=e, status="active")
+    assert list(RefreshRequest.objects.values_list("region_code", "year")) == [("19", YEAR)]
+    page = client_of("coordinator").get(f"/convergence/?region={KAB}&year={YEAR}")
+    assert "Newer changes are being counted" in page.content.decode()
+    assert convergence_services.refresh_pending() == 1
+    after = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
+    assert after["all"]["total"]["served"] == 1 and not RefreshRequest.objects.exists()

@@ -54,3 +54,23 @@ class CoverageCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.region_code} {self.program_id or '*'}"
+
+
+class RefreshRequest(models.Model):
+    """A province and year whose coverage rollup is older than the data.
+
+    Written in the same transaction as the change (an enrollment, a program
+    rule, a registry import); the worker (or the serving process's thread)
+    recomputes and removes it. Pages show that newer figures are coming.
+    """
+
+    region_code = models.CharField(max_length=2)
+    year = models.PositiveSmallIntegerField()
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region_code", "year"],
+                                               name="refreshrequest_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code}/{self.year}"

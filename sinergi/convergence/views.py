@@ -20,7 +20,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.regions import codes as region_codes
 
-from . import params, selectors
+from . import params, selectors, services
 
 
 def _params(request) -> dict:
@@ -50,7 +50,9 @@ def coverage(request):
         data = selectors.coverage(region=p["region"].code, year=p["year"],
                                   programs=p["programs"], today=timezone.localdate())
         return {"data": data, "desils": selectors.DESILS, "sexes": selectors.SEXES,
-                "can_refresh": access.user_can(request.user, "program.edit")}
+                "can_refresh": access.user_can(request.user, "program.edit"),
+                "pending": data["source"] == "rollup"
+                and services.pending(p["region"].code, p["year"])}
     return _page(request, "convergence/coverage.html", build)
 
 

@@ -31,10 +31,10 @@ def add_parsers(sub) -> None:
                    help="the file lists everyone in the region: propose the absent as gone")
     p.set_defaults(func=cmd_import_persons)
 
-    p = sub.add_parser("worker", help="run pending background jobs (imports, briefs)",
-                       description="Run pending import jobs and rakor brief PDFs one after "
-                       "another; mark jobs of processes that died as failed. Stops after "
-                       "--once or on Ctrl+C.")
+    p = sub.add_parser("worker", help="run pending background jobs (imports, briefs, "
+                       "coverage)", description="Run pending import jobs, rakor brief PDFs "
+                       "and coverage recomputations one after another; mark jobs of "
+                       "processes that died as failed. Stops after --once or on Ctrl+C.")
     p.add_argument("--once", action="store_true", help="run what is pending, then stop")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     p.set_defaults(func=cmd_worker)
@@ -61,6 +61,7 @@ def cmd_import_persons(args) -> int:
 
 
 def cmd_worker(args) -> int:
+    from sinergi.convergence import services as convergence_services
     from sinergi.meetings import briefs
 
     while True:
@@ -75,6 +76,10 @@ def cmd_worker(args) -> int:
         if brief is not None:
             brief = briefs.brief_job_run(brief)
             print(f"brief {brief.pk}: {brief.status}", flush=True)
+            continue
+        convergence_services.request_daily_refresh()
+        if convergence_services.refresh_pending(limit=1):
+            print("coverage recomputed", flush=True)
             continue
         if args.once:
             return 0

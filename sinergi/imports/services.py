@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.convergence import services as convergence_services
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import DataFileError, SinergiError
@@ -148,6 +149,10 @@ def import_job_run(job: ImportJob) -> ImportJob:
     try:
         typed, issues, outcome = pipeline.read_and_validate(job, report)
         pipeline.write(job, typed, issues, outcome, report)
+        if outcome.persons_added or outcome.households_added:
+            # New families change coverage; the rollup is recomputed off the request.
+            convergence_services.refresh_requested(region_code=job.region_code,
+                                                   year=timezone.localdate().year)
     except DataFileError as exc:
         _fail(job, exc.message)
     except Exception as exc:  # a bug must not leave the job "running" forever

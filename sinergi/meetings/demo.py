@@ -19,7 +19,7 @@ from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
 from . import progress, services
-from .models import MARK_CANCELLED, MARK_DONE, PROGRESS, Meeting
+from .models import MARK_CANCELLED, MARK_DONE, PROGRESS, Commitment, Meeting
 
 RAKOR_DESKS = [
     ("Infrastruktur dan Layanan Dasar", [
@@ -51,7 +51,8 @@ def build(ctx) -> None:
     demo.sinergitas_visits()
     demo.tkpk()
     demo.upcoming()
-    states = progress.progress_of(demo.commitments, today)
+    fresh = Commitment.objects.filter(pk__in=[c.pk for c in demo.commitments])
+    states = progress.progress_of(fresh, today)
     counts: dict[str, int] = {}
     for state in states.values():
         counts[state.status] = counts.get(state.status, 0) + 1
@@ -153,9 +154,11 @@ class _Demo:
                     agenda=items["Pengembangan Industri Rumahan (IR)"],
                     updates=[(160, PROGRESS, Decimal(62), "Pelatihan 22 IR baru"),
                              (40, PROGRESS, Decimal(100), "Seluruh IR binaan terdata")])
-        self.commit(m, "Setiap kecamatan memiliki minimal satu kelompok UPPKA aktif",
-                    a("DPPKB"), due=self.day(75), unit="kecamatan", baseline=Decimal(18),
-                    target=Decimal(47), agenda=items["Penguatan kelompok UPPKA"])
+        # Counted live from the groups registered (the programs demo makes some).
+        self.commit(m, "47 kelompok UPPKA aktif, satu di setiap kecamatan", a("DPPKB"),
+                    due=self.day(75), unit="kelompok", baseline=Decimal(18),
+                    target=Decimal(47), source="groups.of_kind", param="UPPKA",
+                    agenda=items["Penguatan kelompok UPPKA"])
         self.commit(m, "Semua OPD menyusun ARG dan GBS dalam RKA", a("Bappeda"),
                     support=[a("DP3ACSKB").pk], due=self.day(-45),
                     agenda=items["Perencanaan dan Penganggaran Responsif Gender (PPRG)"],

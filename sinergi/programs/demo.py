@@ -69,9 +69,11 @@ def build(ctx) -> None:
     groups = _groups(province, today)
     programs = _programs(province, today)
     enrolled = sum(_enroll(p, province, today) for p in programs)
+    from sinergi.convergence.models import RefreshRequest
     from sinergi.convergence.selectors import refresh
 
     refresh(region=province, year=today.year, today=today)
+    RefreshRequest.objects.filter(region_code=province).delete()  # just done
     ctx.say(f"Programs: {len(programs)} programs, {groups} groups, {enrolled:,} enrollments "
             f"in {today.year} (with planted targeting errors)")
 

@@ -85,6 +85,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models import Value as SQLValue
 from django.db.models import lookups as L
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -895,23 +896,29 @@ def eligible_queryset(rule: str, unit: str, *, today: datetime.date,
 def eligibility_preview(rule: str, unit: str, *, region: str | None,
                         today: datetime.date) -> dict:
     """How many the rule admits in a region, by village and by sex: what an
-    operator sees before saving a rule. One query per figure.
+    operator sees before saving a rule, from one grouped query.
 
     ``by_sex`` counts persons by their sex, families by the sex of their
     living head (SHDK 1; families without one are not in it), and is empty
     for groups.
     """
     qs = eligible_queryset(rule, unit, today=today, region=region).order_by()
-    total = qs.count()
-    by_village = list(qs.values("village_code").annotate(n=Count("pk"))
-                      .order_by("village_code").values_list("village_code", "n"))
-    by_sex: dict[str, int] = {}
+    # One GROUP BY (village, sex) gives all three figures: a province-wide
+    # preview reads the eligible rows once, not three times.
     if unit == PERSON:
-        by_sex = qs.aggregate(L=Count("pk", filter=Q(sex="L")),
-                              P=Count("pk", filter=Q(sex="P")))
+        qs = qs.annotate(sx=F("sex"))
     elif unit == HOUSEHOLD:
         head = Person.objects.filter(household_id=OuterRef("pk"), shdk=codes.SHDK_HEAD,
                                      life_status=codes.ALIVE).order_by("pk").values("sex")[:1]
-        by_sex = qs.alias(head_sex=Subquery(head)).aggregate(
-            L=Count("pk", filter=Q(head_sex="L")), P=Count("pk", filter=Q(head_sex="P")))
+        qs = qs.annotate(sx=Subquery(head))
+    else:
+        qs = qs.annotate(sx=SQLValue(""))
+    villages: dict[str, int] = {}
+    by_sex: dict[str, int] = {"L": 0, "P": 0} if unit in (PERSON, HOUSEHOLD) else {}
+    for village, sex, n in qs.values_list("village_code", "sx").annotate(n=Count("pk")):
+        villages[village] = villages.get(village, 0) + n
+        if sex in by_sex:
+            by_sex[sex] += n
+    total = sum(villages.values())
+    by_village = sorted(villages.items())
     return {"total": total, "by_village": by_village, "by_sex": by_sex}

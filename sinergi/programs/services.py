@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.convergence import services as convergence_services
 from sinergi.core import access, values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
@@ -148,6 +149,9 @@ def program_update(*, actor, program: Program, data: dict) -> Program:
     old.pop("updated_at", None)
     new.pop("updated_at", None)
     if new:
+        if {"rule", "year_start", "year_end", "is_active"} & new.keys():
+            convergence_services.refresh_requested(
+                region_code=program.owner_agency.region_id, year=current_year())
         audit_record(actor=actor, action="program.update", obj=program, before=old, after=new)
     return program
 
@@ -267,6 +271,7 @@ def enrollment_create(*, actor, program: Program, year, beneficiary, status: str
         start_date=values.as_date(start_date, "start_date"),
         created_by=actor if getattr(actor, "pk", None) else None,
         import_job=job, import_line=line, **fields)
+    convergence_services.refresh_requested(region_code=enrollment.village_code, year=year)
     audit_record(actor=actor, action="enrollment.create", obj=enrollment,
                  after={"program": program.code, "year": year, "status": status,
                         "beneficiary": str(beneficiary.pk)})
@@ -302,6 +307,8 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
     if status in {"completed", "graduated", EXITED}:
         enrollment.end_date = when
     enrollment.save()
+    convergence_services.refresh_requested(region_code=enrollment.village_code,
+                                           year=enrollment.year)
     audit_record(actor=actor, action="enrollment.status", obj=enrollment, before=before,
                  after={"status": status, "reason": reason})
     return enrollment

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.convergence import services as convergence_services
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import bulk_insert
@@ -185,6 +186,9 @@ def enrollment_import(*, actor, program: Program, year, upload, status: str = "p
                     ["program_id", "year", "person_id", "household_id", "group_id",
                      "village_code", "status", "status_reason", "benefit_value", "created_at",
                      "updated_at", "created_by_id", "import_line"], to_insert)
+        if to_insert:
+            convergence_services.refresh_requested(region_code=program.owner_agency.region_id,
+                                                   year=year)
         audit_record(actor=actor, action="enrollment.import", obj=program,
                      after={"file": name, "year": year, **report.counts})
     report.created = len(to_insert)
