@@ -142,8 +142,10 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
                     districts = pickers.nth(1).locator(f'option[value^="{root}."]')
                     expect(districts.first).to_be_attached()
 
-                page.goto(f"{base}/meetings/")
-                expect(page.locator("h1")).to_have_count(1)
+                for path in ("/programs/", "/groups/", "/convergence/",
+                             "/convergence/overlap/", "/meetings/"):
+                    page.goto(f"{base}{path}")
+                    expect(page.locator("h1")).to_have_count(1)
                 page.goto(f"{base}/meetings/commitments/")
                 expect(page.locator("form.filters")).to_have_count(1)
                 if persona == "coordinator":
