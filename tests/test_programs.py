@@ -123,15 +123,15 @@ def test_enrollment_checks_eligibility_duplicates_and_lifecycle(world):
     # Lifecycle: proposed -> verified -> active -> graduated; no jumps; reasons required.
     with pytest.raises(SinergiError):
         services.enrollment_transition(actor=coord, enrollment=e, status="graduated")
-    services.enrollment_transition(actor=coord, enrollment=e, status="verified")
-    services.enrollment_transition(actor=coord, enrollment=e, status="active")
+    e = services.enrollment_transition(actor=coord, enrollment=e, status="verified")
+    e = services.enrollment_transition(actor=coord, enrollment=e, status="active")
     assert e.start_date == timezone.localdate()
     with pytest.raises(SinergiError) as err:
         services.enrollment_transition(actor=coord, enrollment=e, status="exited")
     assert err.value.field == "reason"
-    services.enrollment_transition(actor=coord, enrollment=e, status="exited",
-                                   reason="pindah domisili")
     e.refresh_from_db()
+    e = services.enrollment_transition(actor=coord, enrollment=e, status="exited",
+                                       reason="pindah domisili")
     assert (e.status, e.status_reason, e.end_date) == ("exited", "pindah domisili",
                                                        timezone.localdate())
     actions = list(AuditLog.objects.filter(object_type="programs.enrollment")
@@ -319,3 +319,70 @@ def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_o
     assert convergence_services.refresh_pending() == 1
     after = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
     assert after["all"]["total"]["served"] == 1 and not RefreshRequest.objects.exists()
+
+
+def test_personal_data_and_programs_stay_inside_the_scope(world, client_of):
+    from sinergi.convergence import params
+
+    coord = world["coordinator"]
+    pkh = program(world)
+    hh = family(village(world), 40, 1)
+    services.enrollment_create(actor=coord, program=pkh, year=YEAR, beneficiary=hh)
+    person_program = program(world, code="PBI", unit="person", rule="")
+    head = hh.members.get()
+    services.enrollment_create(actor=coord, program=person_program, year=YEAR, beneficiary=head)
+    page = client_of("leader").get(f"/programs/{person_program.pk}/?year={YEAR}")
+    assert head.name in page.content.decode() and head.nik not in page.content.decode()
+    # Counting people above the own subtree is refused, on the page and the API.
+    for persona in ("operator", "officer"):
+        assert client_of(persona).get("/programs/rule-preview/",
+                                      {"rule": "", "unit": "person", "region": "19"}
+                                      ).status_code == 404
+    assert client_of("operator").get(f"/api/v1/programs/{pkh.pk}/preview?region=19") \
+        .status_code == 404
+    # The outsider's convergence knows nothing of Bangka Belitung's programs.
+    chosen = params.resolve(world["outsider"], region=None, year=YEAR)
+    assert chosen["programs"] == [] and chosen["visible"] == []
+    coverage = client_of("outsider").get("/api/v1/convergence/coverage").json()
+    assert coverage["programs"] == []
+    # An officer of 19.04 cannot set the province's target.
+    own = program(world, code="IR-X", owner="DP3ACSKB", unit="person", rule="",
+                  actor="officer")
+    with pytest.raises(AccessDenied):
+        services.target_set(actor=world["officer"], program=own, region="19", year=YEAR,
+                            count=10)
+    # Huge numbers in the query string are answered, not crashed on.
+    assert client_of("coordinator").get("/programs/?agency=99999999999999999999999") \
+        .status_code == 200
+    assert client_of("coordinator").get("/convergence/?program=99999999999999999999"
+                                        ).status_code == 200
+    assert client_of("coordinator").get(
+        f"/convergence/villages/{village(world)}/?year=99999999999").status_code == 400
+
+
+def test_officer_edits_keep_the_own_agency_and_lists_match_group_codes(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sinergi.programs import transfer
+
+    officer = world["officer"]
+    grp = group_services.group_create(actor=officer, data={
+        "code": "IR-19.04-01", "name": "IR", "kind": "IR", "village_code": village(world)})
+    group_services.group_update(actor=officer, group=grp, data={},
+                                agencies=[agency("Dinsos").pk])
+    assert set(grp.agencies.values_list("short_name", flat=True)) == {"Dinsos", "DP3ACSKB"}
+    log = AuditLog.objects.filter(action="group.update").latest("id")
+    assert log.after["agencies"] and log.before["agencies"]
+    mentoring = program(world, code="IR-BINA", owner="DP3ACSKB", unit="group",
+                        rule='kind == "IR"', actor="officer")
+    report = transfer.enrollment_import(
+        actor=officer, program=mentoring, year=YEAR, upload=SimpleUploadedFile(
+            "ir.csv", b"Kode kelompok;Nilai manfaat\nir-19.04-01;abc\n IR-19.04-01 ;0\n"))
+    # The first row names the group (case and spaces aside) but its value is bad;
+    # the second is then a repeat of it: the operator fixes the first and uploads again.
+    assert [r[2] for r in report.rows] == ["bad_value", "duplicate_in_file"]
+    report = transfer.enrollment_import(
+        actor=officer, program=mentoring, year=YEAR, upload=SimpleUploadedFile(
+            "ir.csv", b"Kode kelompok;Nilai manfaat\n ir-19.04-01 ;0\n"))
+    assert [r[2] for r in report.rows] == ["matched"]
+    assert Enrollment.objects.get(program=mentoring, group=grp).benefit_value == 0

@@ -34,7 +34,7 @@ def _page(request, template: str, build):
     try:
         chosen = _params(request)
         context.update(chosen)
-        context["all_programs"] = selectors.year_programs(chosen["year"])
+        context["all_programs"] = chosen["visible"]
         context["chosen"] = {p.id for p in chosen["programs"] or []}
         context.update(build(chosen))
     except SinergiError as exc:
@@ -61,19 +61,18 @@ def coverage(request):
 def refresh(request):
     """Recompute the coverage rollup of a region the user works in, now."""
     access.check_capability(request.user, "program.edit")
-    region = request.POST.get("region", "").strip()
-    if not region or not access.in_scope(request.user, region):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": region})
-    year = request.POST.get("year", "").strip()
+    chosen = params.resolve(request.user, region=request.POST.get("region"),
+                            year=request.POST.get("year"))
+    code, year = chosen["region"].code, chosen["year"]
     with transaction.atomic():
-        written = selectors.refresh(region=region[:2], year=int(year) if year.isdigit()
-                                    else None)
+        # Asked for, not done here: a province takes minutes; the worker runs it.
+        services.refresh_requested(region_code=code, year=year)
         audit_record(actor=request.user, action="convergence.refresh",
-                     object_type="convergence.coveragecell", region_code=region[:2],
-                     after={"cells": written})
-    messages.success(request, _("Coverage has been recomputed."))
-    return redirect(f"/convergence/?region={region}&year={year}")
+                     object_type="convergence.coveragecell", region_code=code,
+                     after={"year": year})
+    messages.success(request, _("Coverage will be recomputed in the background; reload "
+                                "this page in a while."))
+    return redirect(f"/convergence/?region={code}&year={year}")
 
 
 @login_required
@@ -144,9 +143,11 @@ def village(request, code: str):
     if not access.in_scope(request.user, code):
         raise Http404(_("Region %(code)s is not in your scope or does not exist.")
                       % {"code": code})
-    region = access.access_region(request.user, code)
-    raw_year = request.GET.get("year", "").strip()
-    year = int(raw_year) if raw_year.isdigit() else timezone.localdate().year
+    try:
+        chosen = params.resolve(request.user, region=code, year=request.GET.get("year"))
+    except SinergiError as exc:
+        return render(request, "convergence/village.html", {"error": exc.message}, status=400)
+    region, year = chosen["region"], chosen["year"]
     data = selectors.village_profile(village=code, year=year, today=timezone.localdate())
     return render(request, "convergence/village.html", {
         "region": region, "year": year, "data": data, "desils": selectors.DESILS})

@@ -103,15 +103,23 @@ def group_create(*, actor, data: dict, agencies=()) -> Group:
 def group_update(*, actor, group: Group, data: dict, agencies=None) -> Group:
     _check_edit(actor, group)
     before = snapshot(group)
+    agencies_before = sorted(group.agencies.values_list("pk", flat=True))
     for field, value in _clean(actor, data).items():
         setattr(group, field, value)
     _save(group)
     if agencies is not None:
-        group.agencies.set([values.agency(actor, a, "agencies") for a in agencies])
+        chosen = [values.agency(actor, a, "agencies") for a in agencies]
+        if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
+                a.pk for a in chosen}:
+            chosen.append(actor.agency)  # an officer cannot hand the group away
+        group.agencies.set(chosen)
     old, new = changed_fields(before, snapshot(group))
     old.pop("updated_at", None)
     new.pop("updated_at", None)
-    if new or agencies is not None:
+    agencies_after = sorted(group.agencies.values_list("pk", flat=True))
+    if agencies_after != agencies_before:
+        old["agencies"], new["agencies"] = agencies_before, agencies_after
+    if new:
         audit_record(actor=actor, action="group.update", obj=group, before=old, after=new)
     return group
 

@@ -1,7 +1,9 @@
 """API: programs, groups and enrollments in the caller's scope."""
 
-from django.http import HttpRequest
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -11,6 +13,7 @@ from sinergi.groups import services as group_services
 from sinergi.regions.codes import subtree_q
 
 from . import eligibility, selectors, services
+from .models import Program, Target
 
 programs_router = Router(tags=["programs"])
 groups_router = Router(tags=["groups"])
@@ -144,6 +147,17 @@ class StatusIn(Schema):
     reason: str = ""
 
 
+def _targets(user):
+    """Targets of regions the caller may see, a bounded number per program."""
+    return Prefetch("targets", queryset=Target.objects.filter(
+        access.visible_region_q(user, "region__code")).order_by("year", "region_id"))
+
+
+def _fresh(user, program) -> dict:
+    return _program_out(Program.objects.prefetch_related(_targets(user))
+                        .select_related("owner_agency").get(pk=program.pk))
+
+
 def _program_out(p) -> dict:
     return {"id": p.pk, "code": p.code, "name": p.name, "owner_agency_id": p.owner_agency_id,
             "owner_agency": p.owner_agency.short_name, "year_start": p.year_start,
@@ -151,14 +165,15 @@ def _program_out(p) -> dict:
             "benefit_type": p.benefit_type, "benefit_value": p.benefit_value, "rule": p.rule,
             "is_active": p.is_active,
             "targets": [{"region": t.region_id, "year": t.year, "count": t.count,
-                         "budget": t.budget} for t in p.targets.order_by("year", "region_id")]}
+                         "budget": t.budget} for t in list(p.targets.all())[:500]]}
 
 
 def _group_out(g) -> dict:
     return {"id": g.pk, "code": g.code, "name": g.name, "kind": g.kind_id,
             "village_code": g.village_code, "level": g.level,
             "agency_ids": sorted(a.pk for a in g.agencies.all()),
-            "members": g.members.filter(left_on__isnull=True).count(),
+            "members": g.members_now if hasattr(g, "members_now")
+            else g.members.filter(left_on__isnull=True).count(),
             "is_active": g.is_active}
 
 
@@ -171,21 +186,22 @@ def _enrollment_out(e) -> dict:
 
 @programs_router.get("", response=list[ProgramOut], summary="Programs in scope")
 def program_list(request: HttpRequest, agency: int | None = None):
-    qs = selectors.programs_visible(request.auth).select_related("owner_agency")
-    if agency:
+    qs = selectors.programs_visible(request.auth).select_related("owner_agency") \
+        .prefetch_related(_targets(request.auth))
+    if agency and agency < 2 ** 62:
         qs = qs.filter(owner_agency_id=agency)
     return [_program_out(p) for p in qs.order_by("code")[:200]]
 
 
 @programs_router.post("", response={201: ProgramOut}, summary="Set up a program")
 def program_create(request: HttpRequest, payload: ProgramIn):
-    return Status(201, _program_out(services.program_create(actor=request.auth,
-                                                            data=payload.dict())))
+    return Status(201, _fresh(request.auth, services.program_create(actor=request.auth,
+                                                                    data=payload.dict())))
 
 
 @programs_router.get("/{program_id}", response=ProgramOut, summary="One program")
 def program_detail(request: HttpRequest, program_id: int):
-    return _program_out(selectors.access_program(request.auth, program_id))
+    return _fresh(request.auth, selectors.access_program(request.auth, program_id))
 
 
 @programs_router.patch("/{program_id}", response=ProgramOut, summary="Change a program")
@@ -193,7 +209,7 @@ def program_patch(request: HttpRequest, program_id: int, payload: ProgramPatch):
     program = selectors.access_program(request.auth, program_id, for_write=True)
     services.program_update(actor=request.auth, program=program,
                             data=payload.dict(exclude_unset=True))
-    return _program_out(program)
+    return _fresh(request.auth, program)
 
 
 @programs_router.post("/{program_id}/targets", response=ProgramOut,
@@ -202,7 +218,7 @@ def program_target(request: HttpRequest, program_id: int, payload: TargetIn):
     program = selectors.access_program(request.auth, program_id, for_write=True)
     services.target_set(actor=request.auth, program=program, region=payload.region,
                         year=payload.year, count=payload.count, budget=payload.budget)
-    return _program_out(program)
+    return _fresh(request.auth, program)
 
 
 @programs_router.get("/{program_id}/preview", response=PreviewOut,
@@ -212,6 +228,9 @@ def program_preview(request: HttpRequest, program_id: int, region: str | None = 
     program = selectors.access_program(request.auth, program_id)
     region = region or access.scope_root(request.auth)
     if region:
+        if not access.in_scope(request.auth, region):
+            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                          % {"code": region})
         access.access_region(request.auth, region)
     text = program.rule if rule is None else rule
     preview = eligibility.eligibility_preview(text, program.unit, region=region,
@@ -229,8 +248,9 @@ def group_list(request: HttpRequest, kind: str | None = None, region: str | None
     if region:
         access.access_region(request.auth, region)
         qs = qs.filter(subtree_q("village_code", region))
-    page = keyset_page(qs.prefetch_related("agencies"), ["village_code", "id"], cursor=cursor,
-                       limit=limit)
+    qs = qs.prefetch_related("agencies").annotate(
+        members_now=Count("members", filter=Q(members__left_on__isnull=True)))
+    page = keyset_page(qs, ["village_code", "id"], cursor=cursor, limit=limit)
     return {"items": [_group_out(g) for g in page.items], "next_cursor": page.next_cursor}
 
 
@@ -291,7 +311,7 @@ def enrollment_create(request: HttpRequest, payload: EnrollmentIn):
                           summary="Move an enrollment along its lifecycle")
 def enrollment_patch(request: HttpRequest, enrollment_id: int, payload: StatusIn):
     enrollment = selectors.access_enrollment(request.auth, enrollment_id, for_write=True)
-    services.enrollment_transition(actor=request.auth, enrollment=enrollment,
-                                   status=payload.status, reason=payload.reason)
-    return _enrollment_out(enrollment)
+    return _enrollment_out(services.enrollment_transition(
+        actor=request.auth, enrollment=enrollment, status=payload.status,
+        reason=payload.reason))
 

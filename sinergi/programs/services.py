@@ -31,6 +31,7 @@ from .models import (
 PROGRAM_FIELDS = ("owner_agency", "code", "name", "description", "year_start", "year_end",
                   "tags", "unit", "benefit_type", "benefit_value", "rule", "is_active")
 YEAR_MIN, YEAR_MAX = 2000, 2100
+MAX_COUNT = 1_000_000_000
 
 
 def _year(value, field: str, *, required: bool = True) -> int | None:
@@ -163,6 +164,9 @@ def target_set(*, actor, program: Program, region, year, count, budget=None) -> 
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program.") % {"agency": program.owner_agency.short_name})
     region_obj = values.region(actor, region, "region")
+    if actor is not None and not access.in_scope(actor, region_obj.code):
+        raise AccessDenied(_("You may set targets only for your own region and the regions "
+                             "below it."))
     year = _year(year, "year")
     existing = Target.objects.filter(program=program, region=region_obj, year=year).first()
     if count in (None, ""):
@@ -175,6 +179,9 @@ def target_set(*, actor, program: Program, region, year, count, budget=None) -> 
     count = values.as_int(count, "count")
     if count < 0:
         raise SinergiError(_("A target cannot be negative."), field="count")
+    if count > MAX_COUNT:
+        raise SinergiError(_("A target of more than %(max)d is not plausible; check the "
+                             "number.") % {"max": MAX_COUNT}, field="count")
     target = existing or Target(program=program, region=region_obj, year=year)
     before = {"count": target.count, "budget": target.budget} if existing else None
     target.count, target.budget = count, money(budget, "budget")
@@ -265,12 +272,19 @@ def enrollment_create(*, actor, program: Program, year, beneficiary, status: str
     if duplicate.exists():
         raise SinergiError(_("Already enrolled in %(code)s for %(year)d.")
                            % {"code": program.code, "year": year}, field="beneficiary")
-    enrollment = Enrollment.objects.create(
-        program=program, year=year, status=status,
-        benefit_value=money(benefit_value, "benefit_value") or program.benefit_value,
-        start_date=values.as_date(start_date, "start_date"),
-        created_by=actor if getattr(actor, "pk", None) else None,
-        import_job=job, import_line=line, **fields)
+    benefit = money(benefit_value, "benefit_value")
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                program=program, year=year, status=status,
+                benefit_value=program.benefit_value if benefit is None else benefit,
+                start_date=values.as_date(start_date, "start_date"),
+                created_by=actor if getattr(actor, "pk", None) else None,
+                import_job=job, import_line=line, **fields)
+    except IntegrityError:  # enrolled by someone else between the check and the insert
+        raise SinergiError(_("Already enrolled in %(code)s for %(year)d.")
+                           % {"code": program.code, "year": year},
+                           field="beneficiary") from None
     convergence_services.refresh_requested(region_code=enrollment.village_code, year=year)
     audit_record(actor=actor, action="enrollment.create", obj=enrollment,
                  after={"program": program.code, "year": year, "status": status,
@@ -287,6 +301,9 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
                              "program's beneficiaries.")
                            % {"agency": enrollment.program.owner_agency.short_name})
     status = values.choice(status, "status", STATUS_CHOICES)
+    # Lock the row: two people moving the same enrollment at once see each other.
+    enrollment = Enrollment.objects.select_for_update().select_related(
+        "program", "program__owner_agency").get(pk=enrollment.pk)
     allowed = TRANSITIONS[enrollment.status]
     if status not in allowed:
         labels = dict(STATUS_CHOICES)
@@ -302,8 +319,9 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
     when = values.as_date(date, "date") or timezone.localdate()
     before = {"status": enrollment.status}
     enrollment.status, enrollment.status_reason = status, reason
-    if status == "active" and not enrollment.start_date:
-        enrollment.start_date = when
+    if status == "active":
+        enrollment.start_date = enrollment.start_date or when
+        enrollment.end_date = None  # back from exited: running again
     if status in {"completed", "graduated", EXITED}:
         enrollment.end_date = when
     enrollment.save()

@@ -18,7 +18,7 @@ from sinergi.convergence import services as convergence_services
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import bulk_insert
-from sinergi.core.errors import AccessDenied, DataFileError
+from sinergi.core.errors import AccessDenied, DataFileError, SinergiError
 from sinergi.groups.models import Group
 from sinergi.imports.readers import read_table
 from sinergi.registry import codes as registry_codes
@@ -27,9 +27,16 @@ from sinergi.registry.models import Household, Person
 from . import eligibility, selectors, services
 from .models import GROUP, HOUSEHOLD, PERSON, Enrollment, Program
 
-MATCHED, NOT_FOUND, INELIGIBLE, ENROLLED, DUPLICATE, INVALID = (
+MATCHED, NOT_FOUND, INELIGIBLE, ENROLLED, DUPLICATE, INVALID, BAD_VALUE = (
     "matched", "not_in_registry", "ineligible", "already_enrolled", "duplicate_in_file",
-    "invalid")
+    "invalid", "bad_value")
+
+
+def outcome_labels() -> dict[str, str]:
+    return {MATCHED: _("matched and enrolled"), NOT_FOUND: _("not in the registry"),
+            INELIGIBLE: _("not eligible"), ENROLLED: _("already enrolled"),
+            DUPLICATE: _("duplicate in the file"), INVALID: _("not a valid number"),
+            BAD_VALUE: _("benefit value not a number")}
 KEY_HEADERS = {
     PERSON: ("nik", "no nik", "nomor nik", "nik penerima"),
     HOUSEHOLD: ("no kk", "nomor kk", "kk", "no. kk", "nomor kartu keluarga", "kk_number"),
@@ -139,11 +146,13 @@ def enrollment_import(*, actor, program: Program, year, upload, status: str = "p
                             % {"file": name, "n": df.height, "max": MAX_ROWS})
     key_col = _key_column(df, program.unit)
     value_col = next((c for c in df.columns if c.strip().lower() in VALUE_HEADERS), None)
-    keys = df.get_column(key_col).fill_null("").str.replace_all(r"[\s'`’.-]", "")
+    raw = df.get_column(key_col).fill_null("")
     if program.unit == GROUP:
-        keys = keys.str.to_uppercase()
+        # Group codes hold dots and dashes (IR-19.04.01.2001-01): strip only spaces, quotes.
+        keys = raw.str.replace_all(r"[\s'`’]", "").str.to_uppercase()
         valid = keys.str.len_chars() > 0
     else:
+        keys = raw.str.replace_all(r"[\s'`’.-]", "")
         valid = keys.str.contains(r"^\d{16}$")
     frame = pl.DataFrame({"line": table.lines, "key": keys, "valid": valid,
                           "value": df.get_column(value_col) if value_col else
@@ -170,14 +179,20 @@ def enrollment_import(*, actor, program: Program, year, upload, status: str = "p
         elif found[key][0] not in eligible and not allow_ineligible:
             outcome = INELIGIBLE
         else:
+            try:
+                benefit = services.money(value, "benefit_value") if value else None
+            except SinergiError as exc:
+                outcome = BAD_VALUE
+                report.counts[outcome] = report.counts.get(outcome, 0) + 1
+                report.rows.append((line, key, outcome, exc.message))
+                continue
             outcome = MATCHED
             pk, village, household = found[key]
-            benefit = services.money(value, "benefit_value") if value else None
             to_insert.append((
                 program.pk, year, pk if program.unit == PERSON else None,
                 household if program.unit in (PERSON, HOUSEHOLD) else None,
                 pk if program.unit == GROUP else None, village, status, "",
-                benefit or program.benefit_value, now, now,
+                program.benefit_value if benefit is None else benefit, now, now,
                 actor.pk if getattr(actor, "pk", None) else None, line))
         report.counts[outcome] = report.counts.get(outcome, 0) + 1
         report.rows.append((line, key, outcome, messages[outcome]))

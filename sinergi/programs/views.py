@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,10 +33,10 @@ def program_list(request):
     qs = selectors.programs_visible(request.user).select_related("owner_agency")
     tag = request.GET.get("tag", "")
     agency = request.GET.get("agency", "").strip()
-    if agency.isdigit():
+    if agency.isdigit() and len(agency) <= 18:
         qs = qs.filter(owner_agency_id=int(agency))
-    # Tags are a JSON list; a province has dozens of programs, so filter them here.
-    programs = [p for p in qs.order_by("code")[:LIST_MAX] if not tag or tag in p.tags]
+    # Tags are a JSON list (no portable index); a region has dozens of programs.
+    programs = [p for p in qs.order_by("code") if not tag or tag in p.tags][:LIST_MAX]
     return render(request, "programs/list.html", {
         "programs": programs, "tags": TAG_CHOICES, "tag": tag, "agency": agency,
         "agencies": agency_choices(request.user),
@@ -113,7 +114,8 @@ def program_detail(request, program_id: int):
     context = {
         "program": program, "year": year, "years": services.program_years(program),
         "status": status, "statuses": STATUS_CHOICES, "page": page, "served": served,
-        "targets": program.targets.filter(year=year).select_related("region")
+        "targets": program.targets.filter(access.visible_region_q(user, "region__code"),
+                                          year=year).select_related("region")
         .order_by("region_id")[:LIST_MAX],
         "can_edit": can_edit, "scope": scope or "",
         "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
@@ -140,6 +142,10 @@ def rule_preview(request):
         if unit not in {"person", "household", "group"}:
             raise SinergiError(_("Unknown beneficiary unit."), field="unit")
         if region:
+            # Counts by village and sex are about people: only inside the own subtree.
+            if not access.in_scope(request.user, region):
+                raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+                              % {"code": region})
             access.access_region(request.user, region)
         elif access.scope_root(request.user) is None:
             raise SinergiError(_("Give a region code to count in, e.g. 19.04."), field="region")
@@ -254,6 +260,10 @@ def enrollment_import(request, program_id: int):
     except SinergiError as exc:
         messages.error(request, exc.message)
         return redirect("programs:detail", program_id=program.pk)
+    labels = transfer.outcome_labels()
     return render(request, "programs/import_result.html", {
-        "program": program, "report": report, "problems": report.problems[:2000],
+        "program": program, "report": report,
+        "counts": [(labels[k], n) for k, n in report.counts.items()],
+        "problems": [(line, key, labels[outcome], message)
+                     for line, key, outcome, message in report.problems[:2000]],
         "more": max(0, len(report.problems) - 2000)})
