@@ -14,9 +14,10 @@ Rows are made with polars and written set-at-a-time (bulk_insert_frame).
 With --postgres the named database is dropped and created again. Prints the
 time of: eligibility preview of a rule, coverage of the province computed
 live and read from the rollup (and the rollup refresh), the unserved list's
-first page for one kabupaten, the overlap matrix, target vs actual, the
-village profile; then p50/p95 latency of a mix of convergence queries under
-10 concurrent clients (threads, each its own connection). No assertion on
+first page for one kabupaten, the overlap matrix, target vs actual (the last
+three from the rollup, and once live for comparison), the village profile;
+then p50/p95 latency of a mix of convergence queries under 10 concurrent
+clients (threads, each its own connection). No assertion on
 timings: compare figures within one run.
 """
 
@@ -343,6 +344,10 @@ def measure(args) -> None:
                                                 programs=selectors.year_programs(YEAR),
                                                 limit=50), repeat=3)
     say("  rows on page", len(page.items))
+    timed(f"unserved, kabupaten {KAB}, first page (50), 20 programs, live",
+          lambda: selectors.unserved(region=KAB, year=YEAR, today=TODAY,
+                                     programs=selectors.year_programs(YEAR), limit=50,
+                                     live=True))
     timed(f"unserved, kabupaten {KAB}, second page",
           lambda: selectors.unserved(region=KAB, year=YEAR, today=TODAY,
                                      programs=selectors.year_programs(YEAR), limit=50,
@@ -354,10 +359,15 @@ def measure(args) -> None:
                                                                          year=YEAR))
     say("  families by number of programs", ", ".join(f"{k}: {v:,}" for k, v in
                                                        ov["distribution"].items()))
+    say("  source", ov.get("source", "live"))
+    timed("overlap matrix, province, live", lambda: selectors.overlap(
+        region=PROVINCE, year=YEAR, live=True))
     timed(f"overlap matrix, kabupaten {KAB}",
           lambda: selectors.overlap(region=KAB, year=YEAR), repeat=3)
     timed("target vs actual, province", lambda: selectors.target_vs_actual(
         region=PROVINCE, year=YEAR), repeat=3)
+    timed("target vs actual, province, live", lambda: selectors.target_vs_actual(
+        region=PROVINCE, year=YEAR, live=True))
     village = Region.objects.filter(code__startswith=KAB + ".", level=4).order_by("code") \
         .first().code
     timed(f"village profile, {village}", lambda: selectors.village_profile(

@@ -4,22 +4,25 @@ Hypothesis draws a small registry (families in three villages of Bangka
 Tengah over two kecamatan, desil including unknown, persons alive or not,
 heads or none), groups with current and past members, four programs of
 the three units with simple rules, enrollments of random statuses (some in
-another year) and targets at several levels; every number of coverage (live
-and from the rollup), unserved, overlap, target_vs_actual and
+another year) and targets at several levels; every number of coverage,
+unserved, overlap and target_vs_actual (each live and from the rollup) and
 village_profile must equal what plain Python computes from those objects.
 """
 
 import importlib.util
+import itertools
 from collections import Counter, defaultdict
 from datetime import date
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sinergi.agencies.models import Agency
 from sinergi.convergence import selectors
+from sinergi.convergence.models import RefreshRequest
 from sinergi.groups.models import Group, GroupKind, GroupMember
 from sinergi.programs.models import SERVED, STATUS_CHOICES, Enrollment, Program, Target
 from sinergi.regions.models import Region
@@ -414,21 +417,25 @@ def test_counts_equal_brute_force(world, data):
         check_coverage(selectors.coverage(region=KAB, year=YEAR, today=TODAY),
                        expected_coverage(w, KAB, 8))
 
-        # Unserved, page by page, and the export iterator.
-        for programs, chosen in ((objs, w["programs"]), (objs[:1], w["programs"][:1]),
-                                 (None, None)):
+        # Unserved, page by page, and the export iterator: from the family masks
+        # of the rollup (refreshed above) and live.
+        for (programs, chosen), live in itertools.product(
+                ((objs, w["programs"]), (objs[:1], w["programs"][:1]), (objs[1:2], None),
+                 (None, None)), (False, True)):
+            if programs is not None and chosen is None:
+                chosen = [p for p in w["programs"] if p["obj"] in programs]
             want = expected_unserved(w, KAB, chosen)
             got, cursor = [], None
             while True:
                 page = selectors.unserved(region=KAB, year=YEAR, programs=programs,
-                                          today=TODAY, limit=3, cursor=cursor)
+                                          today=TODAY, limit=3, cursor=cursor, live=live)
                 got += page.items
                 cursor = page.next_cursor
                 if not cursor:
                     break
             assert [(r["household"], [p["code"] for p in r["programs"]]) for r in got] == want
             exported = list(selectors.unserved_rows(region=KAB, year=YEAR, programs=programs,
-                                                    today=TODAY, batch=2))
+                                                    today=TODAY, batch=2, live=live))
             assert exported == got
             by_id = {f["id"]: f for f in w["families"]}
             for r in got:
@@ -437,19 +444,32 @@ def test_counts_equal_brute_force(world, data):
                         r["head_name"]) == (f["kk"], f["village"], f["address"], f["desil"],
                                             head_name(f))
 
-        # Overlap.
-        for region in (KAB, w["villages"][0]):
-            result = selectors.overlap(region=region, year=YEAR, programs=objs)
+        # Overlap, from the rollup's mask counts and live.
+        for region, live in itertools.product((KAB, w["villages"][0]), (False, True)):
+            result = selectors.overlap(region=region, year=YEAR, programs=objs, live=live)
+            assert result["source"] == ("live" if live else "rollup")
             matrix, dist, families = expected_overlap(w, region)
             assert result["matrix"] == matrix
             assert result["distribution"] == dist
             assert result["families"] == families
             assert result["at_least"] == {n: sum(v for k, v in dist.items() if k >= n)
                                           for n in dist}
+        # A pending refresh means the rollup is behind the data: computed live.
+        pending = RefreshRequest.objects.create(region_code="19", year=YEAR,
+                                                requested_at=timezone.now())
+        assert selectors.overlap(region=KAB, year=YEAR, programs=objs)["source"] == "live"
+        pending.delete()
 
-        # Target vs actual.
-        for region in (KAB, kec):
-            result = selectors.target_vs_actual(region=region, year=YEAR, programs=objs)
+        # Target vs actual, from the rollup's actuals and live; a changed program
+        # value prices the enrollments without their own at once.
+        if data.draw(st.booleans()):
+            prog = w["programs"][0]
+            prog["value"] = (prog["value"] or 0) + 7
+            prog["obj"].benefit_value = prog["value"]
+            prog["obj"].save(update_fields=["benefit_value"])
+        for region, live in itertools.product((KAB, kec, w["villages"][0]), (False, True)):
+            result = selectors.target_vs_actual(region=region, year=YEAR, programs=objs,
+                                                live=live)
             want = expected_targets(w, region)
             for entry in result:
                 rows = [{k: r[k] for k in want[entry["program"]][0]} for r in entry["rows"]]

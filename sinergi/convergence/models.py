@@ -7,7 +7,9 @@ every region level (village rows summed up to kecamatan, kabupaten and
 province), so any page reads a few hundred rows by an index range.
 ``selectors.refresh`` rewrites them; it must run after anything that changes
 what they count (enrollment imports and edits, registry imports, program
-rule changes).
+rule changes). The same refresh writes the family rollups below (program
+masks per family, families per mask, actuals per program) that serve the
+unserved list, the overlap matrix and target vs actual of large regions.
 """
 
 from django.db import models
@@ -74,3 +76,90 @@ class RefreshRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code}/{self.year}"
+
+
+class RollupLayout(models.Model):
+    """What one ``refresh`` of a region wrote besides the coverage cells.
+
+    ``programs``: the ids of the year's programs at refresh time, comma
+    separated, in the order of the bits of ``FamilyMask``; ``as_of``: the
+    date eligibility was evaluated on. Readers use the family rollups only
+    when every layout above and below the region agrees with the programs
+    of the year now (and, for eligibility, with the date asked for).
+    """
+
+    year = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=13)
+    programs = models.TextField(blank=True)
+    masks = models.BooleanField(default=True)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "region_code"], name="rolluplayout_year_code")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region_code}"
+
+
+class FamilyMask(models.Model):
+    """One active family in a year: bit i set in ``served`` / ``eligible``
+    when it is served by / eligible for program i of its ``RollupLayout``.
+
+    The unserved list probes this row (one indexed lookup) instead of two
+    EXISTS per program and family.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    household_id = models.BigIntegerField()
+    village_code = models.CharField(max_length=13)
+    served = models.BigIntegerField(default=0)
+    eligible = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "household_id"],
+                                               name="familymask_unique")]
+        indexes = [models.Index(fields=["year", "village_code"], name="familymask_year_village")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.household_id}"
+
+
+class MaskCount(models.Model):
+    """Families of a region (every level) per distinct ``served`` mask: the
+    overlap matrix and distribution are sums over these rows."""
+
+    year = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=13)
+    served = models.BigIntegerField()
+    families = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "level", "region_code"],
+                                name="maskcount_year_level")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region_code} {self.served}"
+
+
+class ActualCell(models.Model):
+    """Served enrollments of a program in a region (every level) and year:
+    ``served`` counted, ``spent_own`` the sum of their own benefit values and
+    ``unvalued`` how many have none (they take the program's value when read,
+    so a changed program value needs no refresh)."""
+
+    year = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=13)
+    program_id = models.BigIntegerField()
+    served = models.PositiveIntegerField()
+    spent_own = models.BigIntegerField()
+    unvalued = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "level", "region_code"],
+                                name="actualcell_year_level")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region_code} {self.program_id}"

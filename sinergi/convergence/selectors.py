@@ -41,6 +41,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -61,7 +62,15 @@ from sinergi.regions.models import Region
 from sinergi.registry.codes import ALIVE, SHDK_HEAD
 from sinergi.registry.models import Household, Person
 
-from .models import FAMILY, CoverageCell
+from .models import (
+    FAMILY,
+    ActualCell,
+    CoverageCell,
+    FamilyMask,
+    MaskCount,
+    RefreshRequest,
+    RollupLayout,
+)
 from .models import PERSON as PERSON_KIND
 
 DESILS = [*range(1, 11), "unknown"]
@@ -279,53 +288,67 @@ def _add(into: dict, row: dict) -> None:
 def _assemble(region: str, programs: list[Program], rows: list[tuple],
               child_rows: list[tuple]) -> dict:
     """Coverage dict from cell rows: ``rows`` for the region's totals,
-    ``child_rows`` (code = a child region) for the rollup by region."""
+    ``child_rows`` (code = a child region) for the rollup by region.
+
+    One pass over the rows: a program's row goes to that program's entry
+    only, an all-programs row (the totals) to every entry. Pages under load
+    spend their time here, so it is linear in the rows, not rows x programs.
+    """
     def as_dict(r):
         return dict(zip(("kind", "program", "code", "desil", "sex", *MEASURES), r, strict=True))
 
-    rows = [as_dict(r) for r in rows]
     entries = [(None, None), *((p.id, p) for p in programs)]
-    out = {}
-    for pid, program in entries:
-        unit = program.unit if program else None
-        by_desil = {d: _blank(unit) for d in DESILS}
-        by_sex = {s: _blank(unit) for s in SEXES}
-        total = _blank(unit)
-        persons = unit in (PERSON, GROUP)
-        for r in rows:
-            desil = r["desil"] or "unknown"
-            sex = r["sex"] or "unknown"
-            if r["kind"] == FAMILY and r["program"] is None:
-                by_desil[desil]["total"] += r["total"]
-                total["total"] += r["total"]
-                if not persons:
-                    by_sex[sex]["total"] += r["total"]
-            if r["kind"] == PERSON_KIND and r["program"] is None and persons:
-                by_sex[sex]["total"] += r["total"]
-            if r["program"] != pid:
-                continue
+    units = {pid: program.unit if program else None for pid, program in entries}
+    persons = {pid: unit in (PERSON, GROUP) for pid, unit in units.items()}
+    out = {pid: {"by_desil": {d: _blank(unit) for d in DESILS}, "total": _blank(unit),
+                 "by_sex": {s: _blank(unit) for s in SEXES},
+                 "by_sex_counts": "persons" if persons[pid] else "families", "by_region": {}}
+           for pid, unit in units.items()}
+
+    def add(entry, pid, r, desil, sex):
+        _add(entry["by_desil"][desil], r)
+        _add(entry["total"], r)
+        if not persons[pid]:
+            _add(entry["by_sex"][sex], r)
+
+    for r in map(as_dict, rows):
+        desil = r["desil"] or "unknown"
+        sex = r["sex"] or "unknown"
+        if r["program"] is None:
+            for pid, entry in out.items():
+                if r["kind"] == FAMILY:
+                    entry["by_desil"][desil]["total"] += r["total"]
+                    entry["total"]["total"] += r["total"]
+                    if not persons[pid]:
+                        entry["by_sex"][sex]["total"] += r["total"]
+                elif persons[pid]:
+                    entry["by_sex"][sex]["total"] += r["total"]
             if r["kind"] == FAMILY:
-                _add(by_desil[desil], r)
-                _add(total, r)
-                if not persons:
-                    _add(by_sex[sex], r)
-            elif persons:
-                _add(by_sex[sex], r)
-        out[pid] = {"by_desil": by_desil, "total": total, "by_sex": by_sex,
-                    "by_sex_counts": "persons" if persons else "families", "by_region": {}}
+                add(out[None], None, r, desil, sex)
+        elif r["program"] in out:
+            pid = r["program"]
+            if r["kind"] == FAMILY:
+                add(out[pid], pid, r, desil, sex)
+            elif persons[pid]:
+                _add(out[pid]["by_sex"][sex], r)
     names = dict(Region.objects.filter(code__in={r[2] for r in child_rows} - {region})
                  .values_list("code", "name"))
-    for r in map(as_dict, child_rows):
-        if r["kind"] != FAMILY or r["code"] == region:
+    def region_cell(pid, code):
+        cells = out[pid]["by_region"]
+        if code not in cells:
+            cells[code] = _blank(units[pid])
+        return cells[code]
+
+    for r in child_rows:
+        kind, program, code = r[0], r[1], r[2]
+        if kind != FAMILY or code == region:
             continue
-        for pid, program in entries:
-            if r["program"] is None or r["program"] == pid:
-                unit = program.unit if program else None
-                cell = out[pid]["by_region"].setdefault(r["code"], _blank(unit))
-                if r["program"] is None:
-                    cell["total"] += r["total"]
-                if r["program"] == pid:
-                    _add(cell, r)
+        if program is None:
+            for pid in out:
+                region_cell(pid, code)["total"] += r[5]
+            _add(out[None]["by_region"][code], as_dict(r))
+        elif program in out:
+            _add(region_cell(program, code), as_dict(r))
     for entry in out.values():
         entry["by_region"] = [{"region": code, "name": names.get(code, ""), **counts}
                               for code, counts in sorted(entry["by_region"].items())]
@@ -354,7 +377,7 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
         if own:
             kids = list(CoverageCell.objects.filter(
                 subtree_q("region_code", region, include_root=False), year=year,
-                level=min(level + 1, 4)).values_list(*_CELL))
+                level=min(level + 1, 4), kind=FAMILY).values_list(*_CELL))
             result = _assemble(region, chosen, [c[:-2] for c in own], kids)
             result.update(region=region, year=year, source="rollup",
                           computed_at=min(c[-2] for c in own), as_of=min(c[-1] for c in own))
@@ -426,7 +449,128 @@ def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> 
                     "SUM(eligible), SUM(exclusion), SUM(inclusion), MIN(as_of), "
                     f"MIN(computed_at) {from_where} GROUP BY year, substr(region_code, 1, {n}), "
                     "kind, program_id, desil, sex", sel_params)
+        _refresh_families(root, year, programs, today)
     return len(rows)
+
+
+# --- family rollups: masks, overlap counts, actuals -----------------------------------
+#
+# The unserved list, the overlap matrix and target vs actual of a large region
+# cost seconds when computed from the families and enrollments (each family
+# probed per program, or every enrollment of the province grouped). ``refresh``
+# therefore also writes, next to the coverage cells: one row per active family
+# with bit masks of the programs serving it and those it is eligible for
+# (FamilyMask), families per served mask for every region level (MaskCount),
+# and served enrollments and spending per program for every region level
+# (ActualCell). RollupLayout says which programs the bits stand for and the
+# date eligibility was evaluated on; readers fall back to the live queries
+# whenever it does not match what is asked.
+
+_MAX_BITS = 62
+
+
+def _refresh_families(root: str, year: int, programs: list[Program], today: date) -> None:
+    """Rewrite the family rollups of ``root`` for ``year`` (inside refresh's
+    transaction), then the sums of the levels above it."""
+    masks = len(programs) <= _MAX_BITS
+    in_root = Household.objects.filter(subtree_q("village_code", root)).values("id")
+    FamilyMask.objects.filter(Q(subtree_q("village_code", root)) | Q(household_id__in=in_root),
+                              year=year).delete()
+    for model in (MaskCount, ActualCell):
+        model.objects.filter(subtree_q("region_code", root), year=year).delete()
+    RollupLayout.objects.filter(subtree_q("region_code", root), year=year).delete()
+    y, v = int(year), LEVEL_LENGTH[4]
+    if masks:
+        h_sql, h_params = _sql(_households_qs(root).values_list("id", "village_code"))
+        s_sql, s_params = _served_sql(year, programs, "h")
+        e_sql, e_params = _union([_sql(_eligible_households_qs(p, root, today))
+                                  for p in programs if p.unit != GROUP])
+        bits = " ".join(f"WHEN {int(p.id)} THEN {1 << i}" for i, p in enumerate(programs))
+        bits = bits or "WHEN 0 THEN 0"  # no programs: every family's masks are 0
+        _execute(
+            f"INSERT INTO {_table(FamilyMask)} (year, household_id, village_code, served, "  # noqa: S608
+            f"eligible) WITH h(id, vc) AS ({h_sql}), sp(hid, pid, r) AS ({s_sql}), "
+            f"ep(hid, pid) AS ({e_sql}), "
+            "f AS (SELECT hid, pid, MAX(s) AS s, MAX(e) AS e FROM ("
+            "SELECT hid, pid, 1 AS s, 0 AS e FROM sp UNION ALL "
+            "SELECT hid, pid, 0, 1 FROM ep) x GROUP BY hid, pid), "
+            f"m AS (SELECT hid, SUM(s * b) AS s, SUM(e * b) AS e FROM (SELECT hid, s, e, "
+            f"CASE pid {bits} ELSE 0 END AS b FROM f) y GROUP BY hid) "
+            f"SELECT {y}, h.id, substr(h.vc, 1, {v}), COALESCE(m.s, 0), COALESCE(m.e, 0) "
+            "FROM h LEFT JOIN m ON m.hid = h.id", h_params + s_params + e_params)
+    m_sql, m_params = _sql(FamilyMask.objects.filter(subtree_q("village_code", root), year=y)
+                           .values_list("id"))
+    _execute(f"INSERT INTO {_table(MaskCount)} (year, level, region_code, served, families) "  # noqa: S608
+             f"SELECT year, 4, village_code, served, COUNT(*) {m_sql[m_sql.index(' FROM '):]} "
+             "GROUP BY year, village_code, served", m_params)
+    a_sql, a_params = _sql(Enrollment.objects.filter(subtree_q("village_code", root), year=y,
+                                                     status__in=SERVED).values_list("id"))
+    a_from = a_sql[a_sql.index(" FROM "):]
+    _execute(f"INSERT INTO {_table(ActualCell)} (year, level, region_code, program_id, served, "  # noqa: S608
+             f"spent_own, unvalued) SELECT year, 4, substr(village_code, 1, {v}), program_id, "
+             "COUNT(*), SUM(COALESCE(benefit_value, 0)), "
+             f"SUM(CASE WHEN benefit_value IS NULL THEN 1 ELSE 0 END) {a_from} "
+             f"GROUP BY year, substr(village_code, 1, {v}), program_id", a_params)
+    _sum_levels(MaskCount, root, y, ["served"], ["families"])
+    _sum_levels(ActualCell, root, y, ["program_id"], ["served", "spent_own", "unvalued"])
+    RollupLayout.objects.create(year=y, region_code=root, masks=masks,
+                                programs=",".join(str(p.id) for p in programs),
+                                as_of=today, computed_at=timezone.now())
+
+
+def _sum_levels(model, root: str, year: int, keys: list[str], sums: list[str]) -> None:
+    """Levels 3..1 of ``model`` summed from its village rows: inside ``root``
+    from its own rows, for the ancestors from all of theirs (as for cells)."""
+    qn = connection.ops.quote_name
+    root_level = code_level(root)
+    cols = ", ".join(qn(c) for c in ["year", "level", "region_code", *keys, *sums])
+    key_cols = ", ".join(qn(c) for c in keys)
+    sum_cols = ", ".join(f"SUM({qn(c)})" for c in sums)
+    for level in (3, 2, 1):
+        scope = root if level >= root_level else root[:LEVEL_LENGTH[level]]
+        model.objects.filter(subtree_q("region_code", scope), year=year, level=level).delete()
+        n = LEVEL_LENGTH[level]
+        sel_sql, sel_params = _sql(model.objects.filter(subtree_q("region_code", scope),
+                                                        year=year, level=4).values_list("id"))
+        _execute(f"INSERT INTO {_table(model)} ({cols}) SELECT year, {level}, "  # noqa: S608
+                 f"substr(region_code, 1, {n}), {key_cols}, {sum_cols} "
+                 f"{sel_sql[sel_sql.index(' FROM '):]} "
+                 f"GROUP BY year, substr(region_code, 1, {n}), {key_cols}", sel_params)
+
+
+def _execute(sql: str, params: list) -> None:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = False,
+            today: date | None = None) -> dict | None:
+    """Bit of each chosen program and when the family rollups were computed,
+    when they hold ``region`` for ``year``: a refresh covered the region (it
+    or an ancestor), every refresh in and above it saw the same programs as
+    the year has now (and, with ``today``, evaluated eligibility on that
+    date), the chosen programs are among them, and no refresh of the
+    province is pending (these lists are worked from: a family enrolled a
+    minute ago must leave them at once). None otherwise."""
+    if RefreshRequest.objects.filter(region_code=region[:2], year=year).exists():
+        return None
+    above = [region[:LEVEL_LENGTH[lv]] for lv in range(1, code_level(region) + 1)]
+    layouts = list(RollupLayout.objects.filter(
+        Q(region_code__in=above) | subtree_q("region_code", region, include_root=False),
+        year=year))
+    if not any(x.region_code in above for x in layouts):
+        return None
+    ids = list(Program.objects.filter(year_start__lte=year)
+               .filter(Q(year_end__isnull=True) | Q(year_end__gte=year))
+               .order_by("code").values_list("id", flat=True))  # as year_programs, lighter
+    key = ",".join(map(str, ids))
+    if any(x.programs != key or (masks and not x.masks)
+           or (today is not None and x.as_of != today) for x in layouts):
+        return None
+    bit = {pid: i for i, pid in enumerate(ids)}
+    if any(p.id not in bit for p in chosen):
+        return None
+    return {"bit": bit, "computed_at": min(x.computed_at for x in layouts)}
 
 
 # --- unserved ("tepat sasaran") --------------------------------------------------------
@@ -454,13 +598,33 @@ def _family_eligible_q(program: Program, today: date) -> Q:
                                           household=OuterRef("pk"))))
 
 
-def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: date):
+def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: date,
+                 live: bool = False):
+    """(households query, ruled programs, bit of each program or None).
+
+    From the family masks when the rollup holds the region, the programs and
+    today's eligibility: each family walked costs one indexed probe of its
+    mask row. Otherwise live: two EXISTS per program and family.
+    """
     qs = _households_qs(region).annotate(head_name=_head_subquery("name"))
+    ruled = [p for p in programs if p.unit != GROUP] if programs is not None else []
+    if programs is not None and not ruled:
+        return qs.none(), [], None
+    layout = None if live else _layout(region, year, programs or [], masks=True, today=today)
+    if layout is not None:
+        mask = FamilyMask.objects.filter(year=year, household_id=OuterRef("pk"))
+        if programs is None:
+            return qs.filter(desil__lte=4).filter(Exists(mask.filter(served=0))), [], None
+        chosen = sum(1 << layout["bit"][p.id] for p in ruled)
+        # Eligible for a chosen program, and served by none of the chosen it is
+        # eligible for; the programs it misses are then exactly eligible & chosen.
+        hit = (mask.annotate(e=F("eligible").bitand(chosen),
+                             es=F("eligible").bitand(F("served")).bitand(chosen))
+               .filter(es=0).exclude(e=0))
+        return (qs.filter(Exists(hit)).annotate(mask=Subquery(mask.values("eligible")[:1])),
+                ruled, layout["bit"])
     if programs is None:
-        return qs.filter(desil__lte=4).exclude(_served_q(year, year_programs(year))), []
-    ruled = [p for p in programs if p.unit != GROUP]
-    if not ruled:
-        return qs.none(), []
+        return qs.filter(desil__lte=4).exclude(_served_q(year, year_programs(year))), [], None
     eligible = {p.id: _family_eligible_q(p, today) for p in ruled}
     served = {p.id: _served_q(year, [p]) for p in ruled}
     any_eligible = reduce(operator.or_, eligible.values())
@@ -468,18 +632,21 @@ def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: 
     flags = {f"u{p.id}": Case(When(eligible[p.id] & ~served[p.id], then=Value(True)),
                               default=Value(False), output_field=BooleanField())
              for p in ruled}
-    return qs.filter(any_eligible).exclude(any_hit).annotate(**flags), ruled
+    return qs.filter(any_eligible).exclude(any_hit).annotate(**flags), ruled, None
 
 
-def _unserved_row(h: Household, ruled: list[Program]) -> dict:
+def _unserved_row(h: Household, ruled: list[Program], bit: dict | None) -> dict:
+    def missed(p):
+        return h.mask >> bit[p.id] & 1 if bit is not None else getattr(h, f"u{p.id}")
+
     return {"household": h.id, "kk_number": h.kk_number, "village_code": h.village_code,
             "address": h.address, "desil": h.desil, "head_name": h.head_name,
             "programs": [{"id": p.id, "code": p.code, "name": p.name}
-                         for p in ruled if getattr(h, f"u{p.id}")]}
+                         for p in ruled if missed(p)]}
 
 
 def unserved(*, region: str, year: int, programs: list[Program] | None, today: date,
-             limit: int | None = None, cursor: str | None = None) -> Page:
+             limit: int | None = None, cursor: str | None = None, live: bool = False) -> Page:
     """Eligible-but-unserved families of ``region``, one keyset page by
     (village_code, id); ``Page.items`` are dicts.
 
@@ -488,19 +655,21 @@ def unserved(*, region: str, year: int, programs: list[Program] | None, today: d
     is eligible for but not served by. With ``programs=None``: families of
     desil <= 4 served by no program of the year (rows name no program).
     The page walks the (village_code, id) index and tests each family with
-    indexed EXISTS probes, so a first page costs the families read to fill
-    it, not the region.
+    an indexed probe of its FamilyMask row (refreshed with the coverage
+    rollup, eligibility as of ``today``), or, when the rollup does not hold
+    the region, programs or date (or ``live``), with EXISTS probes per
+    program; a first page costs the families read to fill it, not the region.
     """
-    qs, ruled = _unserved_qs(region, year, programs, today)
+    qs, ruled, bit = _unserved_qs(region, year, programs, today, live)
     page = keyset_page(qs, ["village_code", "id"], cursor=cursor, limit=limit)
-    page.items = [_unserved_row(h, ruled) for h in page.items]
+    page.items = [_unserved_row(h, ruled, bit) for h in page.items]
     return page
 
 
 def unserved_rows(*, region: str, year: int, programs: list[Program] | None, today: date,
-                  batch: int = 1000) -> Iterator[dict]:
+                  batch: int = 1000, live: bool = False) -> Iterator[dict]:
     """Every row of ``unserved`` in order, a keyset batch at a time (Excel export)."""
-    qs, ruled = _unserved_qs(region, year, programs, today)
+    qs, ruled, bit = _unserved_qs(region, year, programs, today, live)
     qs = qs.order_by("village_code", "id")
     after = None
     while True:
@@ -510,7 +679,7 @@ def unserved_rows(*, region: str, year: int, programs: list[Program] | None, tod
                               | Q(village_code=after[0], id__gt=after[1]))
         items = list(chunk[:batch])
         for h in items:
-            yield _unserved_row(h, ruled)
+            yield _unserved_row(h, ruled, bit)
         if len(items) < batch:
             return
         after = (items[-1].village_code, items[-1].id)
@@ -519,7 +688,8 @@ def unserved_rows(*, region: str, year: int, programs: list[Program] | None, tod
 # --- overlap -----------------------------------------------------------------------------
 
 
-def overlap(*, region: str, year: int, programs: list[Program] | None = None) -> dict:
+def overlap(*, region: str, year: int, programs: list[Program] | None = None,
+            live: bool = False) -> dict:
     """Families of ``region`` served by both A and B for every pair of programs
     (the diagonal: served by A), and families by number of programs received.
 
@@ -528,9 +698,19 @@ def overlap(*, region: str, year: int, programs: list[Program] | None = None) ->
     over those masks (a few thousand, not the families). Returns
     ``matrix[a][b]`` (program ids), ``distribution`` {n: families served by
     exactly n} from 0 up to the most, ``at_least`` {n: served by n or more},
-    ``families`` and ``programs``.
+    ``families`` and ``programs``; ``source`` ("rollup" / "live") and
+    ``computed_at``.
+
+    The rollup (MaskCount, refreshed with coverage) already holds families
+    per served mask for every region, so when it holds the region and the
+    chosen programs the masks are read, not computed.
     """
     chosen = _programs(programs, year)
+    layout = None if live else _layout(region, year, chosen, masks=True)
+    if layout is not None:
+        return _overlap_result(region, year, chosen, *_overlap_rollup(region, year, chosen,
+                                                                      layout["bit"]),
+                               source="rollup", computed_at=layout["computed_at"])
     families = _households_qs(region).count()
     if len(chosen) > 62:
         matrix, distribution = _overlap_join(region, year, chosen)
@@ -553,12 +733,38 @@ def overlap(*, region: str, year: int, programs: list[Program] | None = None) ->
                     for b in members:
                         matrix[a][b] += count
                 distribution[n] += count
-    distribution[0] = families - sum(distribution.values())
+    return _overlap_result(region, year, chosen, families, matrix, distribution,
+                           source="live", computed_at=timezone.now())
+
+
+def _overlap_rollup(region: str, year: int, chosen: list[Program], bit: dict):
+    """Families, matrix and distribution (n >= 1) from the region's MaskCount
+    rows: each served mask narrowed to the chosen programs."""
+    matrix = {a.id: dict.fromkeys((b.id for b in chosen), 0) for a in chosen}
+    distribution = defaultdict(int)
+    by_members = defaultdict(int)
+    families = 0
+    for served, count in MaskCount.objects.filter(year=year, level=code_level(region),
+                                                  region_code=region).values_list("served",
+                                                                                  "families"):
+        families += count
+        by_members[tuple(p.id for p in chosen if served >> bit[p.id] & 1)] += count
+    for members, count in by_members.items():
+        for a in members:
+            for b in members:
+                matrix[a][b] += count
+        if members:
+            distribution[len(members)] += count
+    return families, matrix, distribution
+
+
+def _overlap_result(region, year, chosen, families, matrix, distribution, **freshness) -> dict:
+    distribution[0] = families - sum(v for k, v in distribution.items() if k)
     dist = {n: distribution.get(n, 0) for n in range(max(distribution) + 1)}
     at_least = {n: sum(c for k, c in dist.items() if k >= n) for n in dist}
     return {"region": region, "year": year, "families": families,
             "programs": [{"id": p.id, "code": p.code, "name": p.name} for p in chosen],
-            "matrix": matrix, "distribution": dist, "at_least": at_least}
+            "matrix": matrix, "distribution": dist, "at_least": at_least, **freshness}
 
 
 def _overlap_join(region: str, year: int, chosen: list[Program]):
@@ -598,7 +804,8 @@ def _pct(actual, target):
     return round(100 * actual / target, 1) if target else None
 
 
-def target_vs_actual(*, region: str, year: int, programs: list[Program] | None = None) -> list:
+def target_vs_actual(*, region: str, year: int, programs: list[Program] | None = None,
+                     live: bool = False) -> list:
     """Per program: the region and each child region with target, actual
     (served enrollments in the subtree, in the program's unit) and % achieved,
     and the budget likewise (spent = benefit values of served enrollments,
@@ -607,22 +814,18 @@ def target_vs_actual(*, region: str, year: int, programs: list[Program] | None =
     A target counts where it is set: a region without its own takes the sum
     of its children's (each resolved the same way); None when none is set
     below either.
+
+    The actuals come from the rollup (ActualCell: the region's own row and
+    its children's) when it holds the region and programs, else from the
+    enrollments now.
     """
     chosen = _programs(programs, year)
-    child_len = _child_len(region)
     kids = (list(Region.objects.filter(parent_id=region, retired_in="").order_by("code")
                  .values_list("code", "name")) if code_level(region) < 4 else [])
     own_name = Region.objects.filter(code=region).values_list("name", flat=True).first() or ""
-    actual = defaultdict(lambda: (0, 0))
-    for pid, code, n, spent in (
-            Enrollment.objects.filter(subtree_q("village_code", region), year=year,
-                                      status__in=SERVED, program__in=chosen)
-            .annotate(code=Substr("village_code", 1, child_len))
-            .values_list("program_id", "code")
-            .annotate(n=Count("id"), spent=Sum(Coalesce("benefit_value",
-                                                        "program__benefit_value")))
-            .order_by()):
-        actual[pid, code] = (n, int(spent or 0))
+    layout = None if live else _layout(region, year, chosen)
+    actual = (_actual_rollup(region, year, chosen) if layout is not None
+              else _actual_live(region, year, chosen))
     counts, budgets = defaultdict(dict), defaultdict(dict)
     for pid, code, count, budget in (Target.objects.filter(subtree_q("region__code", region),
                                                            year=year, program__in=chosen)
@@ -634,11 +837,7 @@ def target_vs_actual(*, region: str, year: int, programs: list[Program] | None =
     for p in chosen:
         rows = []
         for code, name in [(region, own_name), *kids]:
-            if code == region:
-                n = sum(v[0] for (pid, _c), v in actual.items() if pid == p.id)
-                spent = sum(v[1] for (pid, _c), v in actual.items() if pid == p.id)
-            else:
-                n, spent = actual[p.id, code]
+            n, spent = actual[p.id, code]
             target = _resolve(code, counts[p.id])
             budget = _resolve(code, budgets[p.id])
             rows.append({"region": code, "name": name, "level": code_level(code),
@@ -647,6 +846,40 @@ def target_vs_actual(*, region: str, year: int, programs: list[Program] | None =
         out.append({"program": p.id, "code": p.code, "name": p.name, "unit": p.unit,
                     "rows": rows})
     return out
+
+
+def _actual_live(region: str, year: int, chosen: list[Program]) -> dict:
+    """{(program id, region or child code): (served, spent)} from the enrollments."""
+    actual = defaultdict(lambda: (0, 0))
+    for pid, code, n, spent in (
+            Enrollment.objects.filter(subtree_q("village_code", region), year=year,
+                                      status__in=SERVED, program__in=chosen)
+            .annotate(code=Substr("village_code", 1, _child_len(region)))
+            .values_list("program_id", "code")
+            .annotate(n=Count("id"), spent=Sum(Coalesce("benefit_value",
+                                                        "program__benefit_value")))
+            .order_by()):
+        actual[pid, code] = (n, int(spent or 0))
+        if code != region:
+            own = actual[pid, region]
+            actual[pid, region] = (own[0] + n, own[1] + int(spent or 0))
+    return actual
+
+
+def _actual_rollup(region: str, year: int, chosen: list[Program]) -> dict:
+    """The same from ActualCell; the program's value now prices the
+    enrollments without their own."""
+    value = {p.id: p.benefit_value or 0 for p in chosen}
+    level = code_level(region)
+    rows = ActualCell.objects.filter(
+        Q(level=level, region_code=region)
+        | Q(subtree_q("region_code", region, include_root=False), level=min(level + 1, 4)),
+        year=year, program_id__in=list(value))
+    actual = defaultdict(lambda: (0, 0))
+    for pid, code, n, own, unvalued in rows.values_list("program_id", "region_code", "served",
+                                                        "spent_own", "unvalued"):
+        actual[pid, code] = (n, int(own) + unvalued * value[pid])
+    return actual
 
 
 # --- village profile ----------------------------------------------------------------------
