@@ -42,6 +42,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -372,8 +373,15 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
     chosen = _programs(programs, year)
     if programs is None and not live:
         level = code_level(region)
-        own = list(CoverageCell.objects.filter(year=year, level=level, region_code=region)
-                   .values_list(*_CELL, "computed_at", "as_of"))
+        cells = CoverageCell.objects.filter(year=year, level=level, region_code=region)
+        # The rollup of a region only changes with a refresh, which stamps a new
+        # computed_at: the assembled page is kept per (region, year, stamp).
+        stamp = cells.aggregate(at=Min("computed_at"), n=Count("id"))
+        key = (connection.alias, connection.settings_dict.get("NAME"), region, year,
+               stamp["at"], stamp["n"], tuple(p.id for p in chosen))
+        if stamp["n"] and key in _assembled:
+            return dict(_assembled[key])
+        own = list(cells.values_list(*_CELL, "computed_at", "as_of"))
         if own:
             kids = list(CoverageCell.objects.filter(
                 subtree_q("region_code", region, include_root=False), year=year,
@@ -381,7 +389,10 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
             result = _assemble(region, chosen, [c[:-2] for c in own], kids)
             result.update(region=region, year=year, source="rollup",
                           computed_at=min(c[-2] for c in own), as_of=min(c[-1] for c in own))
-            return result
+            if len(_assembled) >= _ASSEMBLED_MAX:
+                _assembled.pop(next(iter(_assembled)))
+            _assembled[key] = result
+            return dict(result)
     rows = _cells(region, year, chosen, today, _child_len(region))
     result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
     result.update(region=region, year=year, source="live", computed_at=timezone.now(),
@@ -390,6 +401,10 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
 
 
 _CELL = ("kind", "program_id", "region_code", "desil", "sex", *MEASURES)
+# Assembled rollup pages, oldest dropped first; read-only for callers (they get
+# a shallow copy and only set top-level keys).
+_assembled: dict[tuple, dict] = {}
+_ASSEMBLED_MAX = 256
 
 
 def refresh(region: str | None = None, year: int | None = None, *,
