@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.core import access
 from sinergi.core.errors import SinergiError
+from sinergi.core.forms import form_error
 
 from . import selectors, services
 from .models import SECTOR_CHOICES
@@ -63,9 +64,6 @@ def agency_detail(request, agency_id: int):
     return render(request, "agencies/detail.html", {"agency": agency, "can_edit": can_edit})
 
 
-def _apply_error(form, exc: SinergiError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 @login_required
@@ -78,7 +76,7 @@ def agency_edit(request, agency_id: int):
             try:
                 services.agency_update(actor=request.user, agency=agency, data=form.cleaned_data)
             except SinergiError as exc:
-                _apply_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("The agency has been saved."))
                 return redirect("agencies:detail", agency_id=agency.id)
@@ -105,7 +103,7 @@ def agency_create(request):
                     sector=data["sector"],
                 )
             except SinergiError as exc:
-                _apply_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("The agency has been added."))
                 return redirect("agencies:detail", agency_id=agency.id)

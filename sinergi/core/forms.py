@@ -20,3 +20,23 @@ def agency_choices(user, *, blank: bool = True) -> list[tuple[str, str]]:
                 .select_related("region").order_by("region_id", "short_name"))
     choices = [(str(a.pk), f"{a.short_name} · {a.region.name}") for a in agencies]
     return [("", "—"), *choices] if blank else choices
+
+
+def form_error(form, exc) -> None:
+    """Put a service's SinergiError on the form field it names (or the form)."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def labelled(form, exc) -> str:
+    """A SinergiError's message led by the label of its field, for messages
+    shown away from the form (after a redirect)."""
+    field = form.fields.get(exc.field) if exc.field else None
+    return f"{field.label}: {exc.message}" if field is not None and field.label else \
+        exc.message
+
+
+def errors_text(form) -> str:
+    """All of a form's errors on one line, each led by its field's label."""
+    return "; ".join(
+        f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+        for f, e in form.errors.items())

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.core import access
 from sinergi.core.errors import SinergiError
+from sinergi.core.forms import errors_text, form_error
 from sinergi.core.pagination import keyset_page
 from sinergi.programs import forms, selectors
 from sinergi.regions.codes import subtree_q
@@ -15,10 +16,6 @@ from sinergi.registry.selectors import mask_nik
 
 from . import services as group_services
 from .models import GroupKind
-
-
-def _form_error(form, exc: SinergiError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -58,7 +55,7 @@ def group_create(request):
             group = group_services.group_create(actor=request.user, data=data,
                                                 agencies=agencies)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The group has been saved."))
             return redirect("groups:detail", group_id=group.pk)
@@ -80,7 +77,7 @@ def group_edit(request, group_id: int):
             group_services.group_update(actor=request.user, group=group, data=data,
                                         agencies=agencies)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The group has been saved."))
             return redirect("groups:detail", group_id=group.pk)
@@ -119,7 +116,7 @@ def _group_part(request, group_id, form_class, prefix, apply):
         else:
             messages.success(request, _("Saved."))
     else:
-        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+        messages.error(request, errors_text(form))
     return redirect("groups:detail", group_id=group.pk)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
-from sinergi.core.forms import agency_choices
+from sinergi.core.forms import agency_choices, errors_text, form_error, labelled
 
 from . import briefs, forms, progress, selectors, services, transfer
 from .models import (
@@ -30,8 +30,6 @@ from .models import (
 LIST_MAX = 100
 
 
-def _form_error(form, exc: SinergiError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _region_not_found(form, exc: Http404) -> str:
@@ -44,12 +42,6 @@ def _region_not_found(form, exc: Http404) -> str:
     return _("Region %(code)s is not in your scope or does not exist.") % {"code": code}
 
 
-def _labelled(form, exc: SinergiError) -> str:
-    """The message of ``exc`` led by the label of the field it names, for
-    messages shown away from the form."""
-    field = form.fields.get(exc.field) if exc.field else None
-    return f"{field.label}: {exc.message}" if field is not None and field.label else \
-        exc.message
 
 
 @login_required
@@ -82,7 +74,7 @@ def meeting_create(request):
         try:
             meeting = services.meeting_create(actor=request.user, data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         except Http404 as exc:
             form.add_error("region", _region_not_found(form, exc))
         else:
@@ -103,7 +95,7 @@ def meeting_edit(request, meeting_id: int):
         try:
             services.meeting_update(actor=request.user, meeting=meeting, data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         except Http404 as exc:
             form.add_error("region", _region_not_found(form, exc))
         else:
@@ -153,7 +145,7 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
             add(meeting, form.cleaned_data)
         except SinergiError as exc:
             messages.error(request, _("Not added: %(errors)s") % {
-                "errors": _labelled(form, exc)})
+                "errors": labelled(form, exc)})
         except Http404 as exc:
             problem = _region_not_found(form, exc)  # re-raised unless about the region
             messages.error(request, _("Not added: %(errors)s") % {
@@ -161,9 +153,7 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
         else:
             messages.success(request, _("Added."))
     else:
-        errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
-                           for f, e in form.errors.items())
-        messages.error(request, _("Not added: %(errors)s") % {"errors": errors})
+        messages.error(request, _("Not added: %(errors)s") % {"errors": errors_text(form)})
     return redirect("meetings:detail", meeting_id=meeting.pk)
 
 
@@ -261,7 +251,7 @@ def commitment_create(request, meeting_id: int):
             commitment = services.commitment_create(actor=request.user, meeting=meeting,
                                                     data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         except Http404 as exc:
             form.add_error("region", _region_not_found(form, exc))
         else:
@@ -286,7 +276,7 @@ def commitment_edit(request, commitment_id: int):
             services.commitment_update(actor=request.user, commitment=commitment,
                                        data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         except Http404 as exc:
             form.add_error("region", _region_not_found(form, exc))
         else:
@@ -340,12 +330,12 @@ def progress_add(request, commitment_id: int):
                                      files=request.FILES.getlist("evidence"))
         except SinergiError as exc:
             messages.error(request, _("Not recorded: %(errors)s") % {
-                "errors": _labelled(form, exc)})
+                "errors": labelled(form, exc)})
         else:
             messages.success(request, _("The update has been recorded."))
     else:
         messages.error(request, _("Not recorded: %(errors)s") % {
-            "errors": "; ".join(" ".join(e) for e in form.errors.values())})
+            "errors": errors_text(form)})
     return redirect("meetings:commitment", commitment_id=commitment.pk)
 
 

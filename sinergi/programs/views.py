@@ -13,7 +13,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
-from sinergi.core.forms import agency_choices
+from sinergi.core.forms import agency_choices, errors_text, form_error
 from sinergi.core.pagination import keyset_page
 from sinergi.registry.selectors import mask_nik
 
@@ -23,8 +23,6 @@ from .models import SERVED, STATUS_CHOICES, TAG_CHOICES, TRANSITIONS, Program
 LIST_MAX = 200
 
 
-def _form_error(form, exc: SinergiError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -54,7 +52,7 @@ def program_create(request):
         try:
             program = services.program_create(actor=request.user, data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The program has been saved."))
             return redirect("programs:detail", program_id=program.pk)
@@ -73,7 +71,7 @@ def program_edit(request, program_id: int):
         try:
             services.program_update(actor=request.user, program=program, data=form.cleaned_data)
         except SinergiError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The program has been saved."))
             return redirect("programs:detail", program_id=program.pk)
@@ -175,7 +173,7 @@ def target_set(request, program_id: int):
         else:
             messages.success(request, _("The target has been saved."))
     else:
-        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+        messages.error(request, errors_text(form))
     return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
 
 
@@ -198,7 +196,7 @@ def enroll(request, program_id: int):
         else:
             messages.success(request, _("Enrolled."))
     else:
-        messages.error(request, "; ".join(" ".join(e) for e in form.errors.values()))
+        messages.error(request, errors_text(form))
     return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
 
 
