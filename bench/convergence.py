@@ -17,8 +17,14 @@ live and read from the rollup (and the rollup refresh), the unserved list's
 first page for one kabupaten, the overlap matrix, target vs actual (the last
 three from the rollup, and once live for comparison), the village profile;
 then p50/p95 latency of a mix of convergence queries under 10 concurrent
-clients (threads, each its own connection). No assertion on
+clients (threads, each its own connection), and of the convergence pages
+over HTTP: ``sinergi serve`` (gunicorn) on the bench database, a signed-in
+coordinator of the province, 10 client threads, after a warm-up of 50
+requests so that every worker has compiled its templates. No assertion on
 timings: compare figures within one run.
+
+    .venv/bin/python bench/convergence.py --keep /tmp/convbench   # keep the database
+    .venv/bin/python bench/convergence.py --keep /tmp/convbench --pages-only
 """
 
 import argparse
@@ -36,7 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 PROVINCE = "19"
 KAB = "19.04"
 YEAR = 2026
-TODAY = date(2026, 6, 1)
+# The served pages evaluate eligibility on the real date: so does the bench, or
+# every page would fall back to live queries (and the worker would refresh).
+TODAY = date.today()
 
 # code, unit, rule, polars predicate (for who is likely enrolled), coverage, error rate
 PROGRAMS = [
@@ -78,7 +86,8 @@ def timed(label, fn, repeat=1):
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
-    say(label, f"{min(times):.3f} s" + (f" (best of {repeat})" if repeat > 1 else ""))
+    say(label, f"{min(times):.3f} s" + (f" (best of {repeat}; first {times[0]:.3f} s)"
+                                          if repeat > 1 else ""))
     return result, min(times)
 
 
@@ -87,11 +96,21 @@ def main():
     parser.add_argument("--postgres", help="PostgreSQL URL of a scratch database")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--requests", type=int, default=30, help="per client")
+    parser.add_argument("--requests", type=int, default=50, help="per client")
+    parser.add_argument("--workers", type=int, help="gunicorn workers for the pages "
+                        "(default: what sinergi serve uses)")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="only the pages over HTTP (refreshing the rollup first if needed)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="SQLite only: keep the generated database in DIR and, when DIR "
+                             "already holds one, measure it without generating again")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="sinergi-conv-")
-    os.environ["SINERGI_VAR_DIR"] = tmp.name
+    var = args.keep or tmp.name
+    reuse = bool(args.keep) and not args.postgres and (Path(var) / "bench.sqlite3").exists()
+    Path(var).mkdir(parents=True, exist_ok=True)
+    os.environ["SINERGI_VAR_DIR"] = var
     if args.postgres:
         import psycopg
 
@@ -102,7 +121,7 @@ def main():
             conn.execute(f'CREATE DATABASE "{name}"')
         os.environ["SINERGI_DATABASE_URL"] = args.postgres
     else:
-        os.environ["SINERGI_DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
+        os.environ["SINERGI_DATABASE_URL"] = f"sqlite:///{var}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sinergi.settings")
     import django
 
@@ -113,12 +132,15 @@ def main():
     from sinergi.regions.services import regions_load
 
     call_command("migrate", verbosity=0)
-    regions_load(actor=None)
     say("database", connection.vendor)
-    t = time.perf_counter()
-    counts = generate(args.scale)
-    say("generated", ", ".join(f"{v:,} {k}" for k, v in counts.items())
-        + f" in {time.perf_counter() - t:.0f} s")
+    if reuse:
+        say("generated", f"reusing {var}/bench.sqlite3")
+    else:
+        regions_load(actor=None)
+        t = time.perf_counter()
+        counts = generate(args.scale)
+        say("generated", ", ".join(f"{v:,} {k}" for k, v in counts.items())
+            + f" in {time.perf_counter() - t:.0f} s")
     measure(args)
     tmp.cleanup()
 
@@ -307,6 +329,15 @@ def measure(args) -> None:
     from sinergi.convergence import selectors
     from sinergi.regions.models import Region
 
+    if args.pages_only:
+        from sinergi.convergence.models import CoverageSummary
+
+        if not CoverageSummary.objects.filter(year=YEAR, region_code=PROVINCE,
+                                              as_of=TODAY).exists():
+            timed("rollup refresh, whole province",
+                  lambda: selectors.refresh(region=PROVINCE, year=YEAR, today=TODAY))
+        pages(args, *regions())
+        return
     try:
         from sinergi.programs import eligibility
     except ImportError:
@@ -315,11 +346,11 @@ def measure(args) -> None:
         rule = 'sex == "P" and age >= 18 and desil <= 4'
         prev, _s = timed(f"eligibility preview, province, person rule '{rule}'",
                          lambda: eligibility.eligibility_preview(rule, "person", region=PROVINCE,
-                                                                 today=TODAY))
+                                                                 today=TODAY), repeat=3)
         say("  eligible persons", f"{prev['total']:,}")
         timed("eligibility preview, province, household rule 'desil <= 4'",
               lambda: eligibility.eligibility_preview("desil <= 4", "household",
-                                                      region=PROVINCE, today=TODAY))
+                                                      region=PROVINCE, today=TODAY), repeat=3)
     else:
         say("eligibility preview", "skipped (sinergi.programs.eligibility missing)")
 
@@ -374,12 +405,7 @@ def measure(args) -> None:
         village=village, year=YEAR, today=TODAY), repeat=3)
 
     # Concurrency: a page mix, 10 clients, each thread its own connection.
-    kabs = list(Region.objects.filter(parent_id=PROVINCE, retired_in="")
-                .values_list("code", flat=True))
-    kecs = list(Region.objects.filter(code__startswith=PROVINCE + ".", level=3,
-                                      retired_in="").values_list("code", flat=True))
-    villages = list(Region.objects.filter(code__startswith=PROVINCE + ".", level=4,
-                                          retired_in="").values_list("code", flat=True))
+    kabs, kecs, villages = regions()
     programs = selectors.year_programs(YEAR)
     mix = {
         "coverage (rollup)": lambda r: selectors.coverage(
@@ -409,7 +435,22 @@ def measure(args) -> None:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    run_clients(f"queries in one process: {args.clients} clients x {args.requests} requests",
+                args.clients, client, latencies)
+    pages(args, kabs, kecs, villages)
+
+
+def regions():
+    from sinergi.regions.models import Region
+
+    def level(n):
+        return list(Region.objects.filter(code__startswith=PROVINCE + ".", level=n,
+                                          retired_in="").values_list("code", flat=True))
+    return level(2), level(3), level(4)
+
+
+def run_clients(label, clients, client, latencies) -> None:
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     t = time.perf_counter()
     for th in threads:
         th.start()
@@ -417,12 +458,95 @@ def measure(args) -> None:
         th.join()
     wall = time.perf_counter() - t
     every = [x for v in latencies.values() for x in v]
-    say(f"concurrent: {args.clients} clients x {args.requests} requests",
-        f"{len(every)} in {wall:.1f} s ({len(every) / wall:.1f} req/s); "
+    say(label, f"{len(every)} in {wall:.1f} s ({len(every) / wall:.1f} req/s); "
         f"p50 {statistics.median(every):.0f} ms, p95 {percentile(every, 95):.0f} ms")
     for name, values in latencies.items():
         say(f"  {name}", f"p50 {statistics.median(values):.0f} ms, "
             f"p95 {percentile(values, 95):.0f} ms ({len(values)} requests)")
+
+
+def pages(args, kabs, kecs, villages) -> None:
+    """The convergence pages over HTTP, as a browser gets them: ``sinergi
+    serve`` (gunicorn, its default workers and threads) on the bench
+    database, a coordinator of the province signed in, 10 client threads."""
+    import random
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    from django.conf import settings
+    from django.test import Client
+
+    from sinergi.accounts.models import User
+    from sinergi.accounts.services import user_create
+
+    user = User.objects.filter(username="benchkoord").first() or user_create(
+        actor=None, username="benchkoord", password="bench-" + os.urandom(8).hex(),
+        role="coordinator", region_code=PROVINCE)
+    browser = Client()
+    browser.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "sinergi.cli", "serve", "--no-migrate", "--port", str(port),
+         *(["--workers", str(args.workers)] if args.workers else [])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path):
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: {response.status}")
+            return body
+
+    try:
+        for _ in range(300):
+            try:
+                get(f"/convergence/?region={PROVINCE}&year={YEAR}")
+                break
+            except OSError:
+                time.sleep(0.1)
+        q = f"year={YEAR}"
+        mix = {
+            "coverage page": lambda r: get(
+                f"/convergence/?region={r.choice([PROVINCE, *kabs, *kecs])}&{q}"),
+            "unserved page": lambda r: get(f"/convergence/unserved/?region={r.choice(kecs)}&{q}"),
+            "overlap page (kecamatan)": lambda r: get(
+                f"/convergence/overlap/?region={r.choice(kecs)}&{q}"),
+            "target vs actual page": lambda r: get(
+                f"/convergence/targets/?region={r.choice([PROVINCE, *kabs])}&{q}"),
+            "village profile page": lambda r: get(
+                f"/convergence/villages/{r.choice(villages)}/?{q}"),
+        }
+        latencies = {name: [] for name in mix}
+        lock = threading.Lock()
+
+        def client(seed):
+            r = random.Random(seed)
+            names = list(mix)
+            for i in range(args.requests):
+                name = names[(seed + i) % len(names)]
+                t = time.perf_counter()
+                mix[name](r)
+                ms = (time.perf_counter() - t) * 1000
+                with lock:
+                    latencies[name].append(ms)
+
+        # Steady state, not start-up: each worker has compiled its templates
+        # and loaded its catalogues before the clock runs.
+        warm = random.Random(0)
+        for fetch in list(mix.values()) * 10:
+            fetch(warm)
+        run_clients(f"pages over HTTP (sinergi serve): {args.clients} clients x "
+                    f"{args.requests} requests", args.clients, client, latencies)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

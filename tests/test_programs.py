@@ -319,6 +319,18 @@ def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_o
     assert convergence_services.refresh_pending() == 1
     after = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
     assert after["all"]["total"]["served"] == 1 and not RefreshRequest.objects.exists()
+    # A program added after the refresh is named as not counted yet, not shown as zeros;
+    # renaming a counted program shows at once.
+    pkh.name = "Program Keluarga Harapan (baru)"
+    pkh.save()
+    program(world, code="RTLH", rule="desil <= 2")
+    RefreshRequest.objects.all().delete()
+    rolled = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
+    assert rolled["source"] == "rollup" and rolled["uncounted"] == ["RTLH"]
+    assert [(p["code"], p["name"]) for p in rolled["programs"]] == [("PKH", pkh.name)]
+    page = client_of("coordinator").get(f"/convergence/?region={KAB}&year={YEAR}")
+    assert "Not counted yet (added since the summary was computed): RTLH." \
+        in page.content.decode()
 
 
 def test_personal_data_and_programs_stay_inside_the_scope(world, client_of):

@@ -164,6 +164,20 @@ def test_subtree_filter_matches_prefix_semantics(world):
     assert not Region.objects.filter(codes.subtree_q("code", "19.0")).exists()
 
 
+
+def test_village_filter_matches_prefix_semantics_at_every_level(world):
+    """village_in_q drops the 'OR code = root' a village column never needs;
+    it must still select exactly the villages under any root, a village included."""
+    villages = list(Region.objects.filter(level=4, code__startswith="19.").values_list(
+        "code", flat=True))
+    for root in ("19", "19.04", villages[0][:8], villages[0]):
+        got = set(Region.objects.filter(level=4).filter(codes.village_in_q("code", root))
+                  .values_list("code", flat=True))
+        assert got == {v for v in villages if v == root or v.startswith(root + ".")}
+        assert got
+    assert set(Region.objects.filter(codes.subtree_q("code", villages[0])).values_list(
+        "code", flat=True)) == {villages[0]}
+
 @pytest.mark.slow
 def test_the_shipped_edition_is_the_whole_country(world):
     """Kepmendagri 300.2.2-2138/2025: 38 / 514 / 7,285 / 83,762."""

@@ -163,3 +163,31 @@ class ActualCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.region_code} {self.program_id}"
+
+
+class CoverageSummary(models.Model):
+    """The coverage page of one region and year, assembled from the cells.
+
+    ``refresh`` writes one per region it touched, in the same transaction as
+    the cells, so a page is one indexed row and a JSON decode instead of
+    summing a thousand cells per request. ``data`` holds per program (by id)
+    and for all programs the counts by desil, by sex and by child region;
+    names and codes of programs are filled in when read. ``overlap`` holds
+    the overlap matrix of all programs, read when all are chosen.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=13)
+    data = models.JSONField()
+    # Families, pair matrix and distribution over all the year's programs
+    # (None when they are too many for the masks).
+    overlap = models.JSONField(null=True)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "region_code"],
+                                               name="coveragesummary_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region_code}"

@@ -42,7 +42,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Min,
     OuterRef,
     Q,
     Subquery,
@@ -58,7 +57,7 @@ from sinergi.core.bulk import bulk_insert
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.groups.models import Group, GroupMember
 from sinergi.programs.models import GROUP, HOUSEHOLD, PERSON, SERVED, Enrollment, Program, Target
-from sinergi.regions.codes import LEVEL_LENGTH, code_level, subtree_q
+from sinergi.regions.codes import LEVEL_LENGTH, code_level, subtree_q, village_in_q
 from sinergi.regions.models import Region
 from sinergi.registry.codes import ALIVE, SHDK_HEAD
 from sinergi.registry.models import Household, Person
@@ -67,6 +66,7 @@ from .models import (
     FAMILY,
     ActualCell,
     CoverageCell,
+    CoverageSummary,
     FamilyMask,
     MaskCount,
     RefreshRequest,
@@ -152,11 +152,11 @@ def _served_sql(year: int, programs: list[Program], households: str) -> tuple[st
 
 
 def _households_qs(region: str):
-    return Household.objects.filter(subtree_q("village_code", region), is_active=True)
+    return Household.objects.filter(village_in_q("village_code", region), is_active=True)
 
 
 def _persons_qs(region: str):
-    return Person.objects.filter(subtree_q("village_code", region), life_status=ALIVE)
+    return Person.objects.filter(village_in_q("village_code", region), life_status=ALIVE)
 
 
 def _eligible_households_qs(program: Program, region: str, today: date):
@@ -167,7 +167,7 @@ def _eligible_households_qs(program: Program, region: str, today: date):
         return (_households_qs(region).filter(_eligible_q(program.rule, HOUSEHOLD, today))
                 .annotate(pid=pid).values_list("id", "pid"))
     return (Person.objects.filter(_eligible_q(program.rule, PERSON, today),
-                                  subtree_q("household__village_code", region),
+                                  village_in_q("household__village_code", region),
                                   household__is_active=True)
             .annotate(pid=pid).values_list("household_id", "pid"))
 
@@ -287,7 +287,7 @@ def _add(into: dict, row: dict) -> None:
 
 
 def _assemble(region: str, programs: list[Program], rows: list[tuple],
-              child_rows: list[tuple]) -> dict:
+              child_rows: list[tuple], names: dict | None = None) -> dict:
     """Coverage dict from cell rows: ``rows`` for the region's totals,
     ``child_rows`` (code = a child region) for the rollup by region.
 
@@ -332,8 +332,9 @@ def _assemble(region: str, programs: list[Program], rows: list[tuple],
                 add(out[pid], pid, r, desil, sex)
             elif persons[pid]:
                 _add(out[pid]["by_sex"][sex], r)
-    names = dict(Region.objects.filter(code__in={r[2] for r in child_rows} - {region})
-                 .values_list("code", "name"))
+    if names is None:
+        names = dict(Region.objects.filter(code__in={r[2] for r in child_rows} - {region})
+                     .values_list("code", "name"))
     def region_cell(pid, code):
         cells = out[pid]["by_region"]
         if code not in cells:
@@ -372,39 +373,83 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
     """
     chosen = _programs(programs, year)
     if programs is None and not live:
-        level = code_level(region)
-        cells = CoverageCell.objects.filter(year=year, level=level, region_code=region)
-        # The rollup of a region only changes with a refresh, which stamps a new
-        # computed_at: the assembled page is kept per (region, year, stamp).
-        stamp = cells.aggregate(at=Min("computed_at"), n=Count("id"))
-        key = (connection.alias, connection.settings_dict.get("NAME"), region, year,
-               stamp["at"], stamp["n"], tuple(p.id for p in chosen))
-        if stamp["n"] and key in _assembled:
-            return dict(_assembled[key])
-        own = list(cells.values_list(*_CELL, "computed_at", "as_of"))
-        if own:
-            kids = list(CoverageCell.objects.filter(
-                subtree_q("region_code", region, include_root=False), year=year,
-                level=min(level + 1, 4), kind=FAMILY).values_list(*_CELL))
-            result = _assemble(region, chosen, [c[:-2] for c in own], kids)
+        summary = CoverageSummary.objects.filter(year=year, region_code=region).first()
+        if summary is not None:
+            result = _unpack(summary.data, chosen)
             result.update(region=region, year=year, source="rollup",
-                          computed_at=min(c[-2] for c in own), as_of=min(c[-1] for c in own))
-            if len(_assembled) >= _ASSEMBLED_MAX:
-                _assembled.pop(next(iter(_assembled)))
-            _assembled[key] = result
-            return dict(result)
+                          computed_at=summary.computed_at, as_of=summary.as_of)
+            return result
     rows = _cells(region, year, chosen, today, _child_len(region))
     result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
     result.update(region=region, year=year, source="live", computed_at=timezone.now(),
-                  as_of=today)
+                  as_of=today, uncounted=[])
     return result
 
 
 _CELL = ("kind", "program_id", "region_code", "desil", "sex", *MEASURES)
-# Assembled rollup pages, oldest dropped first; read-only for callers (they get
-# a shallow copy and only set top-level keys).
-_assembled: dict[tuple, dict] = {}
-_ASSEMBLED_MAX = 256
+
+
+def _unpack(data: dict, chosen: list[Program]) -> dict:
+    """A stored summary as ``coverage`` returns it, for the programs of now:
+    codes and names as they are now; a program the summary does not hold
+    (added since the refresh) is listed in ``uncounted`` until the next one."""
+    def restore(entry):
+        # JSON keys are text: desil 1..10 come back as "1".."10".
+        return {**entry, "by_desil": {d: entry["by_desil"][str(d)] for d in DESILS}}
+
+    stored = {e["program"]: e for e in data["programs"]}
+    return {"programs": [{**restore(stored[p.id]), "code": p.code, "name": p.name}
+                         for p in chosen if p.id in stored],
+            "all": restore(data["all"]),
+            "uncounted": [p.code for p in chosen if p.id not in stored]}
+
+
+def _summarize(root: str, year: int, programs: list[Program], as_of, now) -> None:
+    """Assemble and store the coverage page (and the overlap of all programs)
+    of every region whose cells the refresh of ``root`` rewrote: the regions
+    in its subtree, read in one query, and its ancestors (their cells now
+    hold its new sums)."""
+    level = code_level(root)
+    above = [root[:LEVEL_LENGTH[lv]] for lv in range(1, level)]
+    CoverageSummary.objects.filter(Q(subtree_q("region_code", root)) | Q(region_code__in=above),
+                                   year=year).delete()
+    own, kids = defaultdict(list), defaultdict(list)
+    for row in CoverageCell.objects.filter(subtree_q("region_code", root), year=year) \
+            .values_list(*_CELL).iterator(chunk_size=10_000):
+        code = row[2]
+        own[code].append(row)
+        code_lv = code_level(code)
+        if code_lv > level and row[0] == FAMILY:
+            kids[code[:LEVEL_LENGTH[code_lv - 1]]].append(row)
+    for code in above:
+        lv = code_level(code)
+        own[code] = list(CoverageCell.objects.filter(year=year, level=lv, region_code=code)
+                         .values_list(*_CELL))
+        kids[code] = list(CoverageCell.objects.filter(
+            subtree_q("region_code", code, include_root=False), year=year, level=lv + 1,
+            kind=FAMILY).values_list(*_CELL))
+    siblings = {r[2] for code in above for r in kids[code]}
+    names = dict(Region.objects.filter(Q(subtree_q("code", root)) | Q(code__in=siblings))
+                 .values_list("code", "name"))
+    masks = defaultdict(list)
+    if len(programs) <= _MAX_BITS:
+        for code, served, families in MaskCount.objects.filter(
+                Q(subtree_q("region_code", root)) | Q(region_code__in=above), year=year) \
+                .values_list("region_code", "served", "families").iterator(chunk_size=10_000):
+            masks[code].append((served, families))
+    bit = {p.id: i for i, p in enumerate(programs)}
+    summaries = []
+    for code, rows in own.items():
+        assembled = _assemble(code, programs, rows, kids.get(code, []), names)
+        for entry in assembled["programs"]:
+            del entry["code"], entry["name"]  # filled in when read
+        overlap = None
+        if code in masks:
+            families, matrix, distribution = _fold_masks(masks[code], programs, bit)
+            overlap = {"families": families, "matrix": matrix, "distribution": distribution}
+        summaries.append(CoverageSummary(year=year, region_code=code, data=assembled,
+                                         overlap=overlap, as_of=as_of, computed_at=now))
+    CoverageSummary.objects.bulk_create(summaries, batch_size=500)
 
 
 def refresh(region: str | None = None, year: int | None = None, *,
@@ -435,7 +480,8 @@ def refresh(region: str | None = None, year: int | None = None, *,
 
 def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> int:
     rows = _cells(root, year, programs, today, LEVEL_LENGTH[4])
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    stamp = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(stamp)
     as_of = connection.ops.adapt_datefield_value(today)
     table = CoverageCell._meta.db_table
     columns = ["year", "region_code", "level", "kind", "program_id", "desil", "sex",
@@ -465,6 +511,7 @@ def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> 
                     f"MIN(computed_at) {from_where} GROUP BY year, substr(region_code, 1, {n}), "
                     "kind, program_id, desil, sex", sel_params)
         _refresh_families(root, year, programs, today)
+        _summarize(root, year, programs, today, stamp)
     return len(rows)
 
 
@@ -488,8 +535,8 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
     """Rewrite the family rollups of ``root`` for ``year`` (inside refresh's
     transaction), then the sums of the levels above it."""
     masks = len(programs) <= _MAX_BITS
-    in_root = Household.objects.filter(subtree_q("village_code", root)).values("id")
-    FamilyMask.objects.filter(Q(subtree_q("village_code", root)) | Q(household_id__in=in_root),
+    in_root = Household.objects.filter(village_in_q("village_code", root)).values("id")
+    FamilyMask.objects.filter(Q(village_in_q("village_code", root)) | Q(household_id__in=in_root),
                               year=year).delete()
     for model in (MaskCount, ActualCell):
         model.objects.filter(subtree_q("region_code", root), year=year).delete()
@@ -513,12 +560,12 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
             f"CASE pid {bits} ELSE 0 END AS b FROM f) y GROUP BY hid) "
             f"SELECT {y}, h.id, substr(h.vc, 1, {v}), COALESCE(m.s, 0), COALESCE(m.e, 0) "
             "FROM h LEFT JOIN m ON m.hid = h.id", h_params + s_params + e_params)
-    m_sql, m_params = _sql(FamilyMask.objects.filter(subtree_q("village_code", root), year=y)
+    m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", root), year=y)
                            .values_list("id"))
     _execute(f"INSERT INTO {_table(MaskCount)} (year, level, region_code, served, families) "  # noqa: S608
              f"SELECT year, 4, village_code, served, COUNT(*) {m_sql[m_sql.index(' FROM '):]} "
              "GROUP BY year, village_code, served", m_params)
-    a_sql, a_params = _sql(Enrollment.objects.filter(subtree_q("village_code", root), year=y,
+    a_sql, a_params = _sql(Enrollment.objects.filter(village_in_q("village_code", root), year=y,
                                                      status__in=SERVED).values_list("id"))
     a_from = a_sql[a_sql.index(" FROM "):]
     _execute(f"INSERT INTO {_table(ActualCell)} (year, level, region_code, program_id, served, "  # noqa: S608
@@ -753,21 +800,44 @@ def overlap(*, region: str, year: int, programs: list[Program] | None = None,
 
 
 def _overlap_rollup(region: str, year: int, chosen: list[Program], bit: dict):
-    """Families, matrix and distribution (n >= 1) from the region's MaskCount
-    rows: each served mask narrowed to the chosen programs."""
+    """Families, matrix and distribution (n >= 1) of the region: stored by the
+    refresh when all its programs are chosen, else folded from its MaskCount
+    rows, each served mask narrowed to the chosen programs."""
+    if {p.id for p in chosen} == set(bit):
+        stored = CoverageSummary.objects.filter(year=year, region_code=region).values_list(
+            "overlap", flat=True).first()
+        if stored:
+            return (stored["families"],
+                    {int(a): {int(b): n for b, n in row.items()}
+                     for a, row in stored["matrix"].items()},
+                    defaultdict(int, {int(n): c for n, c in stored["distribution"].items()}))
+    rows = MaskCount.objects.filter(year=year, level=code_level(region),
+                                    region_code=region).values_list("served", "families")
+    return _fold_masks(rows, chosen, bit)
+
+
+def _fold_masks(rows, chosen: list[Program], bit: dict):
+    """Families, pair matrix and distribution (n >= 1) from (served mask,
+    families) rows."""
     matrix = {a.id: dict.fromkeys((b.id for b in chosen), 0) for a in chosen}
     distribution = defaultdict(int)
-    by_members = defaultdict(int)
+    by_mask = defaultdict(int)
     families = 0
-    for served, count in MaskCount.objects.filter(year=year, level=code_level(region),
-                                                  region_code=region).values_list("served",
-                                                                                  "families"):
+    wanted = sum(1 << bit[p.id] for p in chosen)
+    for served, count in rows:
         families += count
-        by_members[tuple(p.id for p in chosen if served >> bit[p.id] & 1)] += count
-    for members, count in by_members.items():
+        by_mask[served & wanted] += count
+    program_at = {bit[p.id]: p.id for p in chosen}
+    for mask, count in by_mask.items():
+        members = []
+        while mask:  # the set bits only: a family gets a few programs, not all
+            low = mask & -mask
+            members.append(program_at[low.bit_length() - 1])
+            mask ^= low
         for a in members:
+            row = matrix[a]
             for b in members:
-                matrix[a][b] += count
+                row[b] += count
         if members:
             distribution[len(members)] += count
     return families, matrix, distribution
@@ -867,7 +937,7 @@ def _actual_live(region: str, year: int, chosen: list[Program]) -> dict:
     """{(program id, region or child code): (served, spent)} from the enrollments."""
     actual = defaultdict(lambda: (0, 0))
     for pid, code, n, spent in (
-            Enrollment.objects.filter(subtree_q("village_code", region), year=year,
+            Enrollment.objects.filter(village_in_q("village_code", region), year=year,
                                       status__in=SERVED, program__in=chosen)
             .annotate(code=Substr("village_code", 1, _child_len(region)))
             .values_list("program_id", "code")

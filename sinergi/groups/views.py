@@ -11,7 +11,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.forms import errors_text, form_error
 from sinergi.core.pagination import keyset_page
 from sinergi.programs import forms, selectors
-from sinergi.regions.codes import subtree_q
+from sinergi.regions.codes import village_in_q
 from sinergi.registry.selectors import mask_nik
 
 from . import services as group_services
@@ -30,7 +30,7 @@ def group_list(request):
             qs = qs.filter(kind_id=kind)
         if region:
             access.access_region(request.user, region)
-            qs = qs.filter(subtree_q("village_code", region))
+            qs = qs.filter(village_in_q("village_code", region))
         page = keyset_page(qs, ["village_code", "id"], cursor=request.GET.get("cursor"),
                            limit=None)
     except SinergiError as exc:

@@ -458,7 +458,7 @@ def _propose_absent(job, accepted: pl.DataFrame) -> int:
     absent = [
         ProposedChange(job=job, person_id=pid, kind="absent")
         for pid, nik in Person.objects.filter(
-            region_codes.subtree_q("village_code", job.region_code),
+            region_codes.village_in_q("village_code", job.region_code),
             life_status=codes.ALIVE,
         ).values_list("id", "nik").iterator(chunk_size=20000)
         if nik is None or nik not in listed

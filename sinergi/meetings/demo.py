@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from sinergi.agencies.models import Agency
-from sinergi.regions.codes import subtree_q
+from sinergi.regions.codes import village_in_q
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
@@ -121,7 +121,7 @@ class _Demo:
             services.participant_add(actor=None, meeting=m, data={
                 "region": kab.code, "name": f"Sekda {kab.name.title()}",
                 "position": "Sekretaris Daerah", "attended": kab.code[-2:] != "06"})
-        alive = Person.objects.filter(subtree_q("village_code", self.province)).count()
+        alive = Person.objects.filter(village_in_q("village_code", self.province)).count()
         self.commit(m, "Seluruh anak usia 0-17 tahun memiliki akta kelahiran",
                     a("Disdukcapil"), support=[a("DP3ACSKB").pk], due=self.day(120),
                     unit="anak", baseline=Decimal(max(alive // 5, 1)),
@@ -192,7 +192,7 @@ class _Demo:
             pmd = Agency.objects.filter(region_id=kab.code, short_name="Dinas PMD").first()
             if local is None or pmd is None:
                 continue
-            families = Household.objects.filter(subtree_q("village_code", kab.code),
+            families = Household.objects.filter(village_in_q("village_code", kab.code),
                                                 is_active=True, desil__lte=4).count()
             self.commit(m, "Keluarga desil 1-4 turun 10 persen melalui program terpadu",
                         local, support=[pmd.pk], due=self.day(200), unit="keluarga",

@@ -59,7 +59,7 @@ def _persons(region: str, extra: Q) -> int:
     from sinergi.registry import codes
     from sinergi.registry.models import Person
 
-    return Person.objects.filter(region_codes.subtree_q("village_code", region),
+    return Person.objects.filter(region_codes.village_in_q("village_code", region),
                                  Q(life_status=codes.ALIVE) & extra).count()
 
 
@@ -79,7 +79,7 @@ def _desil_problem(param: str):
 def _families(region: str, param: str, today) -> int:
     from sinergi.registry.models import Household
 
-    return Household.objects.filter(region_codes.subtree_q("village_code", region),
+    return Household.objects.filter(region_codes.village_in_q("village_code", region),
                                     is_active=True, desil__lte=int(param)).count()
 
 

@@ -10,7 +10,7 @@ from ninja.responses import Status
 from sinergi.core import access
 from sinergi.core.pagination import keyset_page
 from sinergi.groups import services as group_services
-from sinergi.regions.codes import subtree_q
+from sinergi.regions.codes import village_in_q
 
 from . import eligibility, selectors, services
 from .models import Program, Target
@@ -247,7 +247,7 @@ def group_list(request: HttpRequest, kind: str | None = None, region: str | None
         qs = qs.filter(kind_id=kind.upper())
     if region:
         access.access_region(request.auth, region)
-        qs = qs.filter(subtree_q("village_code", region))
+        qs = qs.filter(village_in_q("village_code", region))
     qs = qs.prefetch_related("agencies").annotate(
         members_now=Count("members", filter=Q(members__left_on__isnull=True)))
     page = keyset_page(qs, ["village_code", "id"], cursor=cursor, limit=limit)
@@ -289,7 +289,7 @@ def enrollment_list(request: HttpRequest, program: int | None = None, year: int 
         qs = qs.filter(status=status)
     if region:
         access.access_region(request.auth, region)
-        qs = qs.filter(subtree_q("village_code", region))
+        qs = qs.filter(village_in_q("village_code", region))
     page = keyset_page(qs, ["id"], cursor=cursor, limit=limit)
     return {"items": [_enrollment_out(e) for e in page.items],
             "next_cursor": page.next_cursor}

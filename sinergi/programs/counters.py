@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sinergi.groups.models import Group, GroupKind
 from sinergi.meetings.progress import Counter, register
-from sinergi.regions.codes import subtree_q
+from sinergi.regions.codes import village_in_q
 
 from .models import SERVED, Enrollment, Program
 
@@ -25,12 +25,12 @@ def _program_problem(param: str):
 register(Counter(
     "groups.of_kind", _("Active groups of a kind"), _("groups"),
     lambda region, param, today: Group.objects.filter(
-        subtree_q("village_code", region), kind_id=param.strip().upper(),
+        village_in_q("village_code", region), kind_id=param.strip().upper(),
         is_active=True).count(),
     param_label=_("group kind code"), param_check=_kind_problem))
 register(Counter(
     "programs.served", _("Beneficiaries served by a program (this year)"), _("beneficiaries"),
     lambda region, param, today: Enrollment.objects.filter(
-        subtree_q("village_code", region), program__code=param.strip().upper(),
+        village_in_q("village_code", region), program__code=param.strip().upper(),
         year=today.year, status__in=SERVED).count(),
     param_label=_("program code"), param_check=_program_problem))

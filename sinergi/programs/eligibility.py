@@ -92,7 +92,7 @@ from django.utils.translation import gettext as _
 
 from sinergi.core.errors import SinergiError
 from sinergi.groups.models import Group, GroupKind, GroupMember
-from sinergi.regions.codes import code_problem, subtree_q
+from sinergi.regions.codes import code_problem, village_in_q
 from sinergi.registry import codes
 from sinergi.registry.models import Household, Person
 
@@ -819,7 +819,7 @@ class _Compiler:
             if problem:
                 raise self.error(_("In in_region at character %(pos)s: %(problem)s")
                                  % {"pos": pos, "problem": problem}, pos)
-            return subtree_q("village_code", arg)
+            return village_in_q("village_code", arg)
         if node.name == "member_of":
             kind = self.kind(arg, pos)
             rows = GroupMember.objects.filter(left_on__isnull=True, group__is_active=True,
@@ -889,7 +889,7 @@ def eligible_queryset(rule: str, unit: str, *, today: datetime.date,
         problem = code_problem(region)
         if problem:
             raise SinergiError(problem, field="region")
-        qs = qs.filter(subtree_q("village_code", region))
+        qs = qs.filter(village_in_q("village_code", region))
     return qs
 
 

@@ -120,6 +120,9 @@ def subtree_q(field: str, root: str, *, include_root: bool = True) -> Q:
     (``region__code``): Django compares the key column itself, with no join,
     and allows text lookups on it.
     """
+    if include_root and code_level(root) == 4:
+        # A village is a leaf: its subtree is itself, one equality on the index.
+        return Q(**{field: root})
     if connection.vendor == "sqlite":
         q = Q(**{f"{field}__gte": root + ".", f"{field}__lt": root + "/"})
     else:
@@ -127,6 +130,17 @@ def subtree_q(field: str, root: str, *, include_root: bool = True) -> Q:
     if include_root:
         q |= Q(**{field: root})
     return q
+
+
+def village_in_q(field: str, root: str) -> Q:
+    """A filter for rows whose ``field`` always holds a village code (persons,
+    families, groups, enrollments) inside ``root``'s subtree.
+
+    Such a field never equals a non-village root, so the filter is the plain
+    range without ``OR field = root``: SQLite then reads one index range
+    instead of merging two (about a third faster on a province).
+    """
+    return subtree_q(field, root, include_root=code_level(root) == 4)
 
 
 def region_code_problem(code: str, *, levels: tuple[int, ...] | None = None) -> str | None:

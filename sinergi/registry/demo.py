@@ -33,7 +33,7 @@ SEED = 19
 
 def build(ctx) -> None:
     province = ctx.province
-    existing = Person.objects.filter(region_codes.subtree_q("village_code", province)).count()
+    existing = Person.objects.filter(region_codes.village_in_q("village_code", province)).count()
     if existing:
         ctx.say(f"Registry: {existing:,} persons already in province {province}; kept")
         return

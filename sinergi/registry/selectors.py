@@ -57,7 +57,7 @@ def person_search(*, user, q: str | None = None, region: str | None = None,
         if problem:
             raise SinergiError(problem, field="region")
         access.access_region(user, region)
-        qs = qs.filter(region_codes.subtree_q("village_code", region))
+        qs = qs.filter(region_codes.village_in_q("village_code", region))
     q = (q or "").strip()
     if q:
         digits = re.sub(r"[\s.'-]", "", q)

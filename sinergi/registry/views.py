@@ -97,7 +97,7 @@ def export(request):
     if not access.in_scope(request.user, region):
         region = access.scope_root(request.user)
     qs = (selectors.persons_visible(request.user)
-          .filter(region_codes.subtree_q("village_code", region))
+          .filter(region_codes.village_in_q("village_code", region))
           .select_related("household").order_by("village_code", "id"))
     count = qs.count()
     if count > EXPORT_MAX_ROWS:
