@@ -306,6 +306,7 @@ def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_o
     coord = world["coordinator"]
     pkh = program(world)
     hh = family(village(world), 30, 1)
+    family(other_village(world), 31, 2)
     convergence.refresh(region="19", year=YEAR)
     assert not RefreshRequest.objects.exists()
     before = convergence.coverage(region=KAB, year=YEAR, today=timezone.localdate())
@@ -331,6 +332,22 @@ def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_o
     page = client_of("coordinator").get(f"/convergence/?region={KAB}&year={YEAR}")
     assert "Not counted yet (added since the summary was computed): RTLH." \
         in page.content.decode()
+    # Refreshing one village later: the village counts RTLH; the kabupaten above
+    # still holds its other villages' older sums, so it keeps their date and
+    # RTLH stays uncounted there. Region names are read as they are now.
+    kec = Region.objects.get(code=village(world)[:8])
+    kec.name = "Kecamatan Baru"
+    kec.save()
+    later = timezone.localdate() + datetime.timedelta(days=3)
+    convergence.refresh(region=village(world), year=YEAR, today=later)
+    here = convergence.coverage(region=village(world), year=YEAR, today=later)
+    assert here["uncounted"] == [] and here["as_of"] == later
+    assert [p["code"] for p in here["programs"]] == ["PKH", "RTLH"]
+    above = convergence.coverage(region=KAB, year=YEAR, today=later)
+    assert above["uncounted"] == ["RTLH"] and above["as_of"] == timezone.localdate()
+    assert above["all"]["total"]["served"] == 1
+    assert {r["region"]: r["name"] for r in above["all"]["by_region"]}[kec.code] == \
+        "Kecamatan Baru"
 
 
 def test_personal_data_and_programs_stay_inside_the_scope(world, client_of):

@@ -387,15 +387,25 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
 
 
 _CELL = ("kind", "program_id", "region_code", "desil", "sex", *MEASURES)
+# First key of the advisory lock a refresh takes per province (PostgreSQL).
+_REFRESH_LOCK = 0x53696E
 
 
 def _unpack(data: dict, chosen: list[Program]) -> dict:
     """A stored summary as ``coverage`` returns it, for the programs of now:
     codes and names as they are now; a program the summary does not hold
-    (added since the refresh) is listed in ``uncounted`` until the next one."""
+    (added since the refresh, or not yet counted in every part of the
+    region) is listed in ``uncounted`` until the next refresh."""
+    codes = [r["region"] for r in data["all"]["by_region"]]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name")) \
+        if codes else {}
+
     def restore(entry):
-        # JSON keys are text: desil 1..10 come back as "1".."10".
-        return {**entry, "by_desil": {d: entry["by_desil"][str(d)] for d in DESILS}}
+        # JSON keys are text: desil 1..10 come back as "1".."10". Region names
+        # as they are now (an edition may rename).
+        return {**entry, "by_desil": {d: entry["by_desil"][str(d)] for d in DESILS},
+                "by_region": [{**r, "name": names.get(r["region"], r["name"])}
+                              for r in entry["by_region"]]}
 
     stored = {e["program"]: e for e in data["programs"]}
     return {"programs": [{**restore(stored[p.id]), "code": p.code, "name": p.name}
@@ -424,7 +434,7 @@ def _summarize(root: str, year: int, programs: list[Program], as_of, now) -> Non
     for code in above:
         lv = code_level(code)
         own[code] = list(CoverageCell.objects.filter(year=year, level=lv, region_code=code)
-                         .values_list(*_CELL))
+                         .values_list(*_CELL, "computed_at", "as_of"))
         kids[code] = list(CoverageCell.objects.filter(
             subtree_q("region_code", code, include_root=False), year=year, level=lv + 1,
             kind=FAMILY).values_list(*_CELL))
@@ -438,9 +448,23 @@ def _summarize(root: str, year: int, programs: list[Program], as_of, now) -> Non
                 .values_list("region_code", "served", "families").iterator(chunk_size=10_000):
             masks[code].append((served, families))
     bit = {p.id: i for i, p in enumerate(programs)}
+    layouts = [(x.region_code, {int(i) for i in x.programs.split(",") if i})
+               for x in RollupLayout.objects.filter(year=year, region_code__startswith=root[:2])]
     summaries = []
     for code, rows in own.items():
-        assembled = _assemble(code, programs, rows, kids.get(code, []), names)
+        if not rows:
+            continue
+        counted, stamp = programs, {"as_of": as_of, "computed_at": now}
+        if code in above:
+            # Older refreshes of its other parts are in these sums too: the
+            # oldest date and only the programs every part has counted.
+            stamp = {"as_of": min(r[-1] for r in rows), "computed_at": min(r[-2] for r in rows)}
+            rows = [r[:-2] for r in rows]
+            parts = [ids for c, ids in layouts
+                     if c == code or c.startswith(code + ".") or code.startswith(c + ".")]
+            every = set.intersection(*parts) if parts else {p.id for p in programs}
+            counted = [p for p in programs if p.id in every]
+        assembled = _assemble(code, counted, rows, kids.get(code, []), names)
         for entry in assembled["programs"]:
             del entry["code"], entry["name"]  # filled in when read
         overlap = None
@@ -448,7 +472,7 @@ def _summarize(root: str, year: int, programs: list[Program], as_of, now) -> Non
             families, matrix, distribution = _fold_masks(masks[code], programs, bit)
             overlap = {"families": families, "matrix": matrix, "distribution": distribution}
         summaries.append(CoverageSummary(year=year, region_code=code, data=assembled,
-                                         overlap=overlap, as_of=as_of, computed_at=now))
+                                         overlap=overlap, **stamp))
     CoverageSummary.objects.bulk_create(summaries, batch_size=500)
 
 
@@ -489,6 +513,10 @@ def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> 
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     qn = connection.ops.quote_name(table)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The worker and a serving thread may refresh the same province at
+            # once: queue them (SQLite's IMMEDIATE transactions already do).
+            _execute("SELECT pg_advisory_xact_lock(%s, %s)", [_REFRESH_LOCK, int(root[:2])])
         CoverageCell.objects.filter(subtree_q("region_code", root), year=year).delete()
         bulk_insert(table, columns, ((year, r[2], 4, r[0], r[1], r[3], r[4], *r[5:], as_of, now)
                                      for r in rows))
