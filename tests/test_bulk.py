@@ -2,6 +2,7 @@
 that rebuilds the indexes leaves them as they were."""
 
 import datetime
+import tempfile
 from contextlib import contextmanager
 
 import polars as pl
@@ -34,39 +35,85 @@ def schema_of(*tables) -> set[tuple]:
 TABLES = (Person._meta.db_table, Household._meta.db_table)
 
 
+def sample_frame(household_id: int) -> pl.DataFrame:
+    now = "2026-01-02 03:04:05"
+    return pl.DataFrame({
+        "nik": ["1904015403900001", None, "", "1904015403900002"],
+        "name": ["O'Brien 100%", "A %s B", "Ani", "Budi"],
+        "sex": ["P", "L", "P", "L"],
+        "birth_place": ["", "", "", ""],
+        "birth_date": ["1990-03-14", None, None, "1990-03-14"],
+        "household_id": [household_id] * 4,
+        "village_code": ["19.04.01.1002"] * 4,
+        "has_kia": [None, None, None, None],
+        "has_ktp_el": [True, None, False, True],
+        "has_birth_certificate": [True, True, True, True],
+        "monthly_income": [0, None, 5_000_000, None],
+        "life_status": [1, 1, 1, 1],
+        "warning_codes": ["", "nik_sex_mismatch", "", ""],
+        "created_at": [now] * 4,
+        "updated_at": [now] * 4,
+    }, schema_overrides={"has_kia": pl.Boolean, "monthly_income": pl.Int64})
+
+
+def landed() -> list[tuple]:
+    return list(Person.objects.order_by("name").values_list(
+        "nik", "name", "birth_date", "has_kia", "has_ktp_el", "has_birth_certificate",
+        "monthly_income", "warning_codes"))
+
+
+DAY = datetime.date(1990, 3, 14)
+SAMPLE = [
+    (None, "A %s B", None, None, None, True, None, "nik_sex_mismatch"),
+    ("", "Ani", None, None, False, True, 5_000_000, ""),
+    ("1904015403900002", "Budi", DAY, None, True, True, None, ""),
+    ("1904015403900001", "O'Brien 100%", DAY, None, True, True, 0, ""),
+]
+
+
 @pytest.mark.django_db
 def test_a_frame_lands_as_it_is_nulls_booleans_constants_and_quotes():
     with transaction.atomic():
         hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
-        now = "2026-01-02 03:04:05"
-        frame = pl.DataFrame({
-            "nik": ["1904015403900001", None, "", "1904015403900002"],
-            "name": ["O'Brien 100%", "A %s B", "Ani", "Budi"],
-            "sex": ["P", "L", "P", "L"],
-            "birth_place": ["", "", "", ""],
-            "birth_date": ["1990-03-14", None, None, "1990-03-14"],
-            "household_id": [hh.pk] * 4,
-            "village_code": ["19.04.01.1002"] * 4,
-            "has_kia": [None, None, None, None],
-            "has_ktp_el": [True, None, False, True],
-            "has_birth_certificate": [True, True, True, True],
-            "monthly_income": [0, None, 5_000_000, None],
-            "life_status": [1, 1, 1, 1],
-            "warning_codes": ["", "nik_sex_mismatch", "", ""],
-            "created_at": [now] * 4,
-            "updated_at": [now] * 4,
-        }, schema_overrides={"has_kia": pl.Boolean, "monthly_income": pl.Int64})
-        bulk.bulk_insert_frame(Person._meta.db_table, frame)
-    got = list(Person.objects.order_by("name").values_list(
-        "nik", "name", "birth_date", "has_kia", "has_ktp_el", "has_birth_certificate",
-        "monthly_income", "warning_codes"))
-    day = datetime.date(1990, 3, 14)
-    assert got == [
-        (None, "A %s B", None, None, None, True, None, "nik_sex_mismatch"),
-        ("", "Ani", None, None, False, True, 5_000_000, ""),
-        ("1904015403900002", "Budi", day, None, True, True, None, ""),
-        ("1904015403900001", "O'Brien 100%", day, None, True, True, 0, ""),
-    ]
+        bulk.bulk_insert_frame(Person._meta.db_table, sample_frame(hh.pk))
+    assert landed() == SAMPLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staged_frame_lands_the_same_and_leaves_nothing_behind(monkeypatch, tmp_path):
+    """SQLite imports stage big frames through ADBC in a scratch database: the
+    rows are the same as executemany's, and after the transaction (committed
+    or not) no scratch database stays attached or on disk."""
+    if connection.vendor != "sqlite":
+        with bulk.staging() as staged:
+            assert staged is False  # PostgreSQL loads with COPY
+        return
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def attached():
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA database_list")
+            return {row[1] for row in cur.fetchall()} - {"main", "temp"}
+
+    with bulk.staging() as staged, transaction.atomic():
+        hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
+        bulk.bulk_insert_frame(Person._meta.db_table, sample_frame(hh.pk))
+        assert attached() == {"sinergi_stage_1"}
+    assert staged is True and landed() == SAMPLE
+    assert not attached() and not list(tmp_path.iterdir())
+    # A failure after staging: nothing of it lands, nothing stays attached.
+    more = sample_frame(hh.pk).filter(pl.col("nik") != "").with_columns(
+        pl.col("nik").str.replace("^19", "18"), pl.col("name") + " 2")
+    with pytest.raises(RuntimeError), bulk.staging(), transaction.atomic():
+        bulk.bulk_insert_frame(Person._meta.db_table, more)
+        assert Person.objects.count() == 6
+        raise RuntimeError("disk full")
+    assert landed() == SAMPLE
+    assert not attached() and not list(tmp_path.iterdir())
+    # Inside a transaction already, it stages nothing (SQLite could not detach).
+    with transaction.atomic(), bulk.staging() as staged:
+        assert staged is False
 
 
 def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, monkeypatch):

@@ -21,7 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.core.audit import audit_record
-from sinergi.core.bulk import analyze, bulk_insert, bulk_insert_frame, rebuilt_indexes
+from sinergi.core.bulk import (
+    analyze,
+    bulk_insert,
+    bulk_insert_frame,
+    rebuilt_indexes,
+    staging,
+)
 from sinergi.core.errors import DataFileError
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
@@ -280,7 +286,7 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
     now = timezone.now()
     issues = issues.join(typed.select("__row", "__line"), on="__row", how="left")
     progress(_("writing to the registry"), 70)
-    with transaction.atomic():
+    with staging(), transaction.atomic():
         if accepted.height:
             _write_rows(job, accepted, issues, outcome, now)
         _write_issues(job, issues)
