@@ -322,7 +322,6 @@ def generate(scale: float) -> dict:
 
 
 def measure(args) -> None:
-    import random
 
     from django.db import connection
 
@@ -418,6 +417,26 @@ def measure(args) -> None:
         "village profile": lambda r: selectors.village_profile(
             village=r.choice(villages), year=YEAR, today=TODAY),
     }
+    run_clients(f"queries in one process: {args.clients} clients x {args.requests} requests",
+                args, mix, done=lambda: connection.close())
+    pages(args, kabs, kecs, villages)
+
+
+def regions():
+    from sinergi.regions.models import Region
+
+    def level(n):
+        return list(Region.objects.filter(code__startswith=PROVINCE + ".", level=n,
+                                          retired_in="").values_list("code", flat=True))
+    return level(2), level(3), level(4)
+
+
+def run_clients(label, args, mix, done=None) -> None:
+    """``args.clients`` threads, each making ``args.requests`` calls of the mix
+    in turn; prints p50/p95 over all and per kind. ``done`` runs at the end
+    of each thread (closing its database connection)."""
+    import random
+
     latencies = {name: [] for name in mix}
     lock = threading.Lock()
 
@@ -433,24 +452,10 @@ def measure(args) -> None:
                 with lock:
                     latencies[name].append(ms)
         finally:
-            connection.close()
+            if done is not None:
+                done()
 
-    run_clients(f"queries in one process: {args.clients} clients x {args.requests} requests",
-                args.clients, client, latencies)
-    pages(args, kabs, kecs, villages)
-
-
-def regions():
-    from sinergi.regions.models import Region
-
-    def level(n):
-        return list(Region.objects.filter(code__startswith=PROVINCE + ".", level=n,
-                                          retired_in="").values_list("code", flat=True))
-    return level(2), level(3), level(4)
-
-
-def run_clients(label, clients, client, latencies) -> None:
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
     t = time.perf_counter()
     for th in threads:
         th.start()
@@ -523,27 +528,13 @@ def pages(args, kabs, kecs, villages) -> None:
             "village profile page": lambda r: get(
                 f"/convergence/villages/{r.choice(villages)}/?{q}"),
         }
-        latencies = {name: [] for name in mix}
-        lock = threading.Lock()
-
-        def client(seed):
-            r = random.Random(seed)
-            names = list(mix)
-            for i in range(args.requests):
-                name = names[(seed + i) % len(names)]
-                t = time.perf_counter()
-                mix[name](r)
-                ms = (time.perf_counter() - t) * 1000
-                with lock:
-                    latencies[name].append(ms)
-
         # Steady state, not start-up: each worker has compiled its templates
         # and loaded its catalogues before the clock runs.
         warm = random.Random(0)
         for fetch in list(mix.values()) * 10:
             fetch(warm)
         run_clients(f"pages over HTTP (sinergi serve): {args.clients} clients x "
-                    f"{args.requests} requests", args.clients, client, latencies)
+                    f"{args.requests} requests", args, mix)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -83,7 +83,7 @@ def _sqlite_insert_frame(table: str, frame: pl.DataFrame) -> None:
         column = frame.get_column(name)
         if dtype == pl.Boolean:
             column = column.cast(pl.Int8)
-        literal = _sql_literal(column[0]) if column.n_unique() == 1 else None
+        literal = _constant(column)
         if literal is not None:
             values.append(literal)
             continue
@@ -161,7 +161,7 @@ def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> None
     values, bound = [], []
     for name, dtype in frame.schema.items():
         column = frame.get_column(name)
-        literal = _sql_literal(column[0]) if column.n_unique() == 1 else None
+        literal = _constant(column)
         if literal is not None:
             values.append(literal)
         elif dtype == pl.Boolean:
@@ -187,6 +187,13 @@ def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> None
         # With (empty) parameters, so the doubled % of the literals is undone.
         cur.execute(f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in frame.columns)}) "  # noqa: S608
                     f"SELECT {', '.join(values)} FROM {alias}.rows", [])
+
+
+def _constant(column: pl.Series) -> str | None:
+    """The SQL literal of a column holding one value on every row (the job,
+    timestamps, all null...), written into the statement instead of bound
+    or staged a million times; None otherwise."""
+    return _sql_literal(column[0]) if column.n_unique() == 1 else None
 
 
 def _sql_literal(value) -> str | None:
