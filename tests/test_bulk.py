@@ -2,11 +2,11 @@
 that rebuilds the indexes leaves them as they were."""
 
 import datetime
-import tempfile
 from contextlib import contextmanager
 
 import polars as pl
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from sinergi.core import bulk
@@ -89,7 +89,7 @@ def test_a_staged_frame_lands_the_same_and_leaves_nothing_behind(monkeypatch, tm
             assert staged is False  # PostgreSQL loads with COPY
         return
     monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
 
     def attached():
         with connection.cursor() as cur:

@@ -12,8 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import polars as pl
+from django.conf import settings
 from django.db import connection
 
 # Rows turned into Python tuples at a time on SQLite: bounds the memory.
@@ -142,7 +144,11 @@ def staging() -> Iterator[bool]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield False
         return
-    with tempfile.TemporaryDirectory(prefix="sinergi-stage-") as folder:
+    # Beside the database (VAR_DIR), not in /tmp, which may be a small tmpfs:
+    # a million persons take a few hundred megabytes here for a moment.
+    root = Path(settings.VAR_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sinergi-stage-", dir=root) as folder:
         stage = _Stage(folder)
         token = _stage.set(stage)
         try:
