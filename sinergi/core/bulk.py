@@ -199,6 +199,8 @@ def _constant(column: pl.Series) -> str | None:
     """The SQL literal of a column holding one value on every row (the job,
     timestamps, all null...), written into the statement instead of bound
     or staged a million times; None otherwise."""
+    if column.len() > 1 and column[0] != column[-1]:
+        return None  # most columns differ at the ends: no hashing of a million values
     return _sql_literal(column[0]) if column.n_unique() == 1 else None
 
 
