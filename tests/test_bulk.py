@@ -116,6 +116,56 @@ def test_a_staged_frame_lands_the_same_and_leaves_nothing_behind(monkeypatch, tm
         assert staged is False
 
 
+@pytest.mark.django_db(transaction=True)
+def test_staging_keeps_row_counts_and_text_and_survives_a_failed_detach(monkeypatch,
+                                                                          tmp_path):
+    if connection.vendor != "sqlite":
+        return
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
+    hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
+    now = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    # Every column constant: as many rows as the frame, not one.
+    same = pl.DataFrame({"name": ["Sama"] * 3, "sex": ["L"] * 3, "birth_place": [""] * 3,
+                         "household_id": [hh.pk] * 3, "village_code": ["19.04.01.1002"] * 3,
+                         "life_status": [1] * 3, "warning_codes": [""] * 3,
+                         "created_at": ["2026-01-02 03:04:05"] * 3,
+                         "updated_at": ["2026-01-02 03:04:05"] * 3})
+    # A datetime column is bound as Django writes it, not staged as Arrow ISO text.
+    dated = same.with_columns(pl.Series("name", ["D1", "D2", "D3"]),
+                              pl.Series("created_at", [now] * 3))
+    with bulk.staging(), transaction.atomic():
+        bulk.bulk_insert_frame(Person._meta.db_table, same)
+        bulk.bulk_insert_frame(Person._meta.db_table, dated)
+        # A detach that fails after the commit (here: an alias never attached)
+        # closes the connection instead of failing what was written.
+        bulk._stage.get().attached.append("sinergi_stage_9")
+    assert Person.objects.filter(name="Sama").count() == 3
+    assert {p.created_at.replace(tzinfo=None) for p in Person.objects.filter(name="D1")} \
+        == {now}
+    with connection.cursor() as cur:
+        cur.execute("SELECT DISTINCT created_at || '' FROM registry_person WHERE name = 'D1'")
+        assert cur.fetchall() == [("2026-01-02 03:04:05",)]
+    assert not list(tmp_path.iterdir())
+
+
+def test_stale_scratch_folders_of_dead_processes_are_removed(monkeypatch, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # ended: its pid is free
+    dead.wait()
+    (tmp_path / f"sinergi-stage-{dead.pid}-x").mkdir()
+    (tmp_path / f"sinergi-stage-{dead.pid}-x" / "sinergi_stage_1.sqlite3").write_bytes(b"x")
+    (tmp_path / f"sinergi-stage-{os.getpid()}-y").mkdir()
+    (tmp_path / "other").mkdir()
+    assert bulk.remove_stale_stages() == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other",
+                                                          f"sinergi-stage-{os.getpid()}-y"]
+
+
 def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, monkeypatch):
     before = schema_of(*TABLES)
     monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 2)

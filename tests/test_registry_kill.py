@@ -119,3 +119,5 @@ def test_killing_an_import_mid_write_leaves_the_registry_unchanged(scratch_db, t
     assert result.returncode == 0, result.stderr
     status, message = query("SELECT status, message FROM imports_importjob")[0]
     assert status == "failed" and message  # says it was interrupted (in Indonesian)
+    # and the scratch files of the killed import (SQLite) are gone.
+    assert not list(Path(env["SINERGI_VAR_DIR"]).glob("sinergi-stage-*"))

@@ -8,7 +8,9 @@ caller's transaction, so a failed load leaves nothing behind.
 
 import contextvars
 import io
+import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +25,8 @@ SQLITE_CHUNK = 50_000
 # SQLite frames of at least this many rows go through the stage (see staging).
 STAGE_MIN_ROWS = 20_000
 _STAGE_ALIAS = "sinergi_stage"
+_STAGE_PREFIX = "sinergi-stage-"
+log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar = contextvars.ContextVar("sinergi_stage", default=None)
 # A PostgreSQL load of at least this many rows that at least doubles its
 # table rebuilds the table's secondary indexes and foreign keys (rebuilt_indexes).
@@ -52,9 +56,8 @@ def bulk_insert_frame(table: str, frame: pl.DataFrame) -> None:
     """
     if connection.vendor != "postgresql":
         stage = _stage.get()
-        if stage is not None and frame.height >= STAGE_MIN_ROWS and not stage.full():
-            _staged_insert_frame(stage, table, frame)
-        else:
+        if not (stage is not None and frame.height >= STAGE_MIN_ROWS and not stage.full()
+                and _staged_insert_frame(stage, table, frame)):
             _sqlite_insert_frame(table, frame)
         return
     qn = connection.ops.quote_name
@@ -114,16 +117,28 @@ def _sqlite_insert_frame(table: str, frame: pl.DataFrame) -> None:
 class _Stage:
     """The scratch databases of one ``staging`` block: a file per frame (a
     transaction that has read an attached file does not see tables added to
-    it later), attached as sinergi_stage_1, _2, … (SQLite allows ten)."""
+    it later), attached as sinergi_stage_1, _2, … (SQLite allows ten). The
+    folder is made with the first staged frame."""
 
     LIMIT = 8
 
-    def __init__(self, folder: str):
-        self.folder = folder
+    def __init__(self):
+        self.folder: str | None = None
         self.attached: list[str] = []
 
     def full(self) -> bool:
         return len(self.attached) >= self.LIMIT
+
+    def path(self, alias: str) -> str:
+        if self.folder is None:
+            # In VAR_DIR, the application's data folder, not /tmp (maybe a small
+            # tmpfs): a million persons take a few hundred megabytes for a moment.
+            # The pid in the name lets remove_stale_stages clear what a killed
+            # process left.
+            root = Path(settings.VAR_DIR)
+            root.mkdir(parents=True, exist_ok=True)
+            self.folder = tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{os.getpid()}-", dir=root)
+        return os.path.join(self.folder, f"{alias}.sqlite3")
 
 
 @contextmanager
@@ -144,25 +159,71 @@ def staging() -> Iterator[bool]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield False
         return
-    # Beside the database (VAR_DIR), not in /tmp, which may be a small tmpfs:
-    # a million persons take a few hundred megabytes here for a moment.
+    stage = _Stage()
+    token = _stage.set(stage)
+    try:
+        yield True
+    finally:
+        _stage.reset(token)
+        _detach(stage)
+        if stage.folder:
+            shutil.rmtree(stage.folder, ignore_errors=True)
+
+
+def _detach(stage: _Stage) -> None:
+    """Detach the scratch databases; should that fail (a connection left
+    broken by the error being raised), close the connection instead, which
+    drops them too, rather than hide that error behind this one."""
+    try:
+        with connection.cursor() as cur:
+            for alias in stage.attached:
+                cur.execute(f"DETACH DATABASE {alias}")
+    except Exception:
+        log.warning("could not detach the import's scratch databases; closing the connection",
+                    exc_info=True)
+        connection.close()
+
+
+def remove_stale_stages() -> int:
+    """Remove the scratch folders of processes that are gone (killed during
+    an import); the worker calls it with its reaping. Returns how many."""
     root = Path(settings.VAR_DIR)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sinergi-stage-", dir=root) as folder:
-        stage = _Stage(folder)
-        token = _stage.set(stage)
-        try:
-            yield True
-        finally:
-            _stage.reset(token)
-            with connection.cursor() as cur:
-                for alias in stage.attached:
-                    cur.execute(f"DETACH DATABASE {alias}")
+    removed = 0
+    for folder in root.glob(f"{_STAGE_PREFIX}*") if root.is_dir() else ():
+        pid = folder.name[len(_STAGE_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
-def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stageable(frame: pl.DataFrame) -> bool:
+    """Frames whose every column lands the same through ADBC as through
+    executemany: text, numbers, booleans, nulls (datetimes are passed as
+    text by the callers; Arrow would write them ISO with a "T")."""
+    return all(dtype.is_integer() or dtype.is_float() or dtype in (pl.String, pl.Boolean, pl.Null)
+               for dtype in frame.schema.values())
+
+
+def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> bool:
+    """Stage and copy ``frame``; False (nothing done) when it had better be
+    bound row by row: columns ADBC would write otherwise, every column
+    constant, or no room for the scratch file."""
     import adbc_driver_sqlite.dbapi as adbc
 
+    if not _stageable(frame):
+        return False
     qn = connection.ops.quote_name
     values, bound = [], []
     for name, dtype in frame.schema.items():
@@ -173,19 +234,23 @@ def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> None
         elif dtype == pl.Boolean:
             values.append(qn(name))
             bound.append(pl.col(name).cast(pl.Int8))
-        elif dtype == pl.Null:
-            values.append("NULL")
         else:
             values.append(qn(name))
             bound.append(pl.col(name))
+    if not bound:
+        return False
     alias = f"{_STAGE_ALIAS}_{len(stage.attached) + 1}"
-    path = os.path.join(stage.folder, f"{alias}.sqlite3")
+    try:
+        path = stage.path(alias)
+    except OSError:
+        log.warning("no room for an import scratch database; binding rows instead",
+                    exc_info=True)
+        return False
     with adbc.connect(path, autocommit=True) as conn, conn.cursor() as cur:
         # A scratch file: no journal, no sync; it is removed after the job.
         cur.execute("PRAGMA journal_mode=OFF")
         cur.execute("PRAGMA synchronous=OFF")
-        cur.adbc_ingest("rows", frame.select(bound) if bound else frame.select(
-            pl.lit(0).alias("_")), mode="create")
+        cur.adbc_ingest("rows", frame.select(bound), mode="create")
     with connection.cursor() as cur:
         # Allowed inside a transaction; DETACH waits until it has ended.
         cur.execute(f"ATTACH DATABASE %s AS {alias}", [path])
@@ -193,12 +258,15 @@ def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> None
         # With (empty) parameters, so the doubled % of the literals is undone.
         cur.execute(f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in frame.columns)}) "  # noqa: S608
                     f"SELECT {', '.join(values)} FROM {alias}.rows", [])
+    return True
 
 
 def _constant(column: pl.Series) -> str | None:
     """The SQL literal of a column holding one value on every row (the job,
     timestamps, all null...), written into the statement instead of bound
     or staged a million times; None otherwise."""
+    if column.dtype.is_nested():
+        return None
     if column.len() > 1 and column[0] != column[-1]:
         return None  # most columns differ at the ends: no hashing of a million values
     return _sql_literal(column[0]) if column.n_unique() == 1 else None

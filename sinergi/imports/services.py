@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.convergence import services as convergence_services
-from sinergi.core import access
+from sinergi.core import access, bulk
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import DataFileError, SinergiError
 from sinergi.regions import codes as region_codes
@@ -192,6 +192,7 @@ def import_jobs_reap() -> int:
         _fail(job, _("The import was interrupted (the process stopped). Nothing was "
                      "written; upload the file again."))
         failed += 1
+    bulk.remove_stale_stages()  # the scratch files a killed import left
     return failed
 
 
