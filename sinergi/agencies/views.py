@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.core import access
 from sinergi.core.errors import SinergiError
-from sinergi.core.forms import form_error
+from sinergi.core.forms import form_page, saved
 
 from . import selectors, services
 from .models import SECTOR_CHOICES
@@ -70,47 +70,26 @@ def agency_detail(request, agency_id: int):
 @require_http_methods(["GET", "POST"])
 def agency_edit(request, agency_id: int):
     agency = access.access_agency(request.user, agency_id, for_write=True)
-    if request.method == "POST":
-        form = AgencyForm(request.POST)
-        if form.is_valid():
-            try:
-                services.agency_update(actor=request.user, agency=agency, data=form.cleaned_data)
-            except SinergiError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, _("The agency has been saved."))
-                return redirect("agencies:detail", agency_id=agency.id)
-    else:
-        form = AgencyForm(initial={f: getattr(agency, f) for f in services.EDITABLE_FIELDS})
-    return render(request, "agencies/form.html", {"form": form, "agency": agency},
-                  status=400 if form.errors else 200)
+    form = AgencyForm(request.POST or None,
+                      initial={f: getattr(agency, f) for f in services.EDITABLE_FIELDS})
+    if saved(request, form, lambda data: services.agency_update(
+            actor=request.user, agency=agency, data=data), _("The agency has been saved.")):
+        return redirect("agencies:detail", agency_id=agency.id)
+    return form_page(request, "agencies/form.html", form, {"agency": agency})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def agency_create(request):
     access.check_capability(request.user, "agency.edit")
-    if request.method == "POST":
-        form = AgencyCreateForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                agency = services.agency_create(
-                    actor=request.user,
-                    region_code=data["region"].strip(),
-                    name=data["name"],
-                    short_name=data["short_name"],
-                    sector=data["sector"],
-                )
-            except SinergiError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, _("The agency has been added."))
-                return redirect("agencies:detail", agency_id=agency.id)
-    else:
-        form = AgencyCreateForm(initial={"region": request.GET.get("region", "")})
-    return render(request, "agencies/form.html", {"form": form, "agency": None},
-                  status=400 if form.errors else 200)
+    form = AgencyCreateForm(request.POST or None,
+                            initial={"region": request.GET.get("region", "")})
+    agency = saved(request, form, lambda data: services.agency_create(
+        actor=request.user, region_code=data["region"].strip(), name=data["name"],
+        short_name=data["short_name"], sector=data["sector"]), _("The agency has been added."))
+    if agency:
+        return redirect("agencies:detail", agency_id=agency.id)
+    return form_page(request, "agencies/form.html", form, {"agency": None})
 
 
 @login_required

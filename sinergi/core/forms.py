@@ -1,8 +1,11 @@
 """Form pieces shared by the pages of several apps."""
 
 from django import forms
+from django.contrib import messages
+from django.shortcuts import render
 
 from . import access
+from .errors import SinergiError
 
 
 class DateInput(forms.DateInput):
@@ -40,3 +43,26 @@ def errors_text(form) -> str:
     return "; ".join(
         f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
         for f, e in form.errors.items())
+
+
+def saved(request, form, save, message):
+    """The save step of a create or edit page. For a POSTed, valid form it
+    runs ``save(cleaned_data)`` (a service call returning the saved object),
+    flashes ``message`` (a text, or a function of the object) and returns
+    the object; a SinergiError from the service goes on the field it names,
+    so the page shows the form again with the reason. None otherwise."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        obj = save(form.cleaned_data)
+    except SinergiError as exc:
+        form_error(form, exc)
+        return None
+    messages.success(request, message(obj) if callable(message) else message)
+    return obj
+
+
+def form_page(request, template: str, form, context: dict):
+    """A form page: 400 when it shows errors, so clients and tests see them."""
+    return render(request, template, {"form": form, **context},
+                  status=400 if form.errors else 200)

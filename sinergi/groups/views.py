@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.core import access
 from sinergi.core.errors import SinergiError
-from sinergi.core.forms import errors_text, form_error
+from sinergi.core.forms import errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
 from sinergi.programs import forms, selectors
 from sinergi.regions.codes import village_in_q
@@ -48,19 +48,16 @@ def group_create(request):
     access.check_capability(request.user, "program.edit")
     form = forms.GroupForm(request.POST or None, user=request.user,
                            initial={"village_code": access.scope_root(request.user) or ""})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        agencies = data.pop("agencies")
-        try:
-            group = group_services.group_create(actor=request.user, data=data,
-                                                agencies=agencies)
-        except SinergiError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("The group has been saved."))
-            return redirect("groups:detail", group_id=group.pk)
-    return render(request, "groups/form.html", {"form": form, "group": None},
-                  status=400 if form.errors else 200)
+    group = saved(request, form, lambda data: group_services.group_create(
+        actor=request.user, **_group_data(data)), _("The group has been saved."))
+    if group:
+        return redirect("groups:detail", group_id=group.pk)
+    return form_page(request, "groups/form.html", form, {"group": None})
+
+
+def _group_data(cleaned: dict) -> dict:
+    data = dict(cleaned)
+    return {"agencies": data.pop("agencies"), "data": data}
 
 
 @login_required
@@ -70,19 +67,11 @@ def group_edit(request, group_id: int):
     initial = {f: getattr(group, f) for f in group_services.GROUP_FIELDS}
     initial.update(kind=group.kind_id, agencies=[str(a.pk) for a in group.agencies.all()])
     form = forms.GroupForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        agencies = data.pop("agencies")
-        try:
-            group_services.group_update(actor=request.user, group=group, data=data,
-                                        agencies=agencies)
-        except SinergiError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("The group has been saved."))
-            return redirect("groups:detail", group_id=group.pk)
-    return render(request, "groups/form.html", {"form": form, "group": group},
-                  status=400 if form.errors else 200)
+    if saved(request, form, lambda data: group_services.group_update(
+            actor=request.user, group=group, **_group_data(data)),
+            _("The group has been saved.")):
+        return redirect("groups:detail", group_id=group.pk)
+    return form_page(request, "groups/form.html", form, {"group": group})
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
-from sinergi.core.forms import agency_choices, errors_text, form_error, labelled
+from sinergi.core.forms import agency_choices, errors_text, form_page, labelled, saved
 
 from . import briefs, forms, progress, selectors, services, transfer
 from .models import (
@@ -32,14 +32,20 @@ LIST_MAX = 100
 
 
 
-def _region_not_found(form, exc: Http404) -> str:
-    """A region code outside the user's scope makes the services answer 404
-    (right for the API); on a page the user keeps the form and reads why,
-    on the region field. Any other 404 stays one."""
-    code = (form.cleaned_data or {}).get("region") if "region" in form.fields else None
-    if not code:
-        raise exc
-    return _("Region %(code)s is not in your scope or does not exist.") % {"code": code}
+def _on_page(form, save):
+    """``save`` for a page: a region code outside the user's scope makes the
+    services answer 404 (right for the API); on a page the user keeps the
+    form and reads why, on the region field. Any other 404 stays one."""
+    def run(data):
+        try:
+            return save(data)
+        except Http404 as exc:
+            code = data.get("region") if "region" in form.fields else None
+            if not code:
+                raise
+            raise SinergiError(_("Region %(code)s is not in your scope or does not exist.")
+                               % {"code": code}, field="region") from exc
+    return run
 
 
 
@@ -70,18 +76,11 @@ def meeting_create(request):
     form = forms.MeetingForm(request.POST or None, user=request.user,
                              initial={"region": access.scope_root(request.user) or "",
                                       "starts_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.meeting_create(actor=request.user, data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        except Http404 as exc:
-            form.add_error("region", _region_not_found(form, exc))
-        else:
-            messages.success(request, _("The meeting has been saved."))
-            return redirect("meetings:detail", meeting_id=meeting.pk)
-    return render(request, "meetings/form.html", {"form": form, "meeting": None},
-                  status=400 if form.errors else 200)
+    meeting = saved(request, form, _on_page(form, lambda data: services.meeting_create(
+        actor=request.user, data=data)), _("The meeting has been saved."))
+    if meeting:
+        return redirect("meetings:detail", meeting_id=meeting.pk)
+    return form_page(request, "meetings/form.html", form, {"meeting": None})
 
 
 @login_required
@@ -91,18 +90,10 @@ def meeting_edit(request, meeting_id: int):
     initial = {f: getattr(meeting, f) for f in services.MEETING_FIELDS}
     initial.update(region=meeting.region_id, host_agency=meeting.host_agency_id or "")
     form = forms.MeetingForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_update(actor=request.user, meeting=meeting, data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        except Http404 as exc:
-            form.add_error("region", _region_not_found(form, exc))
-        else:
-            messages.success(request, _("The meeting has been saved."))
-            return redirect("meetings:detail", meeting_id=meeting.pk)
-    return render(request, "meetings/form.html", {"form": form, "meeting": meeting},
-                  status=400 if form.errors else 200)
+    if saved(request, form, _on_page(form, lambda data: services.meeting_update(
+            actor=request.user, meeting=meeting, data=data)), _("The meeting has been saved.")):
+        return redirect("meetings:detail", meeting_id=meeting.pk)
+    return form_page(request, "meetings/form.html", form, {"meeting": meeting})
 
 
 @login_required
@@ -142,14 +133,10 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
     form = form_class(request.POST, request.FILES, prefix=prefix, **form_kwargs)
     if form.is_valid():
         try:
-            add(meeting, form.cleaned_data)
+            _on_page(form, lambda data: add(meeting, data))(form.cleaned_data)
         except SinergiError as exc:
             messages.error(request, _("Not added: %(errors)s") % {
                 "errors": labelled(form, exc)})
-        except Http404 as exc:
-            problem = _region_not_found(form, exc)  # re-raised unless about the region
-            messages.error(request, _("Not added: %(errors)s") % {
-                "errors": f"{form.fields['region'].label}: {problem}"})
         else:
             messages.success(request, _("Added."))
     else:
@@ -246,22 +233,12 @@ def commitment_create(request, meeting_id: int):
     meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
     form = forms.CommitmentForm(request.POST or None, user=request.user, meeting=meeting,
                                 initial={"region": meeting.region_id, "source": "manual"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            commitment = services.commitment_create(actor=request.user, meeting=meeting,
-                                                    data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        except Http404 as exc:
-            form.add_error("region", _region_not_found(form, exc))
-        else:
-            messages.success(request, _("Commitment %(n)d has been saved.")
-                             % {"n": commitment.number})
-            return redirect("meetings:detail", meeting_id=meeting.pk)
-    return render(request, "meetings/commitment_form.html",
-                  {"form": form, "meeting": meeting, "commitment": None,
-                   "counters": progress.COUNTERS.values()},
-                  status=400 if form.errors else 200)
+    if saved(request, form, _on_page(form, lambda data: services.commitment_create(
+            actor=request.user, meeting=meeting, data=data)),
+            lambda c: _("Commitment %(n)d has been saved.") % {"n": c.number}):
+        return redirect("meetings:detail", meeting_id=meeting.pk)
+    return form_page(request, "meetings/commitment_form.html", form, {
+        "meeting": meeting, "commitment": None, "counters": progress.COUNTERS.values()})
 
 
 @login_required
@@ -271,21 +248,13 @@ def commitment_edit(request, commitment_id: int):
     form = forms.CommitmentForm(request.POST or None, user=request.user,
                                 meeting=commitment.meeting,
                                 initial=_commitment_initial(commitment))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.commitment_update(actor=request.user, commitment=commitment,
-                                       data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        except Http404 as exc:
-            form.add_error("region", _region_not_found(form, exc))
-        else:
-            messages.success(request, _("The commitment has been saved."))
-            return redirect("meetings:commitment", commitment_id=commitment.pk)
-    return render(request, "meetings/commitment_form.html",
-                  {"form": form, "meeting": commitment.meeting, "commitment": commitment,
-                   "counters": progress.COUNTERS.values()},
-                  status=400 if form.errors else 200)
+    if saved(request, form, _on_page(form, lambda data: services.commitment_update(
+            actor=request.user, commitment=commitment, data=data)),
+            _("The commitment has been saved.")):
+        return redirect("meetings:commitment", commitment_id=commitment.pk)
+    return form_page(request, "meetings/commitment_form.html", form, {
+        "meeting": commitment.meeting, "commitment": commitment,
+        "counters": progress.COUNTERS.values()})
 
 
 @login_required

@@ -13,7 +13,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
-from sinergi.core.forms import agency_choices, errors_text, form_error
+from sinergi.core.forms import agency_choices, errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
 from sinergi.registry.selectors import mask_nik
 
@@ -48,16 +48,11 @@ def program_create(request):
     initial = {"year_start": timezone.localdate().year, "is_active": True,
                "owner_agency": request.user.agency_id or ""}
     form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            program = services.program_create(actor=request.user, data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("The program has been saved."))
-            return redirect("programs:detail", program_id=program.pk)
-    return render(request, "programs/form.html", {"form": form, "program": None},
-                  status=400 if form.errors else 200)
+    program = saved(request, form, lambda data: services.program_create(
+        actor=request.user, data=data), _("The program has been saved."))
+    if program:
+        return redirect("programs:detail", program_id=program.pk)
+    return form_page(request, "programs/form.html", form, {"program": None})
 
 
 @login_required
@@ -67,16 +62,10 @@ def program_edit(request, program_id: int):
     initial = {f: getattr(program, f) for f in services.PROGRAM_FIELDS}
     initial["owner_agency"] = program.owner_agency_id
     form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.program_update(actor=request.user, program=program, data=form.cleaned_data)
-        except SinergiError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("The program has been saved."))
-            return redirect("programs:detail", program_id=program.pk)
-    return render(request, "programs/form.html", {"form": form, "program": program},
-                  status=400 if form.errors else 200)
+    if saved(request, form, lambda data: services.program_update(
+            actor=request.user, program=program, data=data), _("The program has been saved.")):
+        return redirect("programs:detail", program_id=program.pk)
+    return form_page(request, "programs/form.html", form, {"program": program})
 
 
 def _year_param(request, program: Program) -> int:
