@@ -115,6 +115,14 @@ def check_capability(user, capability: str) -> None:
         raise AccessDenied(_("Your role does not allow this. Ask your administrator."))
 
 
+def check_viewer(user, capability: str) -> None:
+    """For reading: an anonymous caller finds nothing (404, nothing is said to
+    exist); a signed-in one without ``capability`` is refused with the reason."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    check_capability(user, capability)
+
+
 def audit_visible_q(user) -> Q:
     """Audit rows an administrator may read: those of objects in scope."""
     root = scope_root(user)

@@ -48,14 +48,8 @@ BOARD_MAX = 500
 API_SCAN_ROUNDS = 5
 
 
-def _check_view(user) -> None:
-    if not getattr(user, "is_authenticated", False):
-        raise Http404
-    access.check_capability(user, "meeting.view")
-
-
 def meetings_visible(user) -> QuerySet[Meeting]:
-    _check_view(user)
+    access.check_viewer(user, "meeting.view")
     return Meeting.objects.filter(access.visible_region_q(user, "region__code"))
 
 
@@ -76,7 +70,7 @@ def commitments_in_scope_q(root: str | None) -> Q:
 
 
 def commitments_visible(user) -> QuerySet[Commitment]:
-    _check_view(user)
+    access.check_viewer(user, "meeting.view")
     return Commitment.objects.filter(commitments_in_scope_q(access.scope_root(user)))
 
 
@@ -144,7 +138,7 @@ def access_commitment(user, pk, *, for_update: bool = False,
 def _brief_jobs(user):
     """Brief jobs made under exactly the user's scope: a PDF holds what its
     maker's scope sees, so nobody else may see it."""
-    _check_view(user)
+    access.check_viewer(user, "meeting.view")
     return BriefJob.objects.filter(scope_root=access.scope_root(user) or "")
 
 

@@ -21,14 +21,8 @@ from sinergi.groups.models import Group
 from .models import Enrollment, Program
 
 
-def _check_view(user) -> None:
-    if not getattr(user, "is_authenticated", False):
-        raise Http404
-    access.check_capability(user, "program.view")
-
-
 def programs_visible(user) -> QuerySet[Program]:
-    _check_view(user)
+    access.check_viewer(user, "program.view")
     return Program.objects.filter(access.visible_region_q(user, "owner_agency__region__code"))
 
 
@@ -53,7 +47,7 @@ def access_program(user, pk, *, for_write: bool = False) -> Program:
 
 
 def groups_visible(user) -> QuerySet[Group]:
-    _check_view(user)
+    access.check_viewer(user, "program.view")
     return Group.objects.filter(access.scope_q(user, "village_code"))
 
 
@@ -78,7 +72,7 @@ def access_group(user, pk, *, for_write: bool = False) -> Group:
 
 
 def enrollments_visible(user) -> QuerySet[Enrollment]:
-    _check_view(user)
+    access.check_viewer(user, "program.view")
     access.check_capability(user, "registry.view")
     return Enrollment.objects.filter(access.scope_q(user, "village_code"))
 
