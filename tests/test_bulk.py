@@ -89,17 +89,13 @@ def test_a_staged_frame_lands_the_same_and_leaves_nothing_behind(monkeypatch, tm
             assert staged is False  # PostgreSQL loads with COPY
         return
     monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "STAGE_CHUNK_ROWS", 3)  # 4 rows: two scratch files
     monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
-
-    def attached():
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA database_list")
-            return {row[1] for row in cur.fetchall()} - {"main", "temp"}
 
     with bulk.staging() as staged, transaction.atomic():
         hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
         bulk.bulk_insert_frame(Person._meta.db_table, sample_frame(hh.pk))
-        assert attached() == {"sinergi_stage_1"}
+        assert attached() == {"sinergi_stage_1", "sinergi_stage_2"}
     assert staged is True and landed() == SAMPLE
     assert not attached() and not list(tmp_path.iterdir())
     # A failure after staging: nothing of it lands, nothing stays attached.
@@ -114,6 +110,55 @@ def test_a_staged_frame_lands_the_same_and_leaves_nothing_behind(monkeypatch, tm
     # Inside a transaction already, it stages nothing (SQLite could not detach).
     with transaction.atomic(), bulk.staging() as staged:
         assert staged is False
+
+
+def attached() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA database_list")
+        return {row[1] for row in cur.fetchall()} - {"main", "temp"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frames_staged_ahead_land_whole_even_when_a_scratch_file_fails(monkeypatch,
+                                                                       tmp_path):
+    """Frames staged ahead are written in the background, chunk by chunk, and
+    each copied as it is ready; a chunk that cannot be written (disk full) is
+    bound row by row instead, and frames past the attach slots too."""
+    if connection.vendor != "sqlite":
+        return
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "STAGE_CHUNK_ROWS", 2)
+    monkeypatch.setattr(bulk._Stage, "LIMIT", 3)
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
+    written = []
+    ingest = bulk._ingest
+
+    def flaky(path, data):
+        written.append(data.get_column("name").to_list())
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        ingest(path, data)
+
+    monkeypatch.setattr(bulk, "_ingest", flaky)
+    hh = Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
+    first = sample_frame(hh.pk)
+    second, third = (first.filter(pl.col("nik") != "").with_columns(
+        pl.col("nik").str.replace("^19", prefix), pl.col("name") + suffix)
+        for prefix, suffix in (("18", " 2"), ("17", " 3")))
+    with bulk.staging(), transaction.atomic():
+        bulk.stage_ahead(first, second, third)
+        bulk.bulk_insert_frame(Person._meta.db_table, first)
+        bulk.bulk_insert_frame(Person._meta.db_table, second)
+        bulk.bulk_insert_frame(Person._meta.db_table, third)
+        assert attached() == {"sinergi_stage_1", "sinergi_stage_3"}
+    # Chunks of 2 and 2 rows, then 2 in the last slot were handed to the
+    # thread; the third frame found no slot and was bound row by row.
+    assert written == [["O'Brien 100%", "A %s B"], ["Ani", "Budi"],
+                       ["O'Brien 100% 2", "Budi 2"]]
+    assert [p for p in landed() if p[1][-2:] not in (" 2", " 3")] == SAMPLE
+    assert sorted(Person.objects.filter(name__regex=r" [23]$").values_list("nik", flat=True)) \
+        == ["1704015403900001", "1704015403900002", "1804015403900001", "1804015403900002"]
+    assert not attached() and not list(tmp_path.iterdir())
 
 
 @pytest.mark.django_db(transaction=True)

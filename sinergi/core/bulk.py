@@ -2,7 +2,7 @@
 
 PostgreSQL gets COPY, SQLite one prepared statement run over all rows
 (executemany), or, for big frames inside ``staging``, Arrow through ADBC
-into a scratch database and one INSERT … SELECT. All run inside the
+into scratch databases and an INSERT … SELECT from each. All run inside the
 caller's transaction, so a failed load leaves nothing behind.
 """
 
@@ -13,7 +13,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -22,8 +24,10 @@ from django.db import connection
 
 # Rows turned into Python tuples at a time on SQLite: bounds the memory.
 SQLITE_CHUNK = 50_000
-# SQLite frames of at least this many rows go through the stage (see staging).
+# SQLite frames of at least this many rows go through the stage (see staging),
+# in chunks of about this many: ADBC writes the next while SQLite copies one.
 STAGE_MIN_ROWS = 20_000
+STAGE_CHUNK_ROWS = 250_000
 _STAGE_ALIAS = "sinergi_stage"
 _STAGE_PREFIX = "sinergi-stage-"
 log = logging.getLogger(__name__)
@@ -56,17 +60,22 @@ def bulk_insert_frame(table: str, frame: pl.DataFrame) -> None:
     """
     if connection.vendor != "postgresql":
         stage = _stage.get()
-        if not (stage is not None and frame.height >= STAGE_MIN_ROWS and not stage.full()
-                and _staged_insert_frame(stage, table, frame)):
+        plan = stage and (stage.take(frame) or stage.plan(frame))
+        if plan:
+            _copy_staged(stage, table, plan)
+        else:
             _sqlite_insert_frame(table, frame)
         return
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in frame.columns)
     sql = f"COPY {qn(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
-        for start in range(0, frame.height, 200_000):
+    from psycopg.copy import QueuedLibpqWriter
+
+    with connection.cursor() as cur, cur.cursor.copy(
+            sql, writer=QueuedLibpqWriter(cur.cursor)) as copy:
+        for start in range(0, frame.height, 100_000):
             buffer = io.BytesIO()
-            frame.slice(start, 200_000).write_csv(buffer, include_header=False,
+            frame.slice(start, 100_000).write_csv(buffer, include_header=False,
                                                   null_value="\\N")
             copy.write(buffer.getvalue())
 
@@ -115,19 +124,23 @@ def _sqlite_insert_frame(table: str, frame: pl.DataFrame) -> None:
 
 
 class _Stage:
-    """The scratch databases of one ``staging`` block: a file per frame (a
-    transaction that has read an attached file does not see tables added to
-    it later), attached as sinergi_stage_1, _2, … (SQLite allows ten). The
-    folder is made with the first staged frame."""
+    """The scratch databases of one ``staging`` block: a file per chunk of a
+    frame (a transaction that has read an attached file does not see tables
+    added to it later, nor may another connection write to it meanwhile),
+    attached as sinergi_stage_1, _2, … (SQLite allows ten). One background
+    thread writes them in order; the folder is made with the first."""
 
     LIMIT = 8
 
     def __init__(self):
         self.folder: str | None = None
+        self.files = 0
         self.attached: list[str] = []
+        self.pool: ThreadPoolExecutor | None = None
+        self.ahead: list[_Plan] = []
 
-    def full(self) -> bool:
-        return len(self.attached) >= self.LIMIT
+    def free(self) -> int:
+        return self.LIMIT - self.files
 
     def path(self, alias: str) -> str:
         if self.folder is None:
@@ -140,16 +153,125 @@ class _Stage:
             self.folder = tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{os.getpid()}-", dir=root)
         return os.path.join(self.folder, f"{alias}.sqlite3")
 
+    def plan(self, frame: pl.DataFrame) -> "_Plan | None":
+        """Start writing ``frame``'s scratch files in the background; None
+        (nothing started) when it had better be bound row by row: columns
+        ADBC would write otherwise, every column constant, no attach slot
+        left, or no room for the scratch files."""
+        if frame.height < STAGE_MIN_ROWS or self.free() < 1 or not _stageable(frame):
+            return None
+        qn = connection.ops.quote_name
+        values, bound = [], []
+        for name, dtype in frame.schema.items():
+            column = frame.get_column(name)
+            literal = _constant(column)
+            if literal is not None:
+                values.append(literal)
+            elif dtype == pl.Boolean:
+                values.append(qn(name))
+                bound.append(pl.col(name).cast(pl.Int8))
+            else:
+                values.append(qn(name))
+                bound.append(pl.col(name))
+        if not bound:
+            return None
+        chunks = min(self.free(), -(-frame.height // STAGE_CHUNK_ROWS))
+        size = -(-frame.height // chunks)
+        aliases = [f"{_STAGE_ALIAS}_{self.files + i + 1}" for i in range(chunks)]
+        try:
+            paths = [self.path(alias) for alias in aliases]
+        except OSError:
+            log.warning("no room for an import scratch database; binding rows instead",
+                        exc_info=True)
+            return None
+        self.files += chunks
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sinergi-stage")
+        data = frame.select(bound)
+        plan = _Plan(frame=frame, values=values, parts=[])
+        for i, (alias, path) in enumerate(zip(aliases, paths, strict=True)):
+            plan.parts.append((alias, i * size, size,
+                               self.pool.submit(_ingest, path, data.slice(i * size, size))))
+        return plan
+
+    def take(self, frame: pl.DataFrame) -> "_Plan | None":
+        """The plan ``stage_ahead`` started for this very frame, if any."""
+        for i, plan in enumerate(self.ahead):
+            if plan.frame is frame:
+                return self.ahead.pop(i)
+        return None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.ahead.clear()
+
+
+@dataclass
+class _Plan:
+    frame: pl.DataFrame
+    values: list[str]  # the SELECT list: staged columns by name, constants as literals
+    parts: list[tuple[str, int, int, Future]]  # alias, first row, rows, file written
+
+
+def _ingest(path: str, data: pl.DataFrame) -> None:
+    """Write ``data`` as table ``rows`` of a new scratch database (background thread)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(path, autocommit=True) as conn, conn.cursor() as cur:
+        # A scratch file: no journal, no sync; it is removed after the job.
+        cur.execute("PRAGMA journal_mode=OFF")
+        cur.execute("PRAGMA synchronous=OFF")
+        cur.adbc_ingest("rows", data, mode="create")
+
+
+def _copy_staged(stage: _Stage, table: str, plan: _Plan) -> None:
+    """Copy each chunk as soon as its file is written, while the thread writes
+    the next one. A chunk whose file could not be written (disk full) is
+    bound row by row instead."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in plan.frame.columns)
+    for alias, first, rows, written in plan.parts:
+        try:
+            written.result()
+        except OSError:
+            log.warning("an import scratch database could not be written; binding its rows "
+                        "instead", exc_info=True)
+            _sqlite_insert_frame(table, plan.frame.slice(first, rows))
+            continue
+        with connection.cursor() as cur:
+            # Allowed inside a transaction; DETACH waits until it has ended.
+            cur.execute(f"ATTACH DATABASE %s AS {alias}", [stage.path(alias)])
+            stage.attached.append(alias)
+            # With (empty) parameters, so the doubled % of the literals is undone.
+            cur.execute(f"INSERT INTO {qn(table)} ({columns}) "  # noqa: S608
+                        f"SELECT {', '.join(plan.values)} FROM {alias}.rows", [])
+
+
+def stage_ahead(*frames: pl.DataFrame) -> None:
+    """Inside ``staging`` on SQLite, start writing the scratch files of frames
+    that ``bulk_insert_frame`` will get later (the very same objects), so
+    they are ready when it does; elsewhere nothing."""
+    stage = _stage.get()
+    if stage is None or connection.vendor != "sqlite":
+        return
+    for frame in frames:
+        plan = stage.plan(frame)
+        if plan is not None:
+            stage.ahead.append(plan)
+
 
 @contextmanager
 def staging() -> Iterator[bool]:
     """Around a transaction of big SQLite loads (an import): frames of
     STAGE_MIN_ROWS or more that ``bulk_insert_frame`` gets inside it are
-    written by ADBC (Arrow to SQLite in C, no Python work per value) into a
-    scratch database file, then copied with one ``INSERT … SELECT`` on the
-    caller's connection, inside the caller's transaction: a failure or a
-    kill still leaves the database as it was. Python's sqlite3 spends about
-    ten times longer binding a million rows than SQLite spends storing them.
+    written by ADBC (Arrow to SQLite in C, no Python work per value) into
+    scratch database files, a chunk each, by a background thread; each
+    chunk is copied with one ``INSERT … SELECT`` on the caller's connection,
+    inside the caller's transaction, while the thread writes the next (both
+    run outside the GIL, on two cores). A failure or a kill still leaves the
+    database as it was. Python's sqlite3 spends about ten times longer
+    binding a million rows than SQLite spends storing them.
 
     Enter it outside any transaction: SQLite detaches a scratch database
     only once the transaction that read it has ended, which this does on the
@@ -165,6 +287,7 @@ def staging() -> Iterator[bool]:
         yield True
     finally:
         _stage.reset(token)
+        stage.close()
         _detach(stage)
         if stage.folder:
             shutil.rmtree(stage.folder, ignore_errors=True)
@@ -214,51 +337,6 @@ def _stageable(frame: pl.DataFrame) -> bool:
     text by the callers; Arrow would write them ISO with a "T")."""
     return all(dtype.is_integer() or dtype.is_float() or dtype in (pl.String, pl.Boolean, pl.Null)
                for dtype in frame.schema.values())
-
-
-def _staged_insert_frame(stage: _Stage, table: str, frame: pl.DataFrame) -> bool:
-    """Stage and copy ``frame``; False (nothing done) when it had better be
-    bound row by row: columns ADBC would write otherwise, every column
-    constant, or no room for the scratch file."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    if not _stageable(frame):
-        return False
-    qn = connection.ops.quote_name
-    values, bound = [], []
-    for name, dtype in frame.schema.items():
-        column = frame.get_column(name)
-        literal = _constant(column)
-        if literal is not None:
-            values.append(literal)
-        elif dtype == pl.Boolean:
-            values.append(qn(name))
-            bound.append(pl.col(name).cast(pl.Int8))
-        else:
-            values.append(qn(name))
-            bound.append(pl.col(name))
-    if not bound:
-        return False
-    alias = f"{_STAGE_ALIAS}_{len(stage.attached) + 1}"
-    try:
-        path = stage.path(alias)
-    except OSError:
-        log.warning("no room for an import scratch database; binding rows instead",
-                    exc_info=True)
-        return False
-    with adbc.connect(path, autocommit=True) as conn, conn.cursor() as cur:
-        # A scratch file: no journal, no sync; it is removed after the job.
-        cur.execute("PRAGMA journal_mode=OFF")
-        cur.execute("PRAGMA synchronous=OFF")
-        cur.adbc_ingest("rows", frame.select(bound), mode="create")
-    with connection.cursor() as cur:
-        # Allowed inside a transaction; DETACH waits until it has ended.
-        cur.execute(f"ATTACH DATABASE %s AS {alias}", [path])
-        stage.attached.append(alias)
-        # With (empty) parameters, so the doubled % of the literals is undone.
-        cur.execute(f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in frame.columns)}) "  # noqa: S608
-                    f"SELECT {', '.join(values)} FROM {alias}.rows", [])
-    return True
 
 
 def _constant(column: pl.Series) -> str | None:

@@ -26,6 +26,7 @@ from sinergi.core.bulk import (
     bulk_insert,
     bulk_insert_frame,
     rebuilt_indexes,
+    stage_ahead,
     staging,
 )
 from sinergi.core.errors import DataFileError
@@ -257,10 +258,17 @@ def _fix_sequence(model) -> None:
         cur.execute(sql, [table])
 
 
-def _db_now(now) -> str:
-    """``now`` as text the database reads in bulk."""
+def _stamps(now) -> list[pl.Expr]:
+    """created_at / updated_at of bulk-written registry rows. PostgreSQL
+    stamps them itself (the columns' database default, see Traced): parsing
+    two timestamps per row would cost its COPY a third of its time. SQLite
+    gets ``now`` as a literal in the statement (see core.bulk), which costs
+    nothing per row, where a default would run a function per row."""
+    if connection.vendor == "postgresql":
+        return []
     value = connection.ops.adapt_datetimefield_value(now)
-    return value if isinstance(value, str) else now.isoformat()
+    text = value if isinstance(value, str) else now.isoformat()
+    return [pl.lit(text).alias("created_at"), pl.lit(text).alias("updated_at")]
 
 
 def _col(df: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
@@ -342,25 +350,19 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
     hh_ids = dict(known_kk)
     hh_ids.update(zip(new_families.get_column("kk_number").to_list(),
                       new_families.get_column("hid").to_list(), strict=True))
-    if new_families.height:
-        hh = new_families.select(
-            pl.col("hid").alias("id"), "kk_number", "village_code",
-            _col(new_families, "dusun").fill_null(""), _col(new_families, "rw").fill_null(""),
-            _col(new_families, "rt").fill_null(""), _col(new_families, "address").fill_null(""),
-            _col(new_families, "desil", pl.Int16),
-            pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
-            .then(pl.lit(job.file_name[:60])).otherwise(pl.lit("")).alias("desil_source"),
-            pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
-            .then(pl.lit(now.date())).otherwise(pl.lit(None, pl.Date)).alias("desil_as_of"),
-            _col(new_families, "in_dtsen", pl.Boolean).fill_null(False),
-            pl.lit(True).alias("is_active"), pl.lit(job.pk).alias("import_job_id"),
-            pl.col("__line").alias("import_line"),
-            pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
-        ).with_columns(pl.col("desil_as_of").cast(pl.String))
-        with rebuilt_indexes(Household._meta.db_table, hh.height):
-            bulk_insert_frame(Household._meta.db_table, hh)
-        _fix_sequence(Household)
-    outcome.households_added = new_families.height
+    hh = new_families.select(
+        pl.col("hid").alias("id"), "kk_number", "village_code",
+        _col(new_families, "dusun").fill_null(""), _col(new_families, "rw").fill_null(""),
+        _col(new_families, "rt").fill_null(""), _col(new_families, "address").fill_null(""),
+        _col(new_families, "desil", pl.Int16),
+        pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
+        .then(pl.lit(job.file_name[:60])).otherwise(pl.lit("")).alias("desil_source"),
+        pl.when(_col(new_families, "desil", pl.Int16).is_not_null())
+        .then(pl.lit(now.date())).otherwise(pl.lit(None, pl.Date)).alias("desil_as_of"),
+        _col(new_families, "in_dtsen", pl.Boolean).fill_null(False),
+        pl.lit(True).alias("is_active"), pl.lit(job.pk).alias("import_job_id"),
+        pl.col("__line").alias("import_line"), *_stamps(now),
+    ).with_columns(pl.col("desil_as_of").cast(pl.String))
 
     # New persons with pre-allocated ids, then their memberships.
     warnings = (issues.filter(pl.col("severity") == identifiers.WARNING)
@@ -384,12 +386,18 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         _col(persons, "life_status", pl.Int16).fill_null(codes.ALIVE).alias("life_status"),
         pl.col("warn_codes").alias("warning_codes"),
         pl.lit(job.pk).alias("import_job_id"), pl.col("__line").alias("import_line"),
-        pl.lit(_db_now(now)).alias("created_at"), pl.lit(_db_now(now)).alias("updated_at"),
+        *_stamps(now),
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
-    if rows.height:
-        with rebuilt_indexes(Person._meta.db_table, rows.height):
-            bulk_insert_frame(Person._meta.db_table, rows)
-        _fix_sequence(Person)
+
+    # Both frames are final: SQLite's stage writes the persons' scratch files
+    # while the families are copied.
+    stage_ahead(hh, rows)
+    for model, frame in ((Household, hh), (Person, rows)):
+        if frame.height:
+            with rebuilt_indexes(model._meta.db_table, frame.height):
+                bulk_insert_frame(model._meta.db_table, frame)
+            _fix_sequence(model)
+    outcome.households_added = hh.height
     outcome.persons_added = rows.height
 
     if old_rows.height:

@@ -205,35 +205,48 @@ def _empty_error(file_name: str) -> DataFileError:
         % {"file": file_name})
 
 
-def _columns_starting_with(df: pl.DataFrame, firsts: tuple[bytes, ...]) -> list[str]:
-    """The columns where some cell starts with one of ``firsts``.
+_SPACE_FIRST = r"^[ \t\r\n\u00a0]"
+_FORMULA_FIRST = r"^[=+\-@]"
 
-    Comparing the first bytes is several times cheaper than a regex on every
-    cell, so the regex checks below run only on the columns that need them.
+
+def _odd_first_columns(df: pl.DataFrame) -> tuple[set[str], set[str]]:
+    """The columns where some cell starts with white space, and those where
+    some cell starts as a formula would (= + - @).
+
+    One anchored regex over every cell first (only its first character is
+    looked at); most files have no such cell, and only the columns that do
+    are looked at again, so the checks below run only where needed.
     """
     if df.width == 0 or df.height == 0:
-        return []
-    hits = df.lazy().select([
-        pl.any_horizontal([pl.col(c).cast(pl.Binary).bin.starts_with(f) for f in firsts])
-        .any().alias(c) for c in df.columns]).collect().row(0)
-    return [c for c, hit in zip(df.columns, hits, strict=True) if hit]
+        return set(), set()
+    either = rf"{_SPACE_FIRST}|{_FORMULA_FIRST}"
+    hits = df.lazy().select(pl.col(c).str.contains(either).any() for c in df.columns
+                            ).collect().row(0)
+    odd = [c for c, hit in zip(df.columns, hits, strict=True) if hit]
+    if not odd:
+        return set(), set()
+    found = df.lazy().select(
+        *(pl.col(c).str.contains(_SPACE_FIRST).any().alias(f"s{i}") for i, c in enumerate(odd)),
+        *(pl.col(c).str.contains(_FORMULA_FIRST).any().alias(f"f{i}")
+          for i, c in enumerate(odd))).collect().row(0)
+    return ({c for c, hit in zip(odd, found[:len(odd)], strict=True) if hit},
+            {c for c, hit in zip(odd, found[len(odd):], strict=True) if hit})
 
 
-_SPACE_FIRSTS = (b" ", b"\t", b"\r", b"\n", b"\xc2\xa0")
-_FORMULA_FIRSTS = (b"=", b"+", b"-", b"@")
-
-
-def _null_blank(df: pl.DataFrame) -> pl.DataFrame:
-    """Empty and whitespace-only cells become null (a cell is empty or not)."""
-    spaced = set(_columns_starting_with(df, _SPACE_FIRSTS))
+def _null_blank(df: pl.DataFrame, spaced: set[str] | None = None) -> pl.DataFrame:
+    """Empty and whitespace-only cells become null (a cell is empty or not).
+    ``spaced``: the columns with a cell starting with white space, when known."""
+    if spaced is None:
+        spaced = _odd_first_columns(df)[0]
     return df.with_columns(
         (pl.when(pl.col(c).str.contains(r"\S")) if c in spaced
          else pl.when(pl.col(c).str.len_bytes() > 0)).then(pl.col(c)).alias(c)
         for c in df.columns)
 
 
-def _long_cell_issues(df: pl.DataFrame, *, csv_formulas: bool) -> pl.DataFrame:
-    """too_long (and, for CSV, formula) issues, found in one vectorised pass.
+def _long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
+    """too_long (and, in ``formula_columns``, formula) issues, found in one
+    vectorised pass.
 
     Rows with any problem are picked first, so the per-column work runs on a
     handful of rows, not on the whole file.
@@ -243,10 +256,9 @@ def _long_cell_issues(df: pl.DataFrame, *, csv_formulas: bool) -> pl.DataFrame:
     checks = {c: [pl.col(c).str.len_chars() > MAX_CELL_CHARS] for c in df.columns}
     # Bytes are never fewer than characters, and much cheaper to count.
     quick = [pl.col(c).str.len_bytes() > MAX_CELL_CHARS for c in df.columns]
-    if csv_formulas:
-        for c in _columns_starting_with(df, _FORMULA_FIRSTS):
-            checks[c].append(pl.col(c).str.contains(_CSV_FORMULA_RE))
-            quick.append(checks[c][-1])
+    for c in formula_columns:
+        checks[c].append(pl.col(c).str.contains(_CSV_FORMULA_RE))
+        quick.append(checks[c][-1])
     flag = pl.any_horizontal(quick).fill_null(False)
     hits = df.with_row_index("__row").filter(flag)
     if hits.is_empty():
@@ -327,6 +339,7 @@ def _sniff_separator(text: str) -> str:
 
 
 _BLANK_LINE_RE = re.compile(rb"[ \t,;\r]*\n")
+_ONLY_SEPARATORS = re.compile(rb"[ \t\r\n,;]*\Z")
 
 
 def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
@@ -340,13 +353,13 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 
 
 def _read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
-    if not data.strip():
+    if not data or data.isspace():  # (not strip(): no copy of the whole file)
         raise _empty_error(file_name)
     data = _decode(data, file_name=file_name)
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")  # old Mac line ends
     body, skipped = _skip_leading_blank_lines(data)
-    if not body.strip(b" \t\r\n,;"):
+    if _ONLY_SEPARATORS.match(body):
         raise _empty_error(file_name)
     sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
     sep = _sniff_separator(sample)
@@ -477,7 +490,8 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
                 opensid: bool) -> Table:
     """Header checks, blank rows dropped, cell issues; ``extra.__row``
     indexes the data records (header excluded) before blank rows go."""
-    raw = _null_blank(raw)
+    spaced, formulas = _odd_first_columns(raw)
+    raw = _null_blank(raw, spaced)
     headers = [_header_text(v) for v in raw.row(0)]
     data = raw.slice(1)
     data_lines = lines.slice(1)
@@ -488,6 +502,10 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
             data, data_lines = data.slice(0, stop[0]), data_lines.slice(0, stop[0])
     has_data = [data.get_column(c).null_count() < data.height for c in data.columns]
     keep = _check_headers(headers, has_data, place=_place(file_name), xlsx=False)
+    # A CSV has no formulas, but Excel runs a cell written like one when the
+    # file is opened: such cells are reported (a cell of the header row only
+    # makes its column looked at).
+    formula_columns = [headers[i] for i in keep if data.columns[i] in formulas]
     data = data.select([pl.col(data.columns[i]).alias(headers[i]) for i in keep])
     nonblank = data.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
     if data.width == 0 or not nonblank.any():
@@ -495,7 +513,7 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
     positions = nonblank.arg_true().cast(pl.UInt32)
     if len(positions) < data.height:
         data, data_lines = data.filter(nonblank), data_lines.filter(nonblank)
-    issues = _long_cell_issues(data, csv_formulas=True)
+    issues = _long_cell_issues(data, formula_columns=formula_columns)
     if extra.height:
         # Re-index to rows of the final frame; the extra fields of a row cut
         # off by "###" or dropped as blank are not reported.
@@ -782,7 +800,7 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
             if text == "=":  # a copy of a shared formula: show the value instead
                 text = _cell_text(body[pos][col]) or text
             raw_issues.append((pos, col, text, "formula"))
-    issues = _long_cell_issues(df, csv_formulas=False)
+    issues = _long_cell_issues(df)
     if raw_issues:
         kept = set(keep)
         raw_issues = [r for r in raw_issues if r[1] in kept]

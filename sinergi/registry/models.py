@@ -9,6 +9,7 @@ the code instead.
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from . import codes
@@ -18,14 +19,18 @@ SEX_CHOICES = list(codes.SEX.items())
 
 class Traced(models.Model):
     """Where a row came from and when it changed: every imported row keeps its
-    job and file row. Not indexed: looked up from the row, rarely by job."""
+    job and file row. Not indexed: looked up from the row, rarely by job.
+
+    The timestamps also have a database default, so a PostgreSQL bulk load
+    leaves them out of its COPY: parsing a million timestamps twice costs
+    the server more than a third of the load."""
 
     import_job = models.ForeignKey("imports.ImportJob", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    db_constraint=False, db_index=False)
     import_line = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     class Meta:
         abstract = True
