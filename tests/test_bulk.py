@@ -257,3 +257,22 @@ def test_a_failure_after_the_indexes_are_dropped_changes_nothing(world, tmp_path
     assert job.status == FAILED
     assert not Person.objects.exists() and not Household.objects.exists()
     assert schema_of(*TABLES) == before
+
+
+@pytest.mark.django_db
+def test_codes_and_identifiers_compare_byte_by_byte_on_postgresql():
+    """Village codes, NIKs and KK numbers use collation "C" on PostgreSQL
+    (migrations registry 0002 and 0004): prefix filters can use the B-tree,
+    and sorts and unique checks skip the language collation."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT table_name, column_name, collation_name FROM "
+                    "information_schema.columns WHERE table_name LIKE 'registry_%%' AND "
+                    "column_name IN ('village_code', 'nik', 'kk_number') ORDER BY 1, 2")
+        found = cur.fetchall()
+    assert found == [("registry_household", "kk_number", "C"),
+                     ("registry_household", "village_code", "C"),
+                     ("registry_kknumberhistory", "kk_number", "C"),
+                     ("registry_person", "nik", "C"),
+                     ("registry_person", "village_code", "C")]

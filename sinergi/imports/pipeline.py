@@ -207,15 +207,17 @@ def _probable_duplicates(typed: pl.DataFrame) -> pl.DataFrame:
                          identifiers.WARNING)
 
 
-def _lookup_ids(model, column: str, values: list[str]) -> dict[str, int]:
-    """value -> id for the values already in ``model``'s unique ``column``.
+def _lookup_ids(model, column: str, series: pl.Series) -> dict[str, int]:
+    """value -> id for the values of ``series`` already in ``model``'s
+    unique ``column``.
 
     Raw batched IN queries on the unique index: the ORM's query building
     costs more than the lookups themselves at a million values.
     """
     found: dict[str, int] = {}
-    if not values or not model.objects.exists():
+    if series.is_empty() or not model.objects.exists():
         return found
+    values = series.to_list()
     table = connection.ops.quote_name(model._meta.db_table)
     col = connection.ops.quote_name(column)
     with connection.cursor() as cur:
@@ -228,11 +230,11 @@ def _lookup_ids(model, column: str, values: list[str]) -> dict[str, int]:
     return found
 
 
-def _existing_persons(niks: list[str]) -> dict[str, int]:
+def _existing_persons(niks: pl.Series) -> dict[str, int]:
     return _lookup_ids(Person, "nik", niks)
 
 
-def _existing_households(kks: list[str]) -> dict[str, int]:
+def _existing_households(kks: pl.Series) -> dict[str, int]:
     return _lookup_ids(Household, "kk_number", kks)
 
 
@@ -329,27 +331,33 @@ def _blocked_message(outcome: Outcome) -> str:
 
 
 def _write_rows(job, accepted, issues, outcome, now) -> None:
-    niks = accepted.get_column("nik").drop_nulls().to_list() if "nik" in accepted.columns \
-        else []
-    existing = _existing_persons(niks)
-    is_existing = _col(accepted, "nik").is_in(pl.Series(list(existing), dtype=pl.String)
-                                              .implode())
-    new_rows = accepted.filter(~is_existing.fill_null(False))
-    old_rows = accepted.filter(is_existing.fill_null(False))
+    existing = _existing_persons(accepted.get_column("nik").drop_nulls()) \
+        if "nik" in accepted.columns else {}
+    if existing:
+        is_existing = pl.col("nik").is_in(pl.Series(list(existing), dtype=pl.String)
+                                          .implode()).fill_null(False)
+        new_rows, old_rows = accepted.filter(~is_existing), accepted.filter(is_existing)
+    else:
+        new_rows, old_rows = accepted, accepted.clear()
 
     # Families: one per KK number among new rows; head row (SHDK 1) gives the address.
-    kk_rows = new_rows.sort(
-        [pl.col("kk_number"), (_col(new_rows, "shdk", pl.Int16) != codes.SHDK_HEAD)
-         .fill_null(True), pl.col("__row")])
-    families = kk_rows.unique(subset=["kk_number"], keep="first", maintain_order=True)
-    known_kk = _existing_households(families.get_column("kk_number").to_list())
+    family_cols = [c for c in ("kk_number", "village_code", "dusun", "rw", "rt", "address",
+                               "desil", "in_dtsen", "__row", "__line") if c in new_rows.columns]
+    families = new_rows.select(
+        *family_cols, (_col(new_rows, "shdk", pl.Int16) != codes.SHDK_HEAD).fill_null(True)
+        .alias("__not_head"),
+    ).sort(["kk_number", "__not_head", "__row"]).unique(
+        subset=["kk_number"], keep="first", maintain_order=True)
+    known_kk = _existing_households(families.get_column("kk_number"))
     new_families = families.filter(~pl.col("kk_number").is_in(pl.Series(list(known_kk),
                                                              dtype=pl.String).implode()))
     first_hh = _next_id(Household)
     new_families = new_families.with_row_index("hid", offset=first_hh)
-    hh_ids = dict(known_kk)
-    hh_ids.update(zip(new_families.get_column("kk_number").to_list(),
-                      new_families.get_column("hid").to_list(), strict=True))
+    hh_ids = pl.concat([
+        pl.DataFrame({"kk_number": list(known_kk), "hid": list(known_kk.values())},
+                     schema={"kk_number": pl.String, "hid": pl.Int64}),
+        new_families.select("kk_number", pl.col("hid").cast(pl.Int64)),
+    ])
     hh = new_families.select(
         pl.col("hid").alias("id"), "kk_number", "village_code",
         _col(new_families, "dusun").fill_null(""), _col(new_families, "rw").fill_null(""),
@@ -364,14 +372,14 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         pl.col("__line").alias("import_line"), *_stamps(now),
     ).with_columns(pl.col("desil_as_of").cast(pl.String))
 
-    # New persons with pre-allocated ids, then their memberships.
+    # New persons with pre-allocated ids, in the file's order.
     warnings = (issues.filter(pl.col("severity") == identifiers.WARNING)
                 .group_by("__row").agg(pl.col("code").unique().sort().alias("codes")))
     first_person = _next_id(Person)
-    persons = new_rows.join(warnings, on="__row", how="left").with_row_index(
-        "pid", offset=first_person)
+    persons = (new_rows.join(warnings, on="__row", how="left", maintain_order="left")
+               .with_row_index("pid", offset=first_person)
+               .join(hh_ids, on="kk_number", how="left", maintain_order="left"))
     persons = persons.with_columns(
-        pl.col("kk_number").replace_strict(hh_ids, return_dtype=pl.Int64).alias("hid"),
         pl.col("codes").list.join(",").fill_null("").alias("warn_codes")
         if warnings.height else pl.lit("").alias("warn_codes"),
     )
