@@ -177,6 +177,7 @@ class _Stage:
             return None
         chunks = min(self.free(), -(-frame.height // STAGE_CHUNK_ROWS))
         size = -(-frame.height // chunks)
+        chunks = -(-frame.height // size)  # none left empty
         aliases = [f"{_STAGE_ALIAS}_{self.files + i + 1}" for i in range(chunks)]
         try:
             paths = [self.path(alias) for alias in aliases]
@@ -227,14 +228,15 @@ def _ingest(path: str, data: pl.DataFrame) -> None:
 
 def _copy_staged(stage: _Stage, table: str, plan: _Plan) -> None:
     """Copy each chunk as soon as its file is written, while the thread writes
-    the next one. A chunk whose file could not be written (disk full) is
-    bound row by row instead."""
+    the next one. A chunk whose file could not be written (disk full, or
+    anything else ADBC refused) is bound row by row instead: slower, the
+    same rows."""
     qn = connection.ops.quote_name
     columns = ", ".join(qn(c) for c in plan.frame.columns)
     for alias, first, rows, written in plan.parts:
         try:
             written.result()
-        except OSError:
+        except Exception:
             log.warning("an import scratch database could not be written; binding its rows "
                         "instead", exc_info=True)
             _sqlite_insert_frame(table, plan.frame.slice(first, rows))
