@@ -2,6 +2,7 @@
 that rebuilds the indexes leaves them as they were."""
 
 import datetime
+import threading
 from contextlib import contextmanager
 
 import polars as pl
@@ -192,6 +193,44 @@ def test_staging_keeps_row_counts_and_text_and_survives_a_failed_detach(monkeypa
         cur.execute("SELECT DISTINCT created_at || '' FROM registry_person WHERE name = 'D1'")
         assert cur.fetchall() == [("2026-01-02 03:04:05",)]
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_write_checkpoints_after_its_commit_on_a_thread_of_its_own(monkeypatch):
+    """SQLite: the WAL checkpoint of an import runs after its commit, on
+    another thread, not inside the commit (where SQLite would run it)."""
+    if connection.vendor != "sqlite":
+        with bulk.checkpoint_after() as handle:
+            pass
+        assert handle.thread is None
+        return
+    ran = []
+    original = bulk._checkpoint
+
+    def spy():
+        ran.append(threading.current_thread().name)
+        original()
+
+    monkeypatch.setattr(bulk, "_checkpoint", spy)
+
+    def autocheckpoint() -> int:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_autocheckpoint")
+            return cur.fetchone()[0]
+
+    before = autocheckpoint()
+    assert before > 0
+    with bulk.checkpoint_after() as handle, transaction.atomic():
+        assert autocheckpoint() == 0  # the commit will not checkpoint
+        Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
+    assert handle.thread is not None
+    handle.thread.join(timeout=30)
+    assert ran == ["sinergi-checkpoint"] and autocheckpoint() == before
+    assert Household.objects.filter(kk_number=KK1).exists()
+    # Already inside a transaction, it changes nothing.
+    with transaction.atomic(), bulk.checkpoint_after() as handle:
+        assert autocheckpoint() == before
+    assert handle.thread is None
 
 
 def test_stale_scratch_folders_of_dead_processes_are_removed(monkeypatch, tmp_path):

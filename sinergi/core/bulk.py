@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -293,6 +294,57 @@ def staging() -> Iterator[bool]:
         _detach(stage)
         if stage.folder:
             shutil.rmtree(stage.folder, ignore_errors=True)
+
+
+@dataclass
+class _Checkpoint:
+    thread: threading.Thread | None = None
+
+
+@contextmanager
+def checkpoint_after() -> Iterator[_Checkpoint]:
+    """Around a big SQLite write transaction (an import): its WAL checkpoint,
+    which copies the pages it wrote from the write-ahead log into the
+    database file (about a second for a million persons), runs after the
+    commit on a thread of its own instead of inside the commit, which is
+    where SQLite's automatic checkpoint would run it. The job is done, and
+    shown so, as soon as its transaction is; the worker's next job (or the
+    rest of this one) overlaps the copy. A request that commits meanwhile
+    does not wait for it either: its own automatic checkpoint finds this
+    one running and skips.
+
+    Enter it outside any transaction; elsewhere it changes nothing. Yields
+    a handle whose ``thread`` is the checkpoint's, once started.
+    """
+    handle = _Checkpoint()
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield handle
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA wal_autocheckpoint")
+        pages = int(cur.fetchone()[0])
+        cur.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield handle
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+        if pages:
+            handle.thread = threading.Thread(target=_checkpoint, name="sinergi-checkpoint")
+            handle.thread.start()
+
+
+def _checkpoint() -> None:
+    """A passive WAL checkpoint on this thread's own connection."""
+    from django.db import connection as own  # per thread: not the caller's
+
+    try:
+        with own.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except Exception:  # the next automatic checkpoint does it instead
+        log.warning("WAL checkpoint after an import failed", exc_info=True)
+    finally:
+        own.close()
 
 
 def _detach(stage: _Stage) -> None:

@@ -25,6 +25,7 @@ from sinergi.core.bulk import (
     analyze,
     bulk_insert,
     bulk_insert_frame,
+    checkpoint_after,
     rebuilt_indexes,
     stage_ahead,
     staging,
@@ -296,7 +297,7 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
     now = timezone.now()
     issues = issues.join(typed.select("__row", "__line"), on="__row", how="left")
     progress(_("writing to the registry"), 70)
-    with staging(), transaction.atomic():
+    with checkpoint_after(), staging(), transaction.atomic():
         if accepted.height:
             _write_rows(job, accepted, issues, outcome, now)
         _write_issues(job, issues)
