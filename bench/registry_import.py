@@ -35,6 +35,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -249,6 +250,13 @@ def pipeline_import(path: Path, label: str) -> dict:
         say(f"{label} read+validate seconds", f"{phases.get('read_validate', 0):.1f}")
         say(f"{label} write seconds", f"{phases.get('write', 0):.1f}")
     say(f"{label} seconds end to end", f"{seconds:.1f}")
+    # SQLite: the WAL checkpoint runs after the commit on its own thread
+    # (core.bulk.checkpoint_after); how much longer the process is busy with it.
+    t = time.perf_counter()
+    waited = [th.join() for th in threading.enumerate() if th.name == "sinergi-checkpoint"]
+    if waited:
+        say(f"{label} WAL checkpoint after the job (own thread)",
+            f"{time.perf_counter() - t:.1f} s more")
     return {"rows": job.rows_total, "accepted": job.rows_accepted,
             "rejected": job.rows_rejected, "seconds": seconds, "status": job.status}
 
@@ -461,6 +469,13 @@ def orm_import(path: Path, label: str) -> dict:
         f"{Household.objects.count():,} families)")
     say(f"{label} rejected", f"{rejected:,} (warned: {warned:,})")
     say(f"{label} seconds end to end", f"{seconds:.1f}")
+    # SQLite: the WAL checkpoint runs after the commit on its own thread
+    # (core.bulk.checkpoint_after); how much longer the process is busy with it.
+    t = time.perf_counter()
+    waited = [th.join() for th in threading.enumerate() if th.name == "sinergi-checkpoint"]
+    if waited:
+        say(f"{label} WAL checkpoint after the job (own thread)",
+            f"{time.perf_counter() - t:.1f} s more")
     return {"rows": rows, "accepted": accepted, "rejected": rejected, "seconds": seconds}
 
 
