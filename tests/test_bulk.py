@@ -2,6 +2,7 @@
 that rebuilds the indexes leaves them as they were."""
 
 import datetime
+import sqlite3
 import threading
 from contextlib import contextmanager
 
@@ -197,21 +198,20 @@ def test_staging_keeps_row_counts_and_text_and_survives_a_failed_detach(monkeypa
 
 @pytest.mark.django_db(transaction=True)
 def test_a_big_write_checkpoints_after_its_commit_on_a_thread_of_its_own(monkeypatch):
-    """SQLite: the WAL checkpoint of an import runs after its commit, on
-    another thread, not inside the commit (where SQLite would run it)."""
+    """SQLite: the WAL checkpoint of an import is not run inside its commit
+    (the automatic checkpoint is off meanwhile) but after it, on another
+    thread; not at all after a failure, and nothing changes inside an outer
+    transaction or on PostgreSQL."""
     if connection.vendor != "sqlite":
         with bulk.checkpoint_after() as handle:
             pass
         assert handle.thread is None
         return
+    # The test database lives in memory (no WAL): act as if it were a file.
+    monkeypatch.setattr(connection, "is_in_memory_db", lambda: False)
     ran = []
-    original = bulk._checkpoint
-
-    def spy():
-        ran.append(threading.current_thread().name)
-        original()
-
-    monkeypatch.setattr(bulk, "_checkpoint", spy)
+    monkeypatch.setattr(bulk, "_checkpoint",
+                        lambda path: ran.append((threading.current_thread().name, path)))
 
     def autocheckpoint() -> int:
         with connection.cursor() as cur:
@@ -223,14 +223,33 @@ def test_a_big_write_checkpoints_after_its_commit_on_a_thread_of_its_own(monkeyp
     with bulk.checkpoint_after() as handle, transaction.atomic():
         assert autocheckpoint() == 0  # the commit will not checkpoint
         Household.objects.create(kk_number=KK1, village_code="19.04.01.1002")
-    assert handle.thread is not None
+        assert handle.thread is None
     handle.thread.join(timeout=30)
-    assert ran == ["sinergi-checkpoint"] and autocheckpoint() == before
-    assert Household.objects.filter(kk_number=KK1).exists()
-    # Already inside a transaction, it changes nothing.
+    assert ran == [("sinergi-checkpoint", connection.settings_dict["NAME"])]
+    assert autocheckpoint() == before
+    ran.clear()
+    with pytest.raises(RuntimeError), bulk.checkpoint_after() as handle, transaction.atomic():
+        raise RuntimeError("the job failed")
+    assert handle.thread is None and not ran and autocheckpoint() == before
     with transaction.atomic(), bulk.checkpoint_after() as handle:
         assert autocheckpoint() == before
     assert handle.thread is None
+
+
+def test_the_checkpoint_copies_the_whole_log_into_the_database_file(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x)")
+    writer.executemany("INSERT INTO t VALUES (?)", [(str(i) * 50,) for i in range(20000)])
+    writer.commit()
+    size = path.stat().st_size
+    busy, frames, copied = bulk._checkpoint(str(path))
+    assert busy == 0 and frames > 100 and copied == frames
+    assert path.stat().st_size > size + 500_000  # the rows are in the file now
+    writer.close()
+    assert bulk._checkpoint(str(tmp_path / "missing" / "db.sqlite3")) is None
 
 
 def test_stale_scratch_folders_of_dead_processes_are_removed(monkeypatch, tmp_path):
@@ -248,6 +267,50 @@ def test_stale_scratch_folders_of_dead_processes_are_removed(monkeypatch, tmp_pa
     assert bulk.remove_stale_stages() == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other",
                                                           f"sinergi-stage-{os.getpid()}-y"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_stores_the_same_whether_staged_or_bound(world, tmp_path, monkeypatch):
+    """The import's own frames (integer and boolean codes, file lines, text
+    columns with nulls, all-null columns) land the same, value and SQLite
+    type, through the stage in small chunks as bound row by row."""
+    if connection.vendor != "sqlite":
+        return
+    from sinergi.registry import synthetic
+
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path / "var")
+    path = tmp_path / "persons.csv"
+    synthetic.generate([VILLAGE], persons=40, bad_fraction=0.1, seed=3).write_csv(path)
+    staged = []
+    ingest = bulk._ingest
+    monkeypatch.setattr(bulk, "_ingest", lambda p, data: (staged.append(data.height),
+                                                          ingest(p, data)))
+
+    def stored() -> dict[str, list]:
+        found = {}
+        for model in (Household, Person):
+            table = model._meta.db_table
+            with connection.cursor() as cur:
+                cur.execute(f'PRAGMA table_info("{table}")')
+                columns = [r[1] for r in cur.fetchall()
+                           if r[1] not in ("import_job_id", "created_at", "updated_at")]
+                cur.execute(f"SELECT {', '.join(f'typeof({c}), {c}' for c in columns)} "  # noqa: S608
+                            f"FROM {table} ORDER BY id")
+                found[table] = cur.fetchall()
+        return found
+
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "STAGE_CHUNK_ROWS", 7)
+    job = run(path)
+    through_stage = stored()
+    assert job.persons_added > 30 and job.rows_rejected > 0
+    assert sum(staged) == job.persons_added + job.households_added and len(staged) > 2
+    Person.objects.all().delete()
+    Household.objects.all().delete()
+    monkeypatch.setattr(bulk, "STAGE_MIN_ROWS", 10**9)
+    staged.clear()
+    run(path)
+    assert not staged and stored() == through_stage
 
 
 def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, monkeypatch):

@@ -11,11 +11,12 @@ import io
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,7 +252,7 @@ def _copy_staged(stage: _Stage, table: str, plan: _Plan) -> None:
                         f"SELECT {', '.join(plan.values)} FROM {alias}.rows", [])
 
 
-def stage_ahead(*frames: pl.DataFrame) -> None:
+def stage_ahead(*frames: pl.DataFrame | None) -> None:
     """Inside ``staging`` on SQLite, start writing the scratch files of frames
     that ``bulk_insert_frame`` will get later (the very same objects), so
     they are ready when it does; elsewhere nothing."""
@@ -259,7 +260,7 @@ def stage_ahead(*frames: pl.DataFrame) -> None:
     if stage is None or connection.vendor != "sqlite":
         return
     for frame in frames:
-        plan = stage.plan(frame)
+        plan = stage.plan(frame) if frame is not None else None
         if plan is not None:
             stage.ahead.append(plan)
 
@@ -290,10 +291,14 @@ def staging() -> Iterator[bool]:
         yield True
     finally:
         _stage.reset(token)
-        stage.close()
-        _detach(stage)
-        if stage.folder:
-            shutil.rmtree(stage.folder, ignore_errors=True)
+        try:
+            stage.close()
+        finally:
+            try:
+                _detach(stage)
+            finally:
+                if stage.folder:
+                    shutil.rmtree(stage.folder, ignore_errors=True)
 
 
 @dataclass
@@ -313,11 +318,13 @@ def checkpoint_after() -> Iterator[_Checkpoint]:
     does not wait for it either: its own automatic checkpoint finds this
     one running and skips.
 
-    Enter it outside any transaction; elsewhere it changes nothing. Yields
-    a handle whose ``thread`` is the checkpoint's, once started.
+    Enter it outside any transaction; elsewhere (PostgreSQL, an in-memory
+    database) it changes nothing. Yields a handle whose ``thread`` is the
+    checkpoint's once started (after a block that raised, none is).
     """
     handle = _Checkpoint()
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if (connection.vendor != "sqlite" or connection.in_atomic_block
+            or connection.is_in_memory_db()):
         yield handle
         return
     with connection.cursor() as cur:
@@ -326,25 +333,36 @@ def checkpoint_after() -> Iterator[_Checkpoint]:
         cur.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         yield handle
-    finally:
-        with connection.cursor() as cur:
-            cur.execute(f"PRAGMA wal_autocheckpoint = {pages}")
-        if pages:
-            handle.thread = threading.Thread(target=_checkpoint, name="sinergi-checkpoint")
-            handle.thread.start()
+    except BaseException:
+        _autocheckpoint(pages)
+        raise
+    _autocheckpoint(pages)
+    if pages:
+        handle.thread = threading.Thread(target=_checkpoint, name="sinergi-checkpoint",
+                                         args=(connection.settings_dict["NAME"],))
+        handle.thread.start()
 
 
-def _checkpoint() -> None:
-    """A passive WAL checkpoint on this thread's own connection."""
-    from django.db import connection as own  # per thread: not the caller's
-
+def _autocheckpoint(pages: int) -> None:
+    """Set the automatic checkpoint back; a failure is logged, not raised
+    (it must not hide the error of the job, and the connection is then
+    unusable anyway: Django opens a new one, with the default)."""
     try:
-        with own.cursor() as cur:
-            cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except Exception:  # the next automatic checkpoint does it instead
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+    except Exception:
+        log.warning("could not restore wal_autocheckpoint", exc_info=True)
+
+
+def _checkpoint(path: str) -> tuple[int, int, int] | None:
+    """A passive WAL checkpoint of the database at ``path``, on a connection
+    of its own; returns SQLite's (busy, frames in the log, frames copied)."""
+    try:
+        with closing(sqlite3.connect(path, timeout=20)) as conn:
+            return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except sqlite3.Error:  # the next automatic checkpoint does it instead
         log.warning("WAL checkpoint after an import failed", exc_info=True)
-    finally:
-        own.close()
+        return None
 
 
 def _detach(stage: _Stage) -> None:
@@ -358,7 +376,10 @@ def _detach(stage: _Stage) -> None:
     except Exception:
         log.warning("could not detach the import's scratch databases; closing the connection",
                     exc_info=True)
-        connection.close()
+        try:
+            connection.close()
+        except Exception:
+            log.warning("could not close the connection either", exc_info=True)
 
 
 def remove_stale_stages() -> int:

@@ -373,7 +373,38 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         pl.col("__line").alias("import_line"), *_stamps(now),
     ).with_columns(pl.col("desil_as_of").cast(pl.String))
 
-    # New persons with pre-allocated ids, in the file's order.
+    # SQLite holds one lock on the whole database for the job, so the persons'
+    # frame is made first and its scratch files written while the families
+    # are copied. PostgreSQL locks table by table: the persons' ids are taken
+    # (locking their table) only once the families are in, as a transaction
+    # that reads families and then writes a person would lock them.
+    rows = _person_rows(job, new_rows, issues, hh_ids, now) if connection.vendor == "sqlite" \
+        else None
+    stage_ahead(hh, rows)
+    _insert(Household, hh)
+    if rows is None:
+        rows = _person_rows(job, new_rows, issues, hh_ids, now)
+    _insert(Person, rows)
+    outcome.households_added = hh.height
+    outcome.persons_added = rows.height
+
+    if old_rows.height:
+        outcome.changes_proposed += _propose_changes(job, old_rows, existing)
+    if job.complete_list:
+        outcome.changes_proposed += _propose_absent(job, accepted)
+
+
+def _insert(model, frame: pl.DataFrame) -> None:
+    if frame.height:
+        with rebuilt_indexes(model._meta.db_table, frame.height):
+            bulk_insert_frame(model._meta.db_table, frame)
+        _fix_sequence(model)
+
+
+def _person_rows(job, new_rows: pl.DataFrame, issues: pl.DataFrame, hh_ids: pl.DataFrame,
+                 now) -> pl.DataFrame:
+    """New persons with ids allocated here, in the file's order, and their
+    family's id and warning codes."""
     warnings = (issues.filter(pl.col("severity") == identifiers.WARNING)
                 .group_by("__row").agg(pl.col("code").unique().sort().alias("codes")))
     first_person = _next_id(Person)
@@ -388,7 +419,7 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
                    "religion", "marital_status", "education", "occupation", "disability",
                    "has_birth_certificate", "has_kia", "has_ktp_el", "health_insurance",
                    "kb_method", "monthly_income"]
-    rows = persons.select(
+    return persons.select(
         pl.col("pid").alias("id"),
         *[_col(persons, c) for c in person_cols],
         pl.col("hid").alias("household_id"), "village_code",
@@ -397,22 +428,6 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         pl.lit(job.pk).alias("import_job_id"), pl.col("__line").alias("import_line"),
         *_stamps(now),
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
-
-    # Both frames are final: SQLite's stage writes the persons' scratch files
-    # while the families are copied.
-    stage_ahead(hh, rows)
-    for model, frame in ((Household, hh), (Person, rows)):
-        if frame.height:
-            with rebuilt_indexes(model._meta.db_table, frame.height):
-                bulk_insert_frame(model._meta.db_table, frame)
-            _fix_sequence(model)
-    outcome.households_added = hh.height
-    outcome.persons_added = rows.height
-
-    if old_rows.height:
-        outcome.changes_proposed += _propose_changes(job, old_rows, existing)
-    if job.complete_list:
-        outcome.changes_proposed += _propose_absent(job, accepted)
 
 
 def _current_state(ids: list[int]) -> pl.DataFrame:
