@@ -170,6 +170,29 @@ def test_age_is_whole_years_on_the_day(world, today, born, age):
                                                             today=today)).exists()
 
 
+def test_a_family_flag_is_neither_yes_nor_no_for_a_person_without_a_family(world):
+    """Found by the brute-force test below: inside an ``or``, Django built
+    ``not family.in_dtsen`` without its NULL guard, and persons without a
+    family fell out of both branches."""
+    family = Household.objects.create(kk_number="1904011203150009", village_code="19.04",
+                                      in_dtsen=True)
+    lone = Person.objects.create(name="Sendiri", sex="L", village_code="19.04")
+    member = Person.objects.create(name="Anggota", sex="P", village_code="19.04",
+                                   household=family)
+
+    def admitted(rule: str) -> set[str]:
+        q = eligibility.eligible_q(rule, "person", today=TODAY)
+        return set(Person.objects.filter(q, pk__in=[lone.pk, member.pk])
+                   .values_list("name", flat=True))
+
+    assert admitted("not family.in_dtsen") == {"Sendiri"}
+    assert admitted('sex == "L" and family.in_dtsen or not family.in_dtsen') == {"Sendiri"}
+    assert admitted('sex == "P" and family.in_dtsen or not family.in_dtsen') \
+        == {"Sendiri", "Anggota"}
+    assert admitted("family.in_dtsen == false") == set()  # no family: no answer
+    assert admitted("family.in_dtsen != true") == set()
+
+
 # --- brute force ---------------------------------------------------------------------
 
 

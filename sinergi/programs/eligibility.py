@@ -485,7 +485,16 @@ def _code(name: str, table: dict, *, ordered: bool = False) -> _Field:
 
 
 def _flag(name: str, path: str) -> _Field:
-    return _Field(BOOL, null=path, true_q=Q(**{path: True}), false_q=Q(**{path: False}))
+    """A yes/no column. Through a relation (a person's family), both answers
+    also require the relation: a person without a family has neither, so
+    ``not family.in_dtsen`` admits them. Spelled out rather than left to
+    Django, whose negation guard for a NULL join depends on the join type at
+    the moment the condition is built, which an ``or`` changes later."""
+    true_q, false_q = Q(**{path: True}), Q(**{path: False})
+    if "__" in path:
+        relation = Q(**{f"{path.split('__', 1)[0]}__isnull": False})
+        true_q, false_q = true_q & relation, false_q & relation
+    return _Field(BOOL, null=path, true_q=true_q, false_q=false_q)
 
 
 _FAMILY_OF_PERSON = {
