@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 
 from sinergi.core.errors import DataFileError
@@ -436,9 +437,9 @@ def test_the_csv_module_fallback_reads_the_same(tmp_path, monkeypatch):
     fast = read(tmp_path, text)
 
     def refuse(*args, **kwargs):
-        raise readers.pl.exceptions.ComputeError("refused")
+        raise pl.exceptions.ComputeError("refused")
 
-    monkeypatch.setattr(readers, "_csv_polars", refuse)
+    monkeypatch.setattr(readers.text, "_csv_polars", refuse)
     slow = read(tmp_path, text)
     for table in (fast, slow):
         assert table.df.rows() == [("1", "a", "Jl. A\nRT 2"), ("2", "b", "Jl. B"),

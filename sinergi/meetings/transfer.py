@@ -300,7 +300,7 @@ def _shown(value) -> str:
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float):
-        return readers._float_text(value)
+        return readers.float_text(value)
     return str(value).strip()[:200]
 
 
@@ -347,7 +347,7 @@ def _read_xlsx(data: bytes, name: str):
             % {"file": name, "error": exc}) from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            formulas = readers._formula_cells(zf, readers._sheet_xml_paths(zf).get(sheet))
+            formulas = readers.formula_cells(zf, readers.sheet_xml_paths(zf).get(sheet))
     except zipfile.BadZipFile:
         formulas = {}
     rows = [(i, list(row)) for i, row in enumerate(cells, start=1)]
@@ -360,8 +360,8 @@ def _read_xlsx(data: bytes, name: str):
 
 
 def _read_csv(data: bytes, name: str):
-    text = readers._decode(data, file_name=name).decode("utf-8")
-    separator = readers._sniff_separator(text)
+    text = readers.decode(data, file_name=name).decode("utf-8")
+    separator = readers.sniff_separator(text)
     try:
         rows = [(i, row) for i, row in enumerate(
             csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1)]
@@ -493,7 +493,7 @@ def _number(value, field_name: str):
     if _blank(value):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        text = readers._float_text(value) if isinstance(value, float) else str(value)
+        text = readers.float_text(value) if isinstance(value, float) else str(value)
         return services.as_decimal(text, field_name)
     if not isinstance(value, str):
         return services.as_decimal(value, field_name)  # says it is not a number
@@ -636,7 +636,7 @@ def _map_columns(headers: list[str], header_row: int, body, result: ImportResult
             if any(not _blank(_cell(cells, index)) for _n, cells in body):
                 result.warnings.append(
                     _("Column %(letter)s has values but no header; they were ignored.")
-                    % {"letter": readers._column_letter(index)})
+                    % {"letter": readers.column_letter(index)})
             continue
         column = BY_HEADER.get(_header_key(header))
         if column is None:

@@ -1,0 +1,65 @@
+"""Read an uploaded data file (CSV text or .xlsx) into a table of text cells.
+
+Every value comes back as text, exactly as the user typed it: ``0012`` stays
+``0012`` and a NIK typed as an Excel number comes back as its digits, flagged.
+Nothing is interpreted here (no dates, no codes): that is normalize.py's job.
+What is found while reading is of two kinds:
+
+- a problem with the whole file (empty, binary, unreadable encoding,
+  duplicate headers...) raises :class:`DataFileError` with a message that
+  names the file and says what to do;
+- a problem with one cell (a formula, a 16-digit number stored as a number, a
+  huge cell, a row with too many fields) becomes a row of ``Table.issues``,
+  so the rest of the file can still be checked and reported in one go.
+
+The kind of file is told by its content, never by its name, because users
+rename files (and browsers send whatever name they like).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from sinergi.core.errors import DataFileError
+
+from .common import (
+    MAX_COLUMNS,
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    Table,
+    _no_cyclic_gc,
+    column_letter,
+    float_text,
+)
+from .text import decode, read_csv, sniff_separator
+from .workbook import formula_cells, read_xlsx, sheet_xml_paths
+
+# The readers' entry point, and the pieces other uploads (meetings' commitment
+# lists) read their own files with.
+__all__ = ["MAX_COLUMNS", "OLE_MAGIC", "ZIP_MAGIC", "Table", "column_letter", "decode",
+           "float_text", "formula_cells", "read_csv", "read_table", "read_xlsx",
+           "sheet_xml_paths", "sniff_separator"]
+
+
+def read_table(path: Path, *, file_name: str, opensid: bool = False) -> Table:
+    """Read ``path`` (CSV or .xlsx, told by content) into a :class:`Table`.
+
+    ``file_name`` is the name the user knows the file by, used in messages.
+    ``opensid`` reads an OpenSID resident workbook: every sheet but
+    "Kode Data", each one ending at the row whose column B is ``###``.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(ZIP_MAGIC):
+        with _no_cyclic_gc():
+            return read_xlsx(path, file_name=file_name, opensid=opensid)
+    if head.startswith(OLE_MAGIC):
+        raise DataFileError(_(
+            "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
+            "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
+            "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
+            "it again.") % {"file": file_name})
+    return read_csv(path.read_bytes(), file_name=file_name, opensid=opensid)

@@ -1,0 +1,284 @@
+"""CSV files: decoded (UTF-8, with or without BOM, or Windows-1252), the
+separator sniffed, parsed by polars (the csv module when polars refuses),
+every value kept as text with the line the user sees."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import polars as pl
+from django.utils.translation import gettext as _
+
+from sinergi.core.errors import DataFileError
+
+from .common import (
+    _BINARY_MAGIC,
+    _ISSUE_SCHEMA,
+    OPENSID_END_MARK,
+    SEPARATORS,
+    SNIFF_BYTES,
+    SNIFF_LINES,
+    Table,
+    _check_headers,
+    _empty_error,
+    _empty_issues,
+    _header_text,
+    _long_cell_issues,
+    _no_cyclic_gc,
+    _no_data_error,
+    _null_blank,
+    _odd_first_columns,
+    _place,
+    _sorted,
+)
+
+
+def decode(data: bytes, *, file_name: str) -> bytes:
+    """The file as UTF-8 bytes, BOM removed (Windows-1252 text re-encoded)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataFileError(_(
+            "File '%(file)s' is saved as Unicode text (UTF-16), which cannot be read. Open it "
+            "in Excel or LibreOffice and save it as 'CSV UTF-8', then upload it again.")
+            % {"file": file_name})
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data or data.startswith(_BINARY_MAGIC) or _looks_binary(data[:SNIFF_BYTES]):
+        raise DataFileError(_(
+            "File '%(file)s' is not a CSV text file or an Excel workbook (.xlsx); it looks "
+            "like a picture, a PDF or another binary file. Upload the data as .xlsx or as "
+            "CSV UTF-8.") % {"file": file_name})
+    if data.isascii():
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataFileError(_(
+            "File '%(file)s' is in a text encoding that cannot be recognised (first unknown "
+            "character on line %(line)d). Open it in Excel or LibreOffice and save it as "
+            "'CSV UTF-8', then upload it again.") % {"file": file_name, "line": line}) from None
+    return text.encode("utf-8")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Control characters other than tab/newline/CR/FF are not in text files."""
+    if not sample:
+        return False
+    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    return controls > max(8, len(sample) // 100)
+
+
+def sniff_separator(text: str) -> str:
+    """The separator that splits the header into >1 columns and agrees best
+    with the next lines; ties go to the one giving more columns."""
+    lines = [line for line in text.splitlines() if line.strip()][:SNIFF_LINES]
+    best, best_score = ",", None
+    for sep in SEPARATORS:
+        try:
+            rows = list(csv.reader(lines, delimiter=sep))
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        same = sum(1 for r in rows[1:] if len(r) == width)
+        longer = sum(1 for r in rows[1:] if len(r) > width)
+        score = (same - longer, width)
+        if best_score is None or score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+_BLANK_LINE_RE = re.compile(rb"[ \t,;\r]*\n")
+_ONLY_SEPARATORS = re.compile(rb"[ \t\r\n,;]*\Z")
+
+
+def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
+    skipped, pos = 0, 0
+    while True:
+        m = _BLANK_LINE_RE.match(data, pos)
+        if not m:
+            return data[pos:], skipped
+        pos = m.end()
+        skipped += 1
+
+
+def read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
+    if not data or data.isspace():  # (not strip(): no copy of the whole file)
+        raise _empty_error(file_name)
+    data = decode(data, file_name=file_name)
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # old Mac line ends
+    body, skipped = _skip_leading_blank_lines(data)
+    if _ONLY_SEPARATORS.match(body):
+        raise _empty_error(file_name)
+    sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+    sep = sniff_separator(sample)
+    try:
+        raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1)
+        extra = _empty_issues()
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
+        # Some row has more fields than the header: read again with room for
+        # the extra fields, which become ``extra_fields`` issues.
+        try:
+            width = len(next(csv.reader(io.StringIO(sample, newline=""), delimiter=sep)))
+            raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1, width=width)
+            raw, extra = _split_extra_fields(raw, width=width, sep=sep)
+        except (pl.exceptions.PolarsError, csv.Error, StopIteration):
+            # Whatever polars refuses, the csv module reads (slowly: ~20 MB/s).
+            raw, lines, extra = _csv_python(body.decode("utf-8"), sep=sep,
+                                            first_line=skipped + 1, file_name=file_name)
+    if b'"' in body and body.count(b'"') % 2:
+        _check_unclosed_quote(raw, lines, file_name=file_name)
+    return _finish_csv(raw, lines, extra, file_name=file_name, opensid=opensid)
+
+
+def _check_unclosed_quote(raw: pl.DataFrame, lines: pl.Series, *, file_name: str) -> None:
+    """A quote opened and never closed swallows the rest of the file into
+    one cell of the last record. An odd number of quote marks alone proves
+    nothing (a quote inside an unquoted value, as in 5", is kept as text), so
+    the sign is both: an odd count and a last record spanning lines."""
+    if raw.height == 0:
+        return
+    last = raw.tail(1).select(pl.any_horizontal(
+        pl.all().str.contains("\n", literal=True)).fill_null(False))
+    if last.item():
+        raise DataFileError(_(
+            "%(place)s, line %(line)d: a quote mark (\") is opened and never closed, so the "
+            "rest of the file reads as one cell. Close or remove the quote mark and upload "
+            "again.") % {"place": _place(file_name), "line": lines[-1]})
+
+
+EXTRA_FIELDS_KEPT = 20  # fields past the header's width kept to show in the issue
+
+
+def _csv_polars(body: bytes, *, sep: str, first_line: int,
+                width: int | None = None) -> tuple[pl.DataFrame, pl.Series]:
+    """Fast path: polars parses, every column text. Returns all records
+    (header included) and the physical line of each. With ``width`` (the
+    header's field count), rows may be longer: up to EXTRA_FIELDS_KEPT more
+    fields land in extra columns."""
+    if width is None:
+        options = {"truncate_ragged_lines": False}
+    else:
+        options = {"truncate_ragged_lines": True, "missing_columns": "insert", "schema": {
+            f"column_{i + 1}": pl.String for i in range(width + EXTRA_FIELDS_KEPT)}}
+    raw = pl.read_csv(io.BytesIO(body), has_header=False, separator=sep, quote_char='"',
+                      infer_schema=False, raise_if_empty=False, **options)
+    n = raw.height
+    if b'"' in body and n:
+        # A quoted value may span lines: shift each record by the line breaks
+        # inside the records before it.
+        breaks = raw.select(pl.sum_horizontal(
+            pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in raw.columns
+        ).cast(pl.UInt32).alias("b"))["b"]
+        before = breaks.cum_sum().shift(1, fill_value=0)
+        lines = (pl.int_range(n, dtype=pl.UInt32, eager=True) + first_line + before)
+    else:
+        lines = pl.int_range(first_line, first_line + n, dtype=pl.UInt32, eager=True)
+    return raw, lines.cast(pl.UInt32).rename("line")
+
+
+def _split_extra_fields(raw: pl.DataFrame, *, width: int,
+                        sep: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first ``width`` columns, and an ``extra_fields`` issue for each
+    data row with a value past them (``__row`` indexes data rows, header
+    excluded, as _finish_csv expects)."""
+    extras = raw.columns[width:]
+    found = raw.with_row_index("__i").filter(
+        pl.any_horizontal(pl.col(c).str.contains(r"\S") for c in extras).fill_null(False)
+        & (pl.col("__i") > 0))
+    extra = found.select(
+        (pl.col("__i") - 1).cast(pl.UInt32).alias("__row"), pl.lit("").alias("column"),
+        pl.concat_str(extras, separator=sep, ignore_nulls=True).str.slice(0, 200)
+        .alias("value"), pl.lit("extra_fields").alias("code"))
+    return raw.select(raw.columns[:width]), extra
+
+
+def _csv_python(text: str, *, sep: str, first_line: int,
+                file_name: str) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+    """Slow, forgiving path: the csv module; rows longer than the header are
+    cut to the header's width and reported as ``extra_fields``. Blank rows
+    are kept here (as empty rows) and dropped with the others later."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records: list[list[str]] = []
+    ends: list[int] = []  # physical line where each record ends
+    with _no_cyclic_gc():
+        try:
+            for row in reader:
+                records.append(row)
+                ends.append(reader.line_num)
+        except csv.Error as exc:
+            raise DataFileError(_(
+                "%(place)s, line %(line)d cannot be read (%(error)s). Check for a quote mark "
+                "(\") that is opened and never closed, fix it and upload again.")
+                % {"place": _place(file_name), "line": reader.line_num + first_line - 1,
+                   "error": exc}) from None
+        width = len(records[0])
+        lengths = pl.Series(list(map(len, records)), dtype=pl.UInt32)
+        extra_rows, extra_values = [], []
+        for i in (lengths != width).arg_true():
+            row = records[i]
+            if len(row) > width:
+                if any(cell.strip() for cell in row[width:]):
+                    extra_rows.append(i - 1)  # index among data rows (header is record 0)
+                    extra_values.append(sep.join(row[width:])[:200])
+                del row[width:]
+            else:
+                row.extend([None] * (width - len(row)))
+        columns = list(zip(*records, strict=True))
+        raw = pl.DataFrame({f"column_{i + 1}": pl.Series(col, dtype=pl.String)
+                            for i, col in enumerate(columns)})
+    # A record starts on the line after the previous one ended.
+    lines = pl.Series(ends, dtype=pl.UInt32).shift(1, fill_value=0) + first_line
+    extra = pl.DataFrame({"__row": extra_rows, "column": [""] * len(extra_rows),
+                          "value": extra_values, "code": ["extra_fields"] * len(extra_rows)},
+                         schema=_ISSUE_SCHEMA)
+    return raw, lines.rename("line"), extra
+
+
+def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, file_name: str,
+                opensid: bool) -> Table:
+    """Header checks, blank rows dropped, cell issues; ``extra.__row``
+    indexes the data records (header excluded) before blank rows go."""
+    spaced, formulas = _odd_first_columns(raw)
+    raw = _null_blank(raw, spaced)
+    headers = [_header_text(v) for v in raw.row(0)]
+    data = raw.slice(1)
+    data_lines = lines.slice(1)
+    if opensid and data.width > 1:
+        marks = data.get_column(data.columns[1]).str.strip_chars() == OPENSID_END_MARK
+        stop = marks.arg_true()
+        if len(stop):
+            data, data_lines = data.slice(0, stop[0]), data_lines.slice(0, stop[0])
+    has_data = [data.get_column(c).null_count() < data.height for c in data.columns]
+    keep = _check_headers(headers, has_data, place=_place(file_name), xlsx=False)
+    # A CSV has no formulas, but Excel runs a cell written like one when the
+    # file is opened: such cells are reported (a cell of the header row only
+    # makes its column looked at).
+    formula_columns = [headers[i] for i in keep if data.columns[i] in formulas]
+    data = data.select([pl.col(data.columns[i]).alias(headers[i]) for i in keep])
+    nonblank = data.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
+    if data.width == 0 or not nonblank.any():
+        raise _no_data_error(_place(file_name))
+    positions = nonblank.arg_true().cast(pl.UInt32)
+    if len(positions) < data.height:
+        data, data_lines = data.filter(nonblank), data_lines.filter(nonblank)
+    issues = _long_cell_issues(data, formula_columns=formula_columns)
+    if extra.height:
+        # Re-index to rows of the final frame; the extra fields of a row cut
+        # off by "###" or dropped as blank are not reported.
+        remap = pl.DataFrame({"old": positions, "__new": pl.int_range(
+            len(positions), dtype=pl.UInt32, eager=True)})
+        extra = extra.join(remap, left_on="__row", right_on="old", how="inner").select(
+            pl.col("__new").alias("__row"), "column", "value", "code")
+        issues = pl.concat([extra, issues])
+    return Table(df=data, lines=data_lines.rename("line"), issues=_sorted(issues),
+                 file_name=file_name, sheet=None)
