@@ -43,7 +43,7 @@ SEVERITY = {
     "bad_desil": ERROR,
     "bad_village_code": ERROR,
     "bad_rt_rw": WARNING,
-    # Cell problems found while reading the file (readers.py).
+    # Cell problems found while reading the file (the readers package).
     "number_16_digits": ERROR,
     "formula": ERROR,
     "too_long": ERROR,
