@@ -128,3 +128,22 @@ def test_person_and_family_pages_have_a_plain_title(client_of, registry):
         title = html.split("<title>", 1)[1].split("</title>", 1)[0]
         assert "<" not in title and "Sinergi" in title
         assert html.count('name="kind"') <= 3  # the change forms appear once, in the page
+
+
+def test_a_coordinators_lists_read_the_village_index_in_order(world):
+    """Persons in scope are one range of village codes (no 'OR code = root'):
+    SQLite walks person_village_id in list order and stops at the page
+    instead of sorting the whole kabupaten or province first."""
+    from django.db import connection
+
+    from sinergi.registry import selectors
+
+    for persona in ("coordinator", "officer", "operator"):
+        qs = selectors.persons_visible(world[persona]).order_by("village_code", "id")[:51]
+        sql, params = qs.query.sql_with_params()
+        assert " OR " not in sql.split(" WHERE ", 1)[1], persona
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+                plan = " ".join(str(row[-1]) for row in cur.fetchall())
+            assert "person_village_id" in plan and "TEMP B-TREE" not in plan, (persona, plan)

@@ -49,6 +49,15 @@ def scope_q(user, field: str) -> Q:
     return Q() if root is None else codes.subtree_q(field, root)
 
 
+def village_scope_q(user, field: str) -> Q:
+    """``scope_q`` for a field that always holds a village code (persons,
+    families, groups, enrollments): one index range, no ``OR field = root``,
+    so a list ordered by (village_code, id) reads the index in order and
+    stops at its page instead of sorting the whole subtree."""
+    root = scope_root(user)
+    return Q() if root is None else codes.village_in_q(field, root)
+
+
 def visible_region_q(user, field: str = "code") -> Q:
     """The user's subtree plus the regions above its root."""
     root = scope_root(user)

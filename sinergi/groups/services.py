@@ -132,7 +132,7 @@ def member_add(*, actor, group: Group, nik: str, role: str = "anggota",
     nik = values.text(nik, "nik", 20, required=True).replace(" ", "")
     person = Person.objects.filter(nik=nik)
     if actor is not None:
-        person = person.filter(access.scope_q(actor, "village_code"))
+        person = person.filter(access.village_scope_q(actor, "village_code"))
     person = person.first()
     if person is None:
         raise SinergiError(_("No person with NIK %(nik)s in your region; register the person "

@@ -48,7 +48,7 @@ def access_program(user, pk, *, for_write: bool = False) -> Program:
 
 def groups_visible(user) -> QuerySet[Group]:
     access.check_viewer(user, "program.view")
-    return Group.objects.filter(access.scope_q(user, "village_code"))
+    return Group.objects.filter(access.village_scope_q(user, "village_code"))
 
 
 def can_edit_group(user, group: Group) -> bool:
@@ -74,7 +74,7 @@ def access_group(user, pk, *, for_write: bool = False) -> Group:
 def enrollments_visible(user) -> QuerySet[Enrollment]:
     access.check_viewer(user, "program.view")
     access.check_capability(user, "registry.view")
-    return Enrollment.objects.filter(access.scope_q(user, "village_code"))
+    return Enrollment.objects.filter(access.village_scope_q(user, "village_code"))
 
 
 def access_enrollment(user, pk, *, for_write: bool = False) -> Enrollment:

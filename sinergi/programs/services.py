@@ -206,7 +206,7 @@ def find_beneficiary(actor, program: Program, key: str):
     else:
         qs, label = Group.objects.filter(code=key), _("No group with code %(k)s in your region.")
     if actor is not None:
-        qs = qs.filter(access.scope_q(actor, "village_code"))
+        qs = qs.filter(access.village_scope_q(actor, "village_code"))
     found = qs.first()
     if found is None:
         raise SinergiError(label % {"k": key}, field="beneficiary")

@@ -93,7 +93,7 @@ def _lookup(unit: str, keys: list[str], actor) -> dict[str, tuple]:
         if unit == PERSON:
             qs = qs.filter(life_status=registry_codes.ALIVE)
         if actor is not None:
-            qs = qs.filter(access.scope_q(actor, "village_code"))
+            qs = qs.filter(access.village_scope_q(actor, "village_code"))
         for row in qs.values_list(key_field, "id", "village_code", *extra):
             found[row[0]] = (row[1], row[2], row[3] if extra else (
                 row[1] if unit == HOUSEHOLD else None))

@@ -25,12 +25,12 @@ def mask_nik(nik: str | None) -> str:
 
 def persons_visible(user) -> QuerySet[Person]:
     access.check_capability(user, "registry.view")
-    return Person.objects.filter(access.scope_q(user, "village_code"))
+    return Person.objects.filter(access.village_scope_q(user, "village_code"))
 
 
 def households_visible(user) -> QuerySet[Household]:
     access.check_capability(user, "registry.view")
-    return Household.objects.filter(access.scope_q(user, "village_code"))
+    return Household.objects.filter(access.village_scope_q(user, "village_code"))
 
 
 def access_person(user, pk) -> Person:
