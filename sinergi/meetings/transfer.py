@@ -341,10 +341,7 @@ def _read_xlsx(data: bytes, name: str):
             raise CalamineError("no sheet")
         cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except (CalamineError, OSError, ValueError) as exc:
-        raise DataFileError(_(
-            "File '%(file)s' looks like an Excel workbook but cannot be opened (%(error)s). "
-            "Open it in Excel or LibreOffice, save it again as .xlsx and upload it again.")
-            % {"file": name, "error": exc}) from None
+        raise readers.unreadable_workbook(name, exc) from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             formulas = readers.formula_cells(zf, readers.sheet_xml_paths(zf).get(sheet))

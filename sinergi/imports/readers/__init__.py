@@ -34,13 +34,13 @@ from .common import (
     float_text,
 )
 from .text import decode, read_csv, sniff_separator
-from .workbook import formula_cells, read_xlsx, sheet_xml_paths
+from .workbook import formula_cells, read_xlsx, sheet_xml_paths, unreadable_workbook
 
 # The readers' entry point, and the pieces other uploads (meetings' commitment
 # lists) read their own files with.
 __all__ = ["MAX_COLUMNS", "OLE_MAGIC", "ZIP_MAGIC", "Table", "column_letter", "decode",
            "float_text", "formula_cells", "read_csv", "read_table", "read_xlsx",
-           "sheet_xml_paths", "sniff_separator"]
+           "sheet_xml_paths", "sniff_separator", "unreadable_workbook"]
 
 
 def read_table(path: Path, *, file_name: str, opensid: bool = False) -> Table:

@@ -163,15 +163,20 @@ class _Sheet:
     issues: pl.DataFrame      # __row indexes this sheet's df
 
 
+def unreadable_workbook(file_name: str, exc: Exception) -> DataFileError:
+    """The error for a zip that calamine cannot open as a workbook."""
+    return DataFileError(_(
+        "File '%(file)s' looks like an Excel workbook but cannot be opened (%(error)s). "
+        "Open it in Excel or LibreOffice, save it again as .xlsx and upload it again.")
+        % {"file": file_name, "error": exc})
+
+
 def read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
     except (CalamineError, OSError, ValueError) as exc:
-        raise DataFileError(_(
-            "File '%(file)s' looks like an Excel workbook but cannot be opened (%(error)s). "
-            "Open it in Excel or LibreOffice, save it again as .xlsx and upload it again.")
-            % {"file": file_name, "error": exc}) from None
+        raise unreadable_workbook(file_name, exc) from None
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
