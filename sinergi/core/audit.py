@@ -9,7 +9,8 @@ from django.db import models, transaction
 from .models import AuditLog
 
 
-def _plain(value):
+def plain(value):
+    """``value`` as JSON can hold it (dates as ISO text, models as their key)."""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -30,7 +31,7 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
     for field in obj._meta.concrete_fields:
         if field.name in exclude or (fields is not None and field.name not in fields):
             continue
-        data[field.attname] = _plain(getattr(obj, field.attname))
+        data[field.attname] = plain(getattr(obj, field.attname))
     return data
 
 

@@ -6,7 +6,7 @@ failure or a kill leaves the registry as it was. Rows that are accepted
 land whole: person, family and membership together.
 
 Existing persons (same NIK) are never overwritten here: their differences
-become ProposedChange rows that a person reviews and applies
+become ProposedChange rows (verivali.py) that a person reviews and applies
 (services.import_job_apply), which is what a verivali round is.
 """
 
@@ -36,20 +36,14 @@ from sinergi.regions.models import Region
 from sinergi.registry import codes, identifiers
 from sinergi.registry.models import Household, Person
 
-from . import columns, normalize, readers
-from .models import DONE, REVIEW, ImportIssue, ImportJob, ProposedChange
+from . import columns, normalize, readers, verivali
+from .models import DONE, REVIEW, ImportIssue, ImportJob
 
 log = logging.getLogger(__name__)
 
 ISSUE_COLUMNS = {"__row": pl.UInt32, "column": pl.String, "value": pl.String,
                  "code": pl.String, "severity": pl.String}
 
-# Person fields compared between the file and the registry in a verivali round.
-PERSON_FIELDS = ["name", "sex", "birth_place", "birth_date", "shdk", "religion",
-                 "marital_status", "education", "occupation", "disability",
-                 "has_birth_certificate", "has_kia", "has_ktp_el", "health_insurance",
-                 "kb_method", "monthly_income", "life_status"]
-HOUSEHOLD_FIELDS = ["village_code", "dusun", "rw", "rt", "address", "desil", "in_dtsen"]
 
 
 @dataclass
@@ -389,9 +383,9 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
     outcome.persons_added = rows.height
 
     if old_rows.height:
-        outcome.changes_proposed += _propose_changes(job, old_rows, existing)
+        outcome.changes_proposed += verivali.propose_changes(job, old_rows, existing)
     if job.complete_list:
-        outcome.changes_proposed += _propose_absent(job, accepted)
+        outcome.changes_proposed += verivali.propose_absent(job, accepted)
 
 
 def _insert(model, frame: pl.DataFrame) -> None:
@@ -428,87 +422,6 @@ def _person_rows(job, new_rows: pl.DataFrame, issues: pl.DataFrame, hh_ids: pl.D
         pl.lit(job.pk).alias("import_job_id"), pl.col("__line").alias("import_line"),
         *_stamps(now),
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
-
-
-def _current_state(ids: list[int]) -> pl.DataFrame:
-    """The registry's current values of these persons and their families."""
-    person_cols = ["id", "nik", *PERSON_FIELDS]
-    select = ", ".join([*(f"p.{connection.ops.quote_name(c)}" for c in person_cols),
-                        "h.kk_number",
-                        *(f"h.{connection.ops.quote_name(c)}" for c in HOUSEHOLD_FIELDS)])
-    names = [*person_cols, "kk_number", *(f"household.{c}" for c in HOUSEHOLD_FIELDS)]
-    rows: list[tuple] = []
-    person_table = connection.ops.quote_name(Person._meta.db_table)
-    household_table = connection.ops.quote_name(Household._meta.db_table)
-    with connection.cursor() as cur:
-        for start in range(0, len(ids), 5000):
-            batch = ids[start:start + 5000]
-            marks = ", ".join(["%s"] * len(batch))
-            cur.execute(f"SELECT {select} FROM {person_table} p LEFT JOIN {household_table} h "  # noqa: S608
-                        f"ON h.id = p.household_id WHERE p.id IN ({marks})", batch)
-            rows.extend(cur.fetchall())
-    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-
-
-def _propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> int:
-    """Compare listed persons with the registry, column by column; only the rows
-    that differ (or moved to another KK) become ProposedChange rows for review."""
-    current = _current_state(list(existing.values())).rename(
-        lambda c: c if c == "nik" else f"cur.{c}")
-    joined = old_rows.join(current, on="nik", how="inner")
-    compared = [f for f in PERSON_FIELDS if f in joined.columns] + [
-        f for f in HOUSEHOLD_FIELDS if f in joined.columns]
-    diff_cols = []
-    for f in compared:
-        cur_name = f"cur.{f}" if f in PERSON_FIELDS else f"cur.household.{f}"
-        new_val = pl.col(f)
-        cur_val = pl.col(cur_name).cast(joined.schema[f], strict=False)
-        diff_cols.append((new_val.is_not_null() & (cur_val.is_null() | (new_val != cur_val)))
-                         .fill_null(False).alias(f"diff.{f}"))
-    moved = (pl.col("cur.kk_number").is_null()
-             | (pl.col("kk_number") != pl.col("cur.kk_number"))).alias("moved")
-    flagged = joined.with_columns(*diff_cols, moved)
-    any_diff = pl.any_horizontal([pl.col(c.meta.output_name()) for c in diff_cols]) \
-        if diff_cols else pl.lit(False)
-    changed = flagged.filter(any_diff | pl.col("moved"))
-    proposals = []
-    for rec in changed.iter_rows(named=True):
-        changes = {}
-        for f in compared:
-            if rec[f"diff.{f}"]:
-                key = f if f in PERSON_FIELDS else f"household.{f}"
-                changes[key] = [_plain(rec[f"cur.{key}"]), _plain(rec[f])]
-        if rec["moved"]:
-            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="move",
-                                            line=rec["__line"], changes=changes,
-                                            new_kk_number=rec["kk_number"]))
-        else:
-            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="update",
-                                            line=rec["__line"], changes=changes))
-    ProposedChange.objects.bulk_create(proposals, batch_size=2000)
-    return len(proposals)
-
-
-def _propose_absent(job, accepted: pl.DataFrame) -> int:
-    """Persons alive in the job's region that a complete list no longer names."""
-    listed = set(accepted.get_column("nik").drop_nulls().to_list()) if "nik" in \
-        accepted.columns else set()
-    absent = [
-        ProposedChange(job=job, person_id=pid, kind="absent")
-        for pid, nik in Person.objects.filter(
-            region_codes.village_in_q("village_code", job.region_code),
-            life_status=codes.ALIVE,
-        ).values_list("id", "nik").iterator(chunk_size=20000)
-        if nik is None or nik not in listed
-    ]
-    ProposedChange.objects.bulk_create(absent, batch_size=2000)
-    return len(absent)
-
-
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def _write_issues(job, issues: pl.DataFrame) -> None:

@@ -1,0 +1,98 @@
+"""Verivali rounds: what a new version of a list would change in the
+registry, as ProposedChange rows a person reviews before anything is
+applied (services.import_job_apply). Persons are matched by NIK; field
+differences become updates, a different KK number a move, and, when the
+file is the complete list of its region, persons it no longer names become
+"absent"."""
+
+import polars as pl
+from django.db import connection
+
+from sinergi.core.audit import plain
+from sinergi.regions import codes as region_codes
+from sinergi.registry import codes
+from sinergi.registry.models import Household, Person
+
+from .models import ProposedChange
+
+# Person fields compared between the file and the registry in a verivali round.
+PERSON_FIELDS = ["name", "sex", "birth_place", "birth_date", "shdk", "religion",
+                 "marital_status", "education", "occupation", "disability",
+                 "has_birth_certificate", "has_kia", "has_ktp_el", "health_insurance",
+                 "kb_method", "monthly_income", "life_status"]
+HOUSEHOLD_FIELDS = ["village_code", "dusun", "rw", "rt", "address", "desil", "in_dtsen"]
+
+
+def _current_state(ids: list[int]) -> pl.DataFrame:
+    """The registry's current values of these persons and their families."""
+    person_cols = ["id", "nik", *PERSON_FIELDS]
+    select = ", ".join([*(f"p.{connection.ops.quote_name(c)}" for c in person_cols),
+                        "h.kk_number",
+                        *(f"h.{connection.ops.quote_name(c)}" for c in HOUSEHOLD_FIELDS)])
+    names = [*person_cols, "kk_number", *(f"household.{c}" for c in HOUSEHOLD_FIELDS)]
+    rows: list[tuple] = []
+    person_table = connection.ops.quote_name(Person._meta.db_table)
+    household_table = connection.ops.quote_name(Household._meta.db_table)
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), 5000):
+            batch = ids[start:start + 5000]
+            marks = ", ".join(["%s"] * len(batch))
+            cur.execute(f"SELECT {select} FROM {person_table} p LEFT JOIN {household_table} h "  # noqa: S608
+                        f"ON h.id = p.household_id WHERE p.id IN ({marks})", batch)
+            rows.extend(cur.fetchall())
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+
+def propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> int:
+    """Compare listed persons with the registry, column by column; only the rows
+    that differ (or moved to another KK) become ProposedChange rows for review."""
+    current = _current_state(list(existing.values())).rename(
+        lambda c: c if c == "nik" else f"cur.{c}")
+    joined = old_rows.join(current, on="nik", how="inner")
+    compared = [f for f in PERSON_FIELDS if f in joined.columns] + [
+        f for f in HOUSEHOLD_FIELDS if f in joined.columns]
+    diff_cols = []
+    for f in compared:
+        cur_name = f"cur.{f}" if f in PERSON_FIELDS else f"cur.household.{f}"
+        new_val = pl.col(f)
+        cur_val = pl.col(cur_name).cast(joined.schema[f], strict=False)
+        diff_cols.append((new_val.is_not_null() & (cur_val.is_null() | (new_val != cur_val)))
+                         .fill_null(False).alias(f"diff.{f}"))
+    moved = (pl.col("cur.kk_number").is_null()
+             | (pl.col("kk_number") != pl.col("cur.kk_number"))).alias("moved")
+    flagged = joined.with_columns(*diff_cols, moved)
+    any_diff = pl.any_horizontal([pl.col(c.meta.output_name()) for c in diff_cols]) \
+        if diff_cols else pl.lit(False)
+    changed = flagged.filter(any_diff | pl.col("moved"))
+    proposals = []
+    for rec in changed.iter_rows(named=True):
+        changes = {}
+        for f in compared:
+            if rec[f"diff.{f}"]:
+                key = f if f in PERSON_FIELDS else f"household.{f}"
+                changes[key] = [plain(rec[f"cur.{key}"]), plain(rec[f])]
+        if rec["moved"]:
+            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="move",
+                                            line=rec["__line"], changes=changes,
+                                            new_kk_number=rec["kk_number"]))
+        else:
+            proposals.append(ProposedChange(job=job, person_id=rec["cur.id"], kind="update",
+                                            line=rec["__line"], changes=changes))
+    ProposedChange.objects.bulk_create(proposals, batch_size=2000)
+    return len(proposals)
+
+
+def propose_absent(job, accepted: pl.DataFrame) -> int:
+    """Persons alive in the job's region that a complete list no longer names."""
+    listed = set(accepted.get_column("nik").drop_nulls().to_list()) if "nik" in \
+        accepted.columns else set()
+    absent = [
+        ProposedChange(job=job, person_id=pid, kind="absent")
+        for pid, nik in Person.objects.filter(
+            region_codes.village_in_q("village_code", job.region_code),
+            life_status=codes.ALIVE,
+        ).values_list("id", "nik").iterator(chunk_size=20000)
+        if nik is None or nik not in listed
+    ]
+    ProposedChange.objects.bulk_create(absent, batch_size=2000)
+    return len(absent)
