@@ -2,7 +2,7 @@
 
 Scale: 1,000,000 synthetic persons (about 300,000 families) over the 393
 villages of Kepulauan Bangka Belitung, 1 % of rows with a defect
-(sinergi/registry/synthetic.py), written as the Sinergi template in CSV;
+(sinergi/registry/synthetic/), written as the Sinergi template in CSV;
 and a 100,000-row XLSX of the same generator.
 
     .venv/bin/python bench/registry_import.py                # temporary SQLite files

@@ -1,6 +1,6 @@
 """Demo registry: synthetic families of Kepulauan Bangka Belitung, imported for real.
 
-The generator (synthetic.py) writes the Sinergi template as CSV and the
+The generator (the synthetic package) writes the Sinergi template as CSV and the
 file goes through the same import job as an upload (format "sinergi",
 rows with errors skipped), so the demo also shows an import with its
 report: a few rows carry the defects met in the field.
