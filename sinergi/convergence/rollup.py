@@ -1,6 +1,17 @@
 """The stored rollup: ``refresh`` recounts a province and year in one
 transaction (coverage cells, family masks, actuals, summaries), so pages
-read a few rows instead of counting the registry."""
+read a few rows instead of counting the registry.
+
+The unserved list, the overlap matrix and target vs actual of a large region
+cost seconds when computed from the families and enrollments (each family
+probed per program, or every enrollment of the province grouped). ``refresh``
+therefore also writes, next to the coverage cells: one row per active family
+with bit masks of the programs serving it and those it is eligible for
+(FamilyMask), families per served mask for every region level (MaskCount),
+and served enrollments and spending per program for every region level
+(ActualCell). RollupLayout says which programs the bits stand for and the
+date eligibility was evaluated on; readers fall back to the live queries
+whenever it does not match what is asked."""
 
 from collections import defaultdict
 from datetime import date

@@ -17,14 +17,8 @@ from sinergi.registry.models import Household, Person
 from .models import RefreshRequest, RollupLayout
 
 DESILS = [*range(1, 11), "unknown"]
-
-
 SEXES = ["L", "P", "unknown"]
-
-
 MEASURES = ("total", "served", "eligible", "exclusion", "inclusion")
-
-
 _NO_PAIRS = "SELECT CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) WHERE 1 = 0"
 
 
