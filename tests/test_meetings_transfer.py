@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sinergi.agencies.models import Agency
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.models import AuditLog
-from sinergi.meetings import selectors, services, transfer
+from sinergi.meetings import selectors, services, sheet, transfer
 from sinergi.meetings.models import Commitment
 from sinergi.regions.models import Region
 
@@ -352,7 +352,7 @@ def test_export_contains_the_commitments_and_their_statuses(world, meeting, clie
     late = services.commitment_create(actor=coordinator, meeting=meeting, data={
         "text": "Terlambat", "owner_agency": agency("Dinsos").pk, "due_date": "2026-01-31"})
     rows, _truncated = selectors.board(user=coordinator, meeting=meeting.pk)
-    response = transfer.commitments_xlsx(rows, "komitmen.xlsx")
+    response = sheet.commitments_xlsx(rows, "komitmen.xlsx")
     assert 'filename="komitmen.xlsx"' in response["Content-Disposition"]
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     table = [[c.value for c in row] for row in ws.iter_rows()]

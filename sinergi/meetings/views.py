@@ -17,7 +17,7 @@ from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.forms import agency_choices, errors_text, form_page, labelled, saved
 
-from . import briefs, forms, progress, selectors, services, transfer
+from . import briefs, forms, progress, selectors, services, sheet, transfer
 from .models import (
     BRIEF_DONE,
     KIND_CHOICES,
@@ -356,14 +356,14 @@ def board_export(request):
                      object_repr=f"{len(rows)} commitments",
                      region_code=access.scope_root(request.user) or "",
                      after={"filters": {k: v for k, v in filters.items() if v}})
-    return transfer.commitments_xlsx(rows, f"komitmen-{timezone.localdate():%Y%m%d}.xlsx")
+    return sheet.commitments_xlsx(rows, f"komitmen-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
 @require_GET
 def commitment_template(request):
     access.check_capability(request.user, "meeting.manage")
-    response = HttpResponse(transfer.template_workbook(), content_type=(
+    response = HttpResponse(sheet.template_workbook(), content_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response["Content-Disposition"] = 'attachment; filename="template-komitmen.xlsx"'
     return response
