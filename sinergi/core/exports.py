@@ -6,9 +6,12 @@ from collections.abc import Iterable, Sequence
 from django.http import FileResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 
 EXPORT_MAX_ROWS = 200_000
+# The header rows of templates and their instructions sheets.
+BOLD = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def _safe(value):
@@ -46,3 +49,20 @@ def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence
     return FileResponse(tmp, as_attachment=True, filename=filename,
                         content_type="application/vnd.openxmlformats-officedocument."
                                      "spreadsheetml.sheet")
+
+
+def help_sheet_head(ws, text: dict) -> None:
+    """The top of a template's instructions sheet: ``text["title"]``, the
+    lines of ``text["intro"]``, then ``text["columns_heading"]`` and the
+    header row (``text["column_headers"]``) of the table of columns, which
+    the caller appends below."""
+    ws.append([text["title"]])
+    ws["A1"].font = Font(bold=True, size=14)
+    for line in text["intro"]:
+        ws.append([line])
+    ws.append([])
+    ws.append([text["columns_heading"]])
+    ws.cell(row=ws.max_row, column=1).font = BOLD
+    ws.append(list(text["column_headers"]))
+    for cell in ws[ws.max_row]:
+        cell.font, cell.fill = BOLD, HEADER_FILL

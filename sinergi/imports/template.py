@@ -14,9 +14,10 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sinergi.core.exports import BOLD, HEADER_FILL, help_sheet_head
 from sinergi.imports.columns import CANONICAL, REQUIRED
 from sinergi.registry import codes
 
@@ -122,8 +123,6 @@ EXTRA_TABLES = {
     "sex": {"L": "LAKI-LAKI", "P": "PEREMPUAN"},
 }
 
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def template_workbook() -> bytes:
@@ -141,7 +140,7 @@ def _data_sheet(ws) -> None:
     columns = list(CANONICAL)
     for index, name in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=index, value=CANONICAL[name].header)
-        cell.font, cell.fill = _BOLD, _HEADER_FILL
+        cell.font, cell.fill = BOLD, HEADER_FILL
         letter = cell.column_letter
         ws.column_dimensions[letter].width = max(12, len(CANONICAL[name].header) + 4)
         if name in TEXT_COLUMNS:
@@ -172,16 +171,7 @@ def _data_sheet(ws) -> None:
 
 def _help_sheet(ws) -> None:
     wrap = Alignment(wrap_text=True, vertical="top")
-    ws.append([TEXT["title"]])
-    ws["A1"].font = Font(bold=True, size=14)
-    for line in TEXT["intro"]:
-        ws.append([line])
-    ws.append([])
-    ws.append([TEXT["columns_heading"]])
-    ws.cell(row=ws.max_row, column=1).font = _BOLD
-    ws.append(list(TEXT["column_headers"]))
-    for cell in ws[ws.max_row]:
-        cell.font, cell.fill = _BOLD, _HEADER_FILL
+    help_sheet_head(ws, TEXT)
     required = set(REQUIRED["sinergi"])
     for name, spec in CANONICAL.items():
         meaning, accepted = COLUMN_HELP[name]
@@ -198,10 +188,10 @@ def _help_sheet(ws) -> None:
     for name, table in tables.items():
         ws.append([])
         ws.append([CANONICAL[name].header])
-        ws.cell(row=ws.max_row, column=1).font = _BOLD
+        ws.cell(row=ws.max_row, column=1).font = BOLD
         ws.append(list(TEXT["code_headers"]))
         for cell in ws[ws.max_row]:
-            cell.font, cell.fill = _BOLD, _HEADER_FILL
+            cell.font, cell.fill = BOLD, HEADER_FILL
         for code, label in table.items():
             ws.append([str(code), str(label)])
     for letter, width in zip("ABCDE", (26, 12, 45, 55, 20), strict=True):

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 
-from sinergi.core.exports import xlsx_response
+from sinergi.core.exports import BOLD, HEADER_FILL, help_sheet_head, xlsx_response
 
 from . import progress
 from .models import MANUAL, Commitment
@@ -157,8 +157,6 @@ EXAMPLE = {"no": 1, "text": "Meningkatkan cakupan akta kelahiran anak usia 0-18 
            "due": datetime.date(2026, 12, 31), "unit": "persen", "baseline": 85, "target": 95}
 
 
-_BOLD = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def template_workbook() -> bytes:
@@ -169,7 +167,7 @@ def template_workbook() -> bytes:
     ws.title = DATA_SHEET
     for index, column in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=index, value=column.header)
-        cell.font, cell.fill = _BOLD, _HEADER_FILL
+        cell.font, cell.fill = BOLD, HEADER_FILL
         example = ws.cell(row=2, column=index, value=EXAMPLE[column.key])
         letter = cell.column_letter
         ws.column_dimensions[letter].width = {"text": 50, "owner": 22, "supporting": 22}.get(
@@ -184,16 +182,7 @@ def template_workbook() -> bytes:
 
     help_ws = wb.create_sheet(HELP_SHEET)
     wrap = Alignment(wrap_text=True, vertical="top")
-    help_ws.append([TEXT["title"]])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    for line in TEXT["intro"]:
-        help_ws.append([line])
-    help_ws.append([])
-    help_ws.append([TEXT["columns_heading"]])
-    help_ws.cell(row=help_ws.max_row, column=1).font = _BOLD
-    help_ws.append(list(TEXT["column_headers"]))
-    for cell in help_ws[help_ws.max_row]:
-        cell.font, cell.fill = _BOLD, _HEADER_FILL
+    help_sheet_head(help_ws, TEXT)
     for column in COLUMNS:
         meaning, accepted, example = COLUMN_HELP[column.key]
         english = column.aliases[0] if column.aliases else column.header
