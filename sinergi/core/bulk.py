@@ -57,8 +57,10 @@ def bulk_insert_frame(table: str, frame: pl.DataFrame) -> None:
     """Insert a polars frame whose columns are named like the table's.
 
     On PostgreSQL the frame goes to COPY as CSV written by polars (no Python
-    work per row); on SQLite it becomes rows of one prepared INSERT, a chunk
-    at a time. Text values must be final (dates as YYYY-MM-DD).
+    work per row); on SQLite, inside ``staging`` and when big, through the
+    stage's scratch files (see ``staging``), else rows of one prepared
+    INSERT, a chunk at a time. Text values must be final (dates as
+    YYYY-MM-DD).
     """
     if connection.vendor != "postgresql":
         stage = _stage.get()
