@@ -30,14 +30,52 @@ def _migrate(verbosity: int = 0) -> None:
 
 def cmd_serve(args) -> None:
     """Migrate, collect static files and serve with gunicorn + whitenoise."""
+    if args.prepared:
+        _serve(args.host, args.port, args.workers)
+        return
     if not args.no_migrate:
         _migrate()
     _manage("collectstatic", "--noinput", "--verbosity=0")
-    _serve(args.host, args.port, args.workers)
+    _exec_server(args.host, args.port, args.workers)
+
+
+def _exec_server(host: str, port: int, workers: int) -> None:
+    """Replace this process by a fresh ``sinergi serve --prepared``.
+
+    gunicorn forks its workers from the serving process. A process that has
+    built the demo or migrated has started thread pools (polars, the
+    SQLite checkpoint thread) and opened database connections; a fork copies
+    the connections and the pools' locks but not their threads, so the
+    workers would hang on their first import. A fresh interpreter has
+    neither.
+    """
+    from django.db import connections
+
+    connections.close_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-m", "sinergi.cli", "serve", "--prepared", "--host", host,
+            "--port", str(port), "--workers", str(workers)]
+    os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter and module)
+
+
+def _os_threads() -> int:
+    """Threads of this process as the kernel counts them (Python's count
+    misses threads started by native libraries)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import threading
+
+    return threading.active_count()
 
 
 def _start_worker():
-    """`sinergi worker` beside the web server: runs queued imports, reaps dead ones."""
+    """`sinergi worker` beside the web server: runs every background job."""
     import atexit
     import subprocess
 
@@ -47,9 +85,17 @@ def _start_worker():
 
 
 def _serve(host: str, port: int, workers: int) -> None:
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     from sinergi.wsgi import application
+
+    # gunicorn forks its workers from this process: it must hold no thread
+    # (see _exec_server) and no database connection.
+    if _os_threads() > 1:
+        print("sinergi: warning: serving from a process with threads running; its workers "
+              "may hang", file=sys.stderr, flush=True)
+    connections.close_all()
 
     class Server(BaseApplication):
         def load_config(self):
@@ -86,7 +132,7 @@ def cmd_demo(args) -> None:
     if args.no_serve:
         return
     _manage("collectstatic", "--noinput", "--verbosity=0")
-    _serve(args.host, args.port, args.workers)
+    _exec_server(args.host, args.port, args.workers)
 
 
 def cmd_regions_load(args) -> None:
@@ -148,6 +194,23 @@ def cmd_check(args) -> None:
     _manage("check", *extra, "--fail-level", "WARNING")
 
 
+def cmd_worker(args) -> int:
+    """Run background jobs: a supervisor starting one process per job, or,
+    with --run-job, that one job's process."""
+    from sinergi.core import jobs
+
+    if args.run_job is not None:
+        jobs.run_one(args.run_job)
+        return 0
+    print(f"Sinergi worker {jobs.worker_id()}: running background jobs", flush=True)
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    jobs.Supervisor(interval=args.interval, out=say).run_forever(once=args.once)
+    return 0
+
+
 def cmd_manage(args) -> None:
     from django.core.management import execute_from_command_line
 
@@ -173,14 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Apply migrations, collect static files and serve.")
     add_server_args(p)
     p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    # Internal: the fresh process that `serve` and `demo` hand over to.
+    p.add_argument("--prepared", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="build the demo database and serve it",
                        description="Build the demo region (Kepulauan Bangka Belitung) in the "
                        "configured database, print one login per role, then serve.")
     add_server_args(p)
-    p.add_argument("--scale", choices=["default", "full"], default="default",
-                   help="demo data size: default (quick) or full (province scale)")
+    p.add_argument("--scale", choices=["small", "default", "full"], default="default",
+                   help="demo data size: small (a few thousand persons, for tests), default "
+                   "(about 30,000) or full (province scale)")
     p.add_argument("--no-serve", action="store_true", help="build the data and stop")
     p.set_defaults(func=cmd_demo)
 
@@ -230,6 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "--no-deploy; exits non-zero on any warning.")
     p.add_argument("--no-deploy", action="store_true", help="skip the deployment checks")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("worker", help="run background jobs (imports, briefs, coverage)",
+                       description="Run queued background jobs (imports, rakor brief PDFs, "
+                       "coverage recomputations), each in a process of its own; stop a job "
+                       "that makes no progress or whose cancellation was asked; mark jobs of "
+                       "processes that died as failed. `sinergi serve` starts one. Stops "
+                       "after --once or on Ctrl+C.")
+    p.add_argument("--once", action="store_true", help="run what is waiting, then stop")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
+    p.add_argument("--run-job", type=int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("manage", help="any Django management command (migrate, shell, …)",
                        description="Pass the rest of the line to Django's manage.py.")

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.conf import settings
 from django.db import transaction
 
 DEMO_PROVINCE = "19"  # Kepulauan Bangka Belitung
@@ -32,16 +31,6 @@ class DemoContext:
 
 
 def demo_build(ctx: DemoContext) -> DemoContext:
-    # Background work (coverage refreshes after imports) would race the next
-    # app's build for the database; each app's build does its own instead.
-    in_thread, settings.IMPORT_RUN_IN_THREAD = settings.IMPORT_RUN_IN_THREAD, False
-    try:
-        return _build_all(ctx)
-    finally:
-        settings.IMPORT_RUN_IN_THREAD = in_thread
-
-
-def _build_all(ctx: DemoContext) -> DemoContext:
     for config in apps.get_app_configs():
         if not config.name.startswith("sinergi."):
             continue

@@ -324,9 +324,18 @@ PAGE_SIZE_MAX = 200
 
 NINJA_PAGINATION_MAX_LIMIT = PAGE_SIZE_MAX
 
-# Uploaded imports start in a thread of the web process right after the
-# upload commits; `sinergi worker` runs any job left pending. Tests run
-# jobs directly instead.
-IMPORT_RUN_IN_THREAD = True
+# Background jobs (imports, rakor brief PDFs, coverage recomputations) run
+# in `sinergi worker` (which `sinergi serve` starts), each in a process of
+# its own, never in a web process. A running job that shows no sign of
+# progress (no CPU time, no progress report, no active database query) for
+# this many seconds is stopped and marked failed (core/jobs.py).
+JOB_STALL_SECONDS = env_int("SINERGI_JOB_STALL_SECONDS", 120, minimum=2)
+
+# Every request's database work is bounded in time (core/timelimit.py): a
+# statement timeout on PostgreSQL, a progress handler on SQLite. A request
+# that goes over answers "too heavy: narrow the region or the rule". Excel
+# exports, which stream whole lists, get EXPORT_TIME_LIMIT instead.
+REQUEST_TIME_LIMIT = env_int("SINERGI_REQUEST_TIME_LIMIT", 15, minimum=1)
+EXPORT_TIME_LIMIT = env_int("SINERGI_EXPORT_TIME_LIMIT", 120, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -84,9 +84,9 @@ def world(db, tmp_path):
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Uploads go to a temporary folder; import jobs run in the test, not a thread."""
+    """Uploads go to a temporary folder (jobs wait in the queue until a test
+    runs them: no worker runs beside the tests)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.IMPORT_RUN_IN_THREAD = False
 
 
 @pytest.fixture(autouse=True)

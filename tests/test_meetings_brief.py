@@ -17,7 +17,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from sinergi.agencies.models import Agency
-from sinergi.core.models import AuditLog
+from sinergi.core import jobs
+from sinergi.core.models import AuditLog, Job
 from sinergi.meetings import briefs, progress, services
 from sinergi.meetings.models import (
     BRIEF_DONE,
@@ -271,19 +272,20 @@ def test_claim_is_taken_once(world, big_meeting):
 
 
 def test_reap_fails_running_jobs_of_dead_processes(world, big_meeting):
+    """The runner's reaper ends the brief whose process died, through the
+    brief's own end: failed, with a message and no file."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     host = socket.gethostname()
     dead = briefs.brief_job_create(actor=None, meeting=big_meeting)
     alive = briefs.brief_job_create(actor=None, meeting=big_meeting)
     other_host = briefs.brief_job_create(actor=None, meeting=big_meeting)
-    BriefJob.objects.filter(pk=dead.pk).update(status=BRIEF_RUNNING,
-                                               worker=f"{host}:{child.pid}")
-    BriefJob.objects.filter(pk=alive.pk).update(status=BRIEF_RUNNING,
-                                                worker=f"{host}:{os.getpid()}")
-    BriefJob.objects.filter(pk=other_host.pk).update(status=BRIEF_RUNNING,
-                                                     worker=f"{host}-elsewhere:{child.pid}")
-    assert briefs.brief_jobs_reap() == 1
+    for brief_job, worker in ((dead, f"{host}:{child.pid}"), (alive, f"{host}:{os.getpid()}"),
+                              (other_host, f"{host}-elsewhere:{child.pid}")):
+        BriefJob.objects.filter(pk=brief_job.pk).update(status=BRIEF_RUNNING, worker=worker)
+        Job.objects.filter(kind=briefs.JOB_KIND, ref_id=brief_job.pk).update(
+            status=Job.RUNNING, worker=worker, heartbeat_at=timezone.now())
+    assert jobs.reap() == 1
     dead.refresh_from_db()
     alive.refresh_from_db()
     other_host.refresh_from_db()
@@ -291,20 +293,11 @@ def test_reap_fails_running_jobs_of_dead_processes(world, big_meeting):
     assert alive.status == BRIEF_RUNNING and other_host.status == BRIEF_RUNNING
 
 
-def test_background_start_claims_and_runs(world, big_meeting, monkeypatch):
-    """The thread's body, run inline (a real thread would not see the test's
-    transaction); the language is the job's, Bahasa Indonesia by default."""
-    class Inline:
-        def __init__(self, target, name, daemon):
-            self.target = target
-
-        def start(self):
-            self.target()
-
-    monkeypatch.setattr(briefs.threading, "Thread", Inline)
-    monkeypatch.setattr(briefs, "close_old_connections", lambda: None)
+def test_the_runner_claims_and_runs_a_queued_brief(world, big_meeting):
+    """What the worker's process for the job does, run here; the language is
+    the job's, Bahasa Indonesia by default."""
     job = briefs.brief_job_create(actor=world["officer"], meeting=big_meeting)
-    briefs.start_brief_in_background(job.pk)
+    assert jobs.run_pending() == 1
     job.refresh_from_db()
     assert job.status == BRIEF_DONE and job.language == "id" and job.worker
     assert token(1) in pdf_text(job)

@@ -1,24 +1,23 @@
 """Keeping the coverage rollup in step with the data.
 
 Anything that changes what coverage counts calls ``refresh_requested`` in
-its own transaction; the request is worked off by ``refresh_pending`` —
-in a thread of the serving process right after the commit (when background
-threads are on, as in ``sinergi serve``) and by ``sinergi worker`` — so a
-province's minute-long recomputation never runs inside a user's request.
+its own transaction; it records the request and queues a job of kind
+``convergence.refresh`` (one waiting at a time), which ``refresh_pending``
+works off in ``sinergi worker`` — so a province's minute-long
+recomputation never runs inside a user's request.
 """
 
 import logging
-import threading
 
-from django.conf import settings
-from django.db import close_old_connections, transaction
 from django.utils import timezone
+
+from sinergi.core import jobs
 
 from . import selectors
 from .models import CoverageCell, RefreshRequest
 
 log = logging.getLogger(__name__)
-_running = threading.Lock()
+JOB_KIND = "convergence.refresh"
 
 
 def refresh_requested(*, region_code: str, year: int) -> None:
@@ -27,15 +26,14 @@ def refresh_requested(*, region_code: str, year: int) -> None:
         return
     RefreshRequest.objects.update_or_create(region_code=region_code[:2], year=int(year),
                                             defaults={"requested_at": timezone.now()})
-    if settings.IMPORT_RUN_IN_THREAD:
-        transaction.on_commit(_start_thread)
+    jobs.enqueue(JOB_KIND, once=True)
 
 
 def pending(region_code: str, year: int) -> bool:
     return RefreshRequest.objects.filter(region_code=region_code[:2], year=year).exists()
 
 
-def refresh_pending(*, limit: int = 10) -> int:
+def refresh_pending(*, limit: int = 10, context: jobs.Context | None = None) -> int:
     """Recompute what was requested, oldest first; a request that arrives
     during a recomputation stays for the next round. Returns how many ran."""
     done = 0
@@ -44,7 +42,15 @@ def refresh_pending(*, limit: int = 10) -> int:
         selectors.refresh(region=request.region_code, year=request.year)
         RefreshRequest.objects.filter(pk=request.pk, requested_at=seen).delete()
         done += 1
+        if context is not None:
+            context.beat()
     return done
+
+
+def refresh_work(_ref_id: None, context: jobs.Context) -> None:
+    """The work of a ``convergence.refresh`` job: every request waiting."""
+    while refresh_pending(limit=10, context=context):
+        pass
 
 
 def request_daily_refresh(today=None) -> int:
@@ -57,18 +63,3 @@ def request_daily_refresh(today=None) -> int:
         refresh_requested(region_code=code, year=year)
         count += 1
     return count
-
-
-def _start_thread() -> None:
-    def work():
-        if not _running.acquire(blocking=False):
-            return  # one recomputation at a time per process; the next round picks it up
-        close_old_connections()
-        try:
-            refresh_pending()
-        except Exception:  # a failed refresh leaves the request for the worker
-            log.exception("coverage refresh failed")
-        finally:
-            _running.release()
-            close_old_connections()
-    threading.Thread(target=work, name="coverage-refresh", daemon=True).start()

@@ -50,3 +50,56 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class Job(models.Model):
+    """One run of background work, of any kind (core/jobs.py runs them all).
+
+    The domain row the job works on (an import, a brief, a coverage
+    request) stays in its app and holds what the user sees (progress,
+    report, file); this row holds only the running: who runs it, whether it
+    still makes progress, whether someone asked to cancel it.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STATUS_CHOICES = [
+        (PENDING, _("waiting")),
+        (RUNNING, _("running")),
+        (DONE, _("done")),
+        (FAILED, _("failed")),
+        (CANCELLED, _("cancelled")),
+    ]
+
+    kind = models.CharField(_("kind"), max_length=40)
+    # The id of the domain row (ImportJob, BriefJob, ...); null for kinds
+    # that work off a queue of their own (coverage refresh requests).
+    ref_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES,
+                              default=PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of progress: a progress report by the job, or its worker
+    # seeing it use CPU or run a query. A job whose heartbeat stops is failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process that runs it.
+    worker = models.CharField(max_length=80, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            # The worker's claim and watch: pending oldest first, running.
+            models.Index(fields=["status", "id"], name="job_status_id"),
+            # A domain row's job (cancel from the import page).
+            models.Index(fields=["kind", "ref_id"], name="job_kind_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.ref_id or self.pk} ({self.status})"

@@ -1,7 +1,5 @@
 """API: start an import with a file, follow it, fetch its report."""
 
-from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +10,7 @@ from ninja.responses import Status
 from sinergi.core.errors import SinergiError
 
 from . import services
-from .views import access_job, start_in_background
+from .views import access_job
 
 router = Router(tags=["imports"])
 
@@ -61,8 +59,6 @@ def import_create(request: HttpRequest, file: File[UploadedFile],
         actor=request.auth, source=file, file_name=file.name, file_format=format,
         region_code=region, village_code=village, on_error=on_error,
         complete_list=complete_list)
-    if settings.IMPORT_RUN_IN_THREAD:
-        transaction.on_commit(lambda: start_in_background(job.pk))
     return Status(202, _out(job))
 
 

@@ -1,12 +1,13 @@
-"""`sinergi import persons` and `sinergi worker`: the CLI side of import jobs."""
+"""`sinergi import persons`: the CLI side of import jobs.
+
+Nothing heavy is imported at module level: the serving process builds the
+same argument parser before gunicorn forks (see cli._exec_server).
+"""
 
 import sys
 import time
 
 from django.utils.translation import gettext as _
-
-from . import services
-from .models import DONE, FAILED, REVIEW
 
 
 def add_parsers(sub) -> None:
@@ -31,16 +32,11 @@ def add_parsers(sub) -> None:
                    help="the file lists everyone in the region: propose the absent as gone")
     p.set_defaults(func=cmd_import_persons)
 
-    p = sub.add_parser("worker", help="run pending background jobs (imports, briefs, "
-                       "coverage)", description="Run pending import jobs, rakor brief PDFs "
-                       "and coverage recomputations one after another; mark jobs of "
-                       "processes that died as failed. Stops after --once or on Ctrl+C.")
-    p.add_argument("--once", action="store_true", help="run what is pending, then stop")
-    p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
-    p.set_defaults(func=cmd_worker)
-
 
 def cmd_import_persons(args) -> int:
+    from . import services
+    from .models import DONE, FAILED, REVIEW
+
     job = services.import_job_create(
         actor=None, source=args.file, file_name=args.file.rsplit("/", 1)[-1],
         file_format=args.format, region_code=args.region, village_code=args.village,
@@ -58,29 +54,3 @@ def cmd_import_persons(args) -> int:
     if job.rows_rejected:
         print(_("Error report: /imports/%(id)d/report.xlsx") % {"id": job.pk})
     return 0 if job.status in {DONE, REVIEW} else 1
-
-
-def cmd_worker(args) -> int:
-    from sinergi.convergence import services as convergence_services
-    from sinergi.meetings import briefs
-
-    while True:
-        services.import_jobs_reap()
-        briefs.brief_jobs_reap()
-        job = services.import_job_claim()
-        if job is not None:
-            job = services.import_job_run(job)
-            print(f"job {job.pk}: {job.status}", flush=True)
-            continue
-        brief = briefs.brief_job_claim()
-        if brief is not None:
-            brief = briefs.brief_job_run(brief)
-            print(f"brief {brief.pk}: {brief.status}", flush=True)
-            continue
-        convergence_services.request_daily_refresh()
-        if convergence_services.refresh_pending(limit=1):
-            print("coverage recomputed", flush=True)
-            continue
-        if args.once:
-            return 0
-        time.sleep(args.interval)

@@ -1,15 +1,13 @@
-"""Import jobs: create, claim and run, reap the dead, review and apply.
+"""Import jobs: create, run, cancel, review and apply.
 
-Pages, the API and the CLI create jobs through ``import_job_create``; the
-worker (``sinergi worker``) and the CLI run them through ``import_job_run``:
-one code path. A job is claimed with a compare-and-swap UPDATE so two
-workers never run the same job.
+Pages, the API and the CLI create jobs through ``import_job_create``, which
+queues a ``core.Job`` of kind ``imports.persons`` in the same transaction;
+the job runner (core/jobs.py: ``sinergi worker``, or the CLI in its own
+process) runs ``import_job_work``: one code path.
 """
 
 import logging
-import os
 import shutil
-import socket
 import uuid
 from pathlib import Path
 
@@ -19,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.convergence import services as convergence_services
-from sinergi.core import access, bulk
+from sinergi.core import access, jobs
 from sinergi.core.audit import audit_record
-from sinergi.core.errors import DataFileError, SinergiError
+from sinergi.core.errors import SinergiError
+from sinergi.core.models import Job
 from sinergi.regions import codes as region_codes
 from sinergi.registry.models import Household, Person
 from sinergi.registry.services import close_membership
@@ -41,6 +40,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
+JOB_KIND = "imports.persons"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 _FORMATS = {key for key, _label in FORMAT_CHOICES}
 
@@ -114,95 +114,80 @@ def import_job_create(*, actor, source, file_name: str, file_format: str = "auto
         )
         audit_record(actor=actor, action="import.create", obj=job,
                      after={"file": safe_name, "format": file_format, "region": region})
+        jobs.enqueue(JOB_KIND, job.pk)
     return job
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def import_job_claim(job_id: int | None = None) -> ImportJob | None:
-    """Take a pending job (the given one, or the oldest) for this process."""
-    qs = ImportJob.objects.filter(status=PENDING)
-    if job_id is not None:
-        qs = qs.filter(pk=job_id)
-    candidate = qs.order_by("id").values_list("id", flat=True).first()
-    if candidate is None:
-        return None
-    # Compare-and-swap: only one worker's UPDATE finds the row still pending.
-    claimed = ImportJob.objects.filter(pk=candidate, status=PENDING).update(
-        status=RUNNING, started_at=timezone.now(), worker=_worker_id(),
-        phase=_("starting"), progress=1)
-    return ImportJob.objects.get(pk=candidate) if claimed else None
-
-
-def _progress(job: ImportJob):
-    def report(phase: str, percent: int) -> None:
-        # Its own short transaction, so a page polling the job sees it.
-        ImportJob.objects.filter(pk=job.pk).update(phase=phase[:60], progress=percent)
-    return report
+    """Claim the job of import ``job_id`` (or of the oldest waiting import)
+    for this process, to run it here (the command line, the demo)."""
+    task = jobs.claim(kind=JOB_KIND, ref_id=job_id)
+    return ImportJob.objects.get(pk=task.ref_id) if task is not None else None
 
 
 def import_job_run(job: ImportJob) -> ImportJob:
-    """Run a claimed job to its end: done, waiting for review, or failed."""
-    report = _progress(job)
-    try:
-        typed, issues, outcome = pipeline.read_and_validate(job, report)
-        pipeline.write(job, typed, issues, outcome, report)
-        if outcome.persons_added or outcome.households_added:
-            # New families change coverage; the rollup is recomputed off the request.
-            convergence_services.refresh_requested(region_code=job.region_code,
-                                                   year=timezone.localdate().year)
-    except DataFileError as exc:
-        _fail(job, exc.message)
-    except Exception as exc:  # a bug must not leave the job "running" forever
-        log.exception("import job %s crashed", job.pk)
-        _fail(job, _("The import stopped because of an internal error (%(e)s). Nothing was "
-                     "written. Tell your administrator; the file is kept.")
-              % {"e": type(exc).__name__})
+    """Run an import claimed by this process to its end: done, waiting for
+    review, or failed."""
+    task = Job.objects.get(kind=JOB_KIND, ref_id=job.pk, status=Job.RUNNING,
+                           worker=jobs.worker_id())
+    jobs.run(task)
     job.refresh_from_db()
     return job
 
 
-def _fail(job: ImportJob, message: str) -> None:
+def import_job_work(job_id: int, context: jobs.Context) -> None:
+    """The work of an import job (run by core.jobs): read, check, write."""
+    started = ImportJob.objects.filter(pk=job_id, status=PENDING).update(
+        status=RUNNING, started_at=timezone.now(), worker=jobs.worker_id(),
+        phase=_("starting"), progress=1)
+    if not started:  # cancelled (or removed) before it could start
+        return
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+
+    def report(phase: str, percent: int) -> None:
+        # Its own short transaction, so a page polling the job sees it.
+        ImportJob.objects.filter(pk=job.pk).update(phase=phase[:60], progress=percent)
+        context.beat()
+
+    typed, issues, outcome = pipeline.read_and_validate(job, report)
+    pipeline.write(job, typed, issues, outcome, report)
+    if outcome.persons_added or outcome.households_added:
+        # New families change coverage; the rollup is recomputed off the request.
+        convergence_services.refresh_requested(region_code=job.region_code,
+                                               year=timezone.localdate().year)
+
+
+def import_job_end(job_id: int, status: str, message: str) -> bool:
+    """The job runner's end of an import that could not finish: failed or
+    cancelled, with the message the page shows."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return True
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(status=FAILED, message=message,
-                                                   phase="", finished_at=timezone.now())
-        audit_record(actor=job.created_by, action="import.fail", obj=job,
-                     after={"message": message})
-
-
-def import_jobs_reap() -> int:
-    """Mark as failed the running jobs of this host whose process is gone.
-
-    The killed process's transaction was rolled back by the database; only
-    its job row still says "running".
-    """
-    host = socket.gethostname()
-    failed = 0
-    for job in ImportJob.objects.filter(status=RUNNING, worker__startswith=host + ":"):
-        pid = int(job.worker.rsplit(":", 1)[1])
-        try:
-            os.kill(pid, 0)
-            continue
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue
-        _fail(job, _("The import was interrupted (the process stopped). Nothing was "
-                     "written; upload the file again."))
-        failed += 1
-    bulk.remove_stale_stages()  # the scratch files a killed import left
-    return failed
+        updated = ImportJob.objects.filter(pk=job_id, status__in=[PENDING, RUNNING]).update(
+            status=CANCELLED if status == Job.CANCELLED else FAILED, message=message,
+            phase="", finished_at=timezone.now())
+        if updated and status != Job.CANCELLED:
+            audit_record(actor=job.created_by, action="import.fail", obj=job,
+                         after={"message": message})
+    return bool(updated)
 
 
 def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
+    """Cancel a waiting or running import (nothing of it is written), or
+    drop the changes of one waiting for review."""
+    if job.status in {PENDING, RUNNING}:
+        task = jobs.job_of(JOB_KIND, job.pk)
+        if task is not None and task.status in jobs.ACTIVE:
+            jobs.cancel(actor=actor, job=task, action="import.cancel", obj=job)
+            job.refresh_from_db()
+            return job
     with transaction.atomic():
-        updated = ImportJob.objects.filter(pk=job.pk, status__in=[PENDING, REVIEW]).update(
+        updated = ImportJob.objects.filter(pk=job.pk, status=REVIEW).update(
             status=CANCELLED, finished_at=timezone.now())
         if not updated:
-            raise SinergiError(_("Only a waiting job or one waiting for review can be "
-                                 "cancelled."))
+            raise SinergiError(_("Only a waiting or running job, or one waiting for review, "
+                                 "can be cancelled."))
         audit_record(actor=actor, action="import.cancel", obj=job)
     job.refresh_from_db()
     return job

@@ -1,12 +1,8 @@
 """Import pages: upload, job status with progress, issues, report, review."""
 
-import threading
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import close_old_connections, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -47,20 +43,6 @@ def access_job(user, pk) -> ImportJob:
         raise Http404(_("Import not found in your region.")) from None
 
 
-def start_in_background(job_id: int) -> None:
-    """Run the job in a thread of this process (the job row is the truth;
-    `sinergi worker` runs whatever is left pending)."""
-    def work():
-        close_old_connections()
-        try:
-            job = services.import_job_claim(job_id)
-            if job is not None:
-                services.import_job_run(job)
-        finally:
-            close_old_connections()
-    threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_list(request):
@@ -83,8 +65,6 @@ def job_list(request):
                          "file": "file"}.get(exc.field)
                 form.add_error(field, exc.message)
             else:
-                if settings.IMPORT_RUN_IN_THREAD:
-                    transaction.on_commit(lambda: start_in_background(job.pk))
                 return redirect("imports:detail", job_id=job.pk)
     return render(request, "imports/list.html", {"jobs": jobs, "form": form,
                                                  "can_import": can_import},

@@ -3,29 +3,26 @@ how far each commitment has come, as a page and as a PDF made in the background
 (laid out in brief_pdf.py).
 
 ``brief_context`` gathers plain values (no model objects in the rows), so the
-page and the PDF show the same thing. PDF jobs follow the import jobs'
-pattern: created and audited by a page, claimed with a compare-and-swap
-UPDATE by one worker (a thread of the web process or ``sinergi worker``),
-reaped when their process dies.
+page and the PDF show the same thing. A PDF is a job of kind
+``meetings.brief`` in the one job runner (core/jobs.py): created and
+audited by a page, made by ``sinergi worker``.
 """
 
 import datetime
 import logging
-import os
-import socket
-import threading
 
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
-from sinergi.core import access
+from sinergi.core import access, jobs
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
+from sinergi.core.models import Job
 from sinergi.regions.codes import subtree_q
 
 from . import progress, selectors
@@ -48,7 +45,7 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-
+JOB_KIND = "meetings.brief"
 
 # A brief reads at most this many commitments (open ones first); a province
 # brief past it says so and the board with filters shows the rest.
@@ -266,92 +263,68 @@ def brief_job_create(*, actor, meeting: Meeting | None = None, region=None,
                      after={"meeting": meeting.pk if meeting else None,
                             "region": region.code if region is not None else None,
                             "language": language, "scope_root": scope_root})
+        jobs.enqueue(JOB_KIND, job.pk)
     return job
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def brief_job_claim(job_id: int | None = None) -> BriefJob | None:
-    """Take a pending brief (the given one, or the oldest) for this process."""
-    qs = BriefJob.objects.filter(status=BRIEF_PENDING)
-    if job_id is not None:
-        qs = qs.filter(pk=job_id)
-    candidate = qs.order_by("id").values_list("id", flat=True).first()
-    if candidate is None:
+    """Claim the job of brief ``job_id`` (or of the oldest waiting brief) for
+    this process, to make it here."""
+    task = jobs.claim(kind=JOB_KIND, ref_id=job_id)
+    if task is None:
         return None
-    # Compare-and-swap: only one worker's UPDATE finds the row still pending.
-    claimed = BriefJob.objects.filter(pk=candidate, status=BRIEF_PENDING).update(
-        status=BRIEF_RUNNING, started_at=timezone.now(), worker=_worker_id())
-    return BriefJob.objects.get(pk=candidate) if claimed else None
+    _start(task.ref_id)
+    return BriefJob.objects.get(pk=task.ref_id)
 
 
 def brief_job_run(job: BriefJob) -> BriefJob:
-    """Make the PDF of a claimed job: done with its file, or failed with a
-    message and no file. The PDF is made in memory first, so a failure
-    leaves nothing behind."""
-    stored = ""
-    try:
-        with translation.override(job.language):
-            job = BriefJob.objects.select_related("meeting", "region").get(pk=job.pk)
-            pdf = render_pdf(brief_context(meeting=job.meeting, region=job.region,
-                                           scope_root=job.scope_root))
-        job.file.save(f"brief-rakor-{job.pk}.pdf", ContentFile(pdf), save=False)
-        stored = job.file.name
-        updated = BriefJob.objects.filter(pk=job.pk, status=BRIEF_RUNNING).update(
-            status=BRIEF_DONE, file=stored, message="", finished_at=timezone.now())
-        if not updated:  # reaped or removed meanwhile: the row no longer wants it
-            job.file.storage.delete(stored)
-    except Exception as exc:  # a bug must not leave the job "running" forever
-        log.exception("brief job %s crashed", job.pk)
-        if stored:
-            job.file.storage.delete(stored)
-        with translation.override(job.language):
-            _fail(job, _("The brief could not be made because of an internal error (%(e)s). "
-                         "Try again; if it fails again, tell your administrator.")
-                  % {"e": type(exc).__name__})
+    """Make the PDF of a brief claimed by this process."""
+    task = Job.objects.get(kind=JOB_KIND, ref_id=job.pk, status=Job.RUNNING,
+                           worker=jobs.worker_id())
+    jobs.run(task)
     job.refresh_from_db()
     return job
 
 
-def _fail(job: BriefJob, message: str) -> None:
+def _start(job_id: int) -> bool:
+    return bool(BriefJob.objects.filter(pk=job_id, status=BRIEF_PENDING).update(
+        status=BRIEF_RUNNING, started_at=timezone.now(), worker=jobs.worker_id()))
+
+
+def brief_job_work(job_id: int, context: jobs.Context) -> None:
+    """The work of a brief job (run by core.jobs): the PDF, made in memory
+    first, so a failure leaves no file behind."""
+    _start(job_id)
+    job = BriefJob.objects.select_related("meeting", "region").filter(
+        pk=job_id, status=BRIEF_RUNNING).first()
+    if job is None:  # cancelled or removed with its meeting
+        return
+    with translation.override(job.language):
+        pdf = render_pdf(brief_context(meeting=job.meeting, region=job.region,
+                                       scope_root=job.scope_root))
+    context.beat()
+    job.file.save(f"brief-rakor-{job.pk}.pdf", ContentFile(pdf), save=False)
+    stored = job.file.name
+    try:
+        updated = BriefJob.objects.filter(pk=job.pk, status=BRIEF_RUNNING).update(
+            status=BRIEF_DONE, file=stored, message="", finished_at=timezone.now())
+    except BaseException:
+        job.file.storage.delete(stored)
+        raise
+    if not updated:  # ended or removed meanwhile: the row no longer wants it
+        job.file.storage.delete(stored)
+
+
+def brief_job_end(job_id: int, status: str, message: str) -> bool:
+    """The job runner's end of a brief that could not be made."""
+    job = BriefJob.objects.filter(pk=job_id).first()
+    if job is None:  # removed with its meeting: nothing left to record
+        return True
     with transaction.atomic():
-        updated = BriefJob.objects.filter(pk=job.pk).update(
+        updated = BriefJob.objects.filter(
+            pk=job_id, status__in=[BRIEF_PENDING, BRIEF_RUNNING]).update(
             status=BRIEF_FAILED, message=message, file="", finished_at=timezone.now())
-        if updated:  # a job removed with its meeting has nothing left to record
+        if updated:
             audit_record(actor=job.created_by, action="brief.fail", obj=job,
                          after={"message": message})
-
-
-def brief_jobs_reap() -> int:
-    """Mark as failed the running briefs of this host whose process is gone."""
-    host = socket.gethostname()
-    failed = 0
-    for job in BriefJob.objects.filter(status=BRIEF_RUNNING, worker__startswith=host + ":"):
-        try:
-            os.kill(int(job.worker.rsplit(":", 1)[1]), 0)
-            continue
-        except ProcessLookupError:
-            pass
-        except (PermissionError, ValueError):
-            continue
-        with translation.override(job.language):
-            _fail(job, _("Making the brief was interrupted (the process stopped); ask for it "
-                         "again."))
-        failed += 1
-    return failed
-
-
-def start_brief_in_background(job_id: int) -> None:
-    """Make the brief in a thread of this process (the job row is the truth;
-    ``sinergi worker`` makes whatever is left pending)."""
-    def work():
-        close_old_connections()
-        try:
-            job = brief_job_claim(job_id)
-            if job is not None:
-                brief_job_run(job)
-        finally:
-            close_old_connections()
-    threading.Thread(target=work, name=f"brief-{job_id}", daemon=True).start()
+    return bool(updated)

@@ -436,10 +436,8 @@ def brief_generate(request):
         back = redirect("meetings:region_brief", code=region.code)
     else:
         raise Http404(_("Say which meeting or region the brief is for."))
-    job = briefs.brief_job_create(actor=request.user, meeting=meeting, region=region,
-                                  language=get_language() or settings.LANGUAGE_CODE)
-    if settings.IMPORT_RUN_IN_THREAD:
-        transaction.on_commit(lambda: briefs.start_brief_in_background(job.pk))
+    briefs.brief_job_create(actor=request.user, meeting=meeting, region=region,
+                            language=get_language() or settings.LANGUAGE_CODE)
     messages.success(request, _("The PDF is being made; this page shows it when it is ready."))
     return back
 

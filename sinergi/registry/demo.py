@@ -25,7 +25,7 @@ from sinergi.regions.models import Region
 from . import synthetic
 from .models import Person
 
-PERSONS = {"default": 30_000, "full": 1_500_000}
+PERSONS = {"small": 3_000, "default": 30_000, "full": 1_500_000}
 # One row in a thousand has a defect, so the import report has something to show.
 BAD_FRACTION = 0.001
 SEED = 19

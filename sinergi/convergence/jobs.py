@@ -1,0 +1,9 @@
+"""Coverage recomputations in the job runner, and the daily one (ages move
+with the date)."""
+
+from sinergi.core import jobs
+
+from . import services
+
+jobs.register(services.JOB_KIND, run=services.refresh_work, lane="write")
+jobs.periodic(300)(services.request_daily_refresh)
