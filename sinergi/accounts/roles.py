@@ -29,14 +29,17 @@ ROLE_CHOICES = [
 # and set their commitments; commitment.update: report progress (an officer
 # only on commitments the own agency owns or supports); program.view:
 # programs, groups, targets and convergence in scope; program.edit: programs,
-# groups and enrollments (an officer only those of the own agency).
+# groups and enrollments (an officer only those of the own agency);
+# import.oversee: see, cancel and review every import of the scope (others
+# see only their own uploads).
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
-                    "registry.import", "person.reveal", "person.export", "meeting.view",
-                    "meeting.manage", "commitment.update", "program.view", "program.edit"},
+                    "registry.import", "import.oversee", "person.reveal", "person.export",
+                    "meeting.view", "meeting.manage", "commitment.update", "program.view",
+                    "program.edit"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
-                  "person.reveal", "person.export", "meeting.view", "meeting.manage",
-                  "commitment.update", "program.view", "program.edit"},
+                  "import.oversee", "person.reveal", "person.export", "meeting.view",
+                  "meeting.manage", "commitment.update", "program.view", "program.edit"},
     OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
               "commitment.update", "program.view", "program.edit"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",

@@ -10,7 +10,7 @@ from ninja.responses import Status
 from sinergi.core.errors import SinergiError
 
 from . import services
-from .views import access_job
+from .selectors import access_job
 
 router = Router(tags=["imports"])
 

@@ -58,6 +58,11 @@ class Outcome:
     unknown_columns: list = field(default_factory=list)
     detected_format: str = ""
     blocked: bool = False
+    # NIK -> person id and KK number -> family id of the file's numbers
+    # already registered inside the job's region (outside it, the rows are
+    # refused), found while checking and used by the write.
+    persons_in_region: dict[str, int] = field(default_factory=dict, repr=False)
+    families_in_region: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 def _issues(frame: pl.DataFrame) -> pl.DataFrame:
@@ -125,9 +130,11 @@ def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> t
         found.append(_issues(identifiers.nik_findings(typed, prefixes)))
     if "kk_number" in typed.columns:
         found.append(_issues(identifiers.kk_findings(typed, prefixes)))
-    found.append(_required_and_scope(typed, job))
+    villages = _villages_in_region(typed, job)
+    found.append(_required_and_scope(typed, villages))
+    found.append(_registered_elsewhere(typed, job, outcome))
     found.append(_duplicates_in_file(typed))
-    found.append(_probable_duplicates(typed))
+    found.append(_probable_duplicates(typed, villages))
     all_issues = pl.concat(found)
     # The row number the user sees, carried beside every row and issue.
     typed = typed.with_columns(table.lines.gather(typed.get_column("__row")).cast(pl.Int64)
@@ -135,8 +142,21 @@ def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> t
     return typed, all_issues, outcome
 
 
-def _required_and_scope(typed: pl.DataFrame, job: ImportJob) -> pl.DataFrame:
-    """Fields every row needs, and villages that exist inside the job's scope."""
+def _villages_in_region(typed: pl.DataFrame, job: ImportJob) -> set[str]:
+    """The file's village codes that exist (current edition) inside the job's region."""
+    if "village_code" not in typed.columns:
+        return set()
+    villages = typed.get_column("village_code").drop_nulls().unique().to_list()
+    if not villages:
+        return set()
+    return set(
+        Region.objects.filter(code__in=villages, level=4, retired_in="")
+        .filter(region_codes.subtree_q("code", job.region_code))
+        .values_list("code", flat=True))
+
+
+def _required_and_scope(typed: pl.DataFrame, villages: set[str]) -> pl.DataFrame:
+    """Fields every row needs, and villages that exist inside the job's region."""
     frames = []
     for column, code in (("name", "name_missing"), ("sex", "sex_missing"),
                          ("village_code", "village_missing")):
@@ -145,16 +165,34 @@ def _required_and_scope(typed: pl.DataFrame, job: ImportJob) -> pl.DataFrame:
         else:
             frames.append(_simple_issue(typed, pl.lit(True), column, code))
     if "village_code" in typed.columns:
-        villages = typed.get_column("village_code").drop_nulls().unique().to_list()
-        known = set(
-            Region.objects.filter(code__in=villages, level=4, retired_in="")
-            .filter(region_codes.subtree_q("code", job.region_code))
-            .values_list("code", flat=True)
-        ) if villages else set()
-        unknown = [v for v in villages if v not in known]
-        if unknown:
-            frames.append(_simple_issue(typed, pl.col("village_code").is_in(unknown),
-                                        "village_code", "village_out_of_scope"))
+        outside = pl.col("village_code").is_not_null() & ~pl.col("village_code").is_in(
+            pl.Series(sorted(villages), dtype=pl.String).implode())
+        frames.append(_simple_issue(typed, outside, "village_code", "village_out_of_scope"))
+    return pl.concat(frames) if frames else _empty_issues()
+
+
+def _registered_elsewhere(typed: pl.DataFrame, job: ImportJob, outcome: Outcome) -> pl.DataFrame:
+    """NIK and KK numbers already registered outside the job's region.
+
+    A person or a family belongs to one region; moving it out of there is
+    that region's operator's or a coordinator's decision (the move form), so
+    such a row is refused, and nothing of the other record is shown: the
+    message says only that the number is registered elsewhere. Numbers
+    registered inside the region are kept for the write (``outcome``).
+    """
+    frames = []
+    for column, model, code, target in (
+            ("nik", Person, "nik_registered_elsewhere", "persons_in_region"),
+            ("kk_number", Household, "kk_registered_elsewhere", "families_in_region")):
+        if column not in typed.columns:
+            continue
+        inside, outside = _registered(model, column, typed.get_column(column).drop_nulls()
+                                      .unique(), job.region_code)
+        setattr(outcome, target, inside)
+        if outside:
+            frames.append(_simple_issue(typed, pl.col(column).is_in(
+                pl.Series(sorted(outside), dtype=pl.String).implode()).fill_null(False),
+                column, code))
     return pl.concat(frames) if frames else _empty_issues()
 
 
@@ -170,9 +208,11 @@ def _duplicates_in_file(typed: pl.DataFrame) -> pl.DataFrame:
     return _simple_issue(later, pl.lit(True), "nik", "nik_duplicate_in_file")
 
 
-def _probable_duplicates(typed: pl.DataFrame) -> pl.DataFrame:
+def _probable_duplicates(typed: pl.DataFrame, villages: set[str]) -> pl.DataFrame:
     """Same name, birth date and village under another NIK: a warning, since it
-    may be one person typed twice (or registered twice), or namesakes."""
+    may be one person typed twice (or registered twice), or namesakes. Only
+    ``villages`` (those inside the job's region) are compared with the
+    registry: the names of other regions are not the uploader's to see."""
     needed = {"name", "birth_date", "village_code"}
     if not needed <= set(typed.columns):
         return _empty_issues()
@@ -185,7 +225,7 @@ def _probable_duplicates(typed: pl.DataFrame) -> pl.DataFrame:
     in_file = keyed.filter(
         (pl.col("nik").n_unique().over(keys) > 1)
         & (pl.col("__row") != pl.col("__row").min().over(keys)))
-    villages = keyed.get_column("village_code").unique().to_list()
+    villages = sorted(villages & set(keyed.get_column("village_code").unique().to_list()))
     existing = pl.DataFrame(
         list(Person.objects.filter(village_code__in=villages)
              .values_list("village_code", "name", "birth_date", "nik")
@@ -202,16 +242,19 @@ def _probable_duplicates(typed: pl.DataFrame) -> pl.DataFrame:
                          identifiers.WARNING)
 
 
-def _lookup_ids(model, column: str, series: pl.Series) -> dict[str, int]:
-    """value -> id for the values of ``series`` already in ``model``'s
-    unique ``column``.
+def _registered(model, column: str, series: pl.Series, region: str) -> tuple[
+        dict[str, int], set[str]]:
+    """The values of ``series`` already in ``model``'s unique ``column``:
+    value -> id of those whose village is inside ``region``, and the set of
+    those outside it.
 
     Raw batched IN queries on the unique index: the ORM's query building
     costs more than the lookups themselves at a million values.
     """
-    found: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    outside: set[str] = set()
     if series.is_empty() or not model.objects.exists():
-        return found
+        return inside, outside
     values = series.to_list()
     table = connection.ops.quote_name(model._meta.db_table)
     col = connection.ops.quote_name(column)
@@ -219,18 +262,14 @@ def _lookup_ids(model, column: str, series: pl.Series) -> dict[str, int]:
         for start in range(0, len(values), 5000):
             batch = values[start:start + 5000]
             marks = ", ".join(["%s"] * len(batch))
-            cur.execute(f"SELECT {col}, id FROM {table} WHERE {col} IN ({marks})",  # noqa: S608
-                        batch)
-            found.update(cur.fetchall())
-    return found
-
-
-def _existing_persons(niks: pl.Series) -> dict[str, int]:
-    return _lookup_ids(Person, "nik", niks)
-
-
-def _existing_households(kks: pl.Series) -> dict[str, int]:
-    return _lookup_ids(Household, "kk_number", kks)
+            cur.execute(f"SELECT {col}, id, village_code FROM {table} "  # noqa: S608
+                        f"WHERE {col} IN ({marks})", batch)
+            for value, pk, village in cur.fetchall():
+                if region_codes.code_in_subtree(village, region):
+                    inside[value] = pk
+                else:
+                    outside.add(value)
+    return inside, outside
 
 
 def _next_id(model) -> int:
@@ -326,8 +365,9 @@ def _blocked_message(outcome: Outcome) -> str:
 
 
 def _write_rows(job, accepted, issues, outcome, now) -> None:
-    existing = _existing_persons(accepted.get_column("nik").drop_nulls()) \
-        if "nik" in accepted.columns else {}
+    listed = set(accepted.get_column("nik").drop_nulls().to_list()) \
+        if "nik" in accepted.columns and outcome.persons_in_region else set()
+    existing = {nik: pk for nik, pk in outcome.persons_in_region.items() if nik in listed}
     if existing:
         is_existing = pl.col("nik").is_in(pl.Series(list(existing), dtype=pl.String)
                                           .implode()).fill_null(False)
@@ -343,7 +383,9 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
         .alias("__not_head"),
     ).sort(["kk_number", "__not_head", "__row"]).unique(
         subset=["kk_number"], keep="first", maintain_order=True)
-    known_kk = _existing_households(families.get_column("kk_number"))
+    family_kks = set(families.get_column("kk_number").to_list()) \
+        if outcome.families_in_region else set()
+    known_kk = {kk: pk for kk, pk in outcome.families_in_region.items() if kk in family_kks}
     new_families = families.filter(~pl.col("kk_number").is_in(pl.Series(list(known_kk),
                                                              dtype=pl.String).implode()))
     first_hh = _next_id(Household)
@@ -449,6 +491,12 @@ def _registry_messages() -> dict[str, str]:
         "village_out_of_scope": _("Village '%(v)s' does not exist or is outside the region "
                                   "you may import into. Check the code or ask a "
                                   "coordinator."),
+        "nik_registered_elsewhere": _(
+            "NIK '%(v)s' is already registered in another region. Ask that region's "
+            "operator or a coordinator to move the person; this row was not imported."),
+        "kk_registered_elsewhere": _(
+            "KK number '%(v)s' is already registered in another region. Ask that region's "
+            "operator or a coordinator to move the family; this row was not imported."),
         "nik_duplicate_in_file": _("NIK '%(v)s' appears more than once in the file; only its "
                                    "first row was taken. Remove the repeated row."),
         "probable_duplicate": _("'%(v)s' has the same name, birth date and village as "

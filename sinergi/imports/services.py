@@ -25,7 +25,7 @@ from sinergi.regions import codes as region_codes
 from sinergi.registry.models import Household, Person
 from sinergi.registry.services import close_membership
 
-from . import pipeline
+from . import pipeline, report
 from .models import (
     CANCELLED,
     DONE,
@@ -173,6 +173,24 @@ def import_job_end(job_id: int, status: str, message: str) -> bool:
     return bool(updated)
 
 
+def import_job_report(*, actor, job: ImportJob):
+    """The error report of an import (an Excel download of the rows to fix),
+    audited; identity numbers masked unless ``actor`` may reveal them."""
+    reveal = actor is None or access.user_can(actor, "person.reveal")
+    with transaction.atomic():
+        audit_record(actor=actor, action="import.report", obj=job,
+                     after={"rows_rejected": job.rows_rejected, "masked": not reveal})
+    return report.report_response(job, reveal=reveal)
+
+
+def import_job_cancelling(job: ImportJob) -> bool:
+    """Whether the running import's cancellation was asked and is under way."""
+    if job.status != RUNNING:
+        return False
+    task = jobs.job_of(JOB_KIND, job.pk)
+    return task is not None and task.cancel_requested and task.status in jobs.ACTIVE
+
+
 def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
     """Cancel a waiting or running import (nothing of it is written), or
     drop the changes of one waiting for review."""
@@ -207,7 +225,7 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
         raise SinergiError(_("This import has no changes waiting for review."))
     reject_ids = reject_ids or set()
     today = timezone.localdate()
-    applied = 0
+    applied = skipped = 0
     changes = ProposedChange.objects.filter(job=locked, decision="").select_related(
         "person", "person__household")
     for change in changes.iterator(chunk_size=2000):
@@ -216,7 +234,14 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
             change.save(update_fields=["decision"])
             continue
         person = change.person
-        if actor is not None and not access.in_scope(actor, person.village_code):
+        if not _may_land(actor, locked, person.village_code):
+            continue
+        if not _targets_in_region(actor, locked, change):
+            # The same rule as the move form: a person or family is moved
+            # into or out of the region only by someone whose scope holds both.
+            change.decision = "reject"
+            change.save(update_fields=["decision"])
+            skipped += 1
             continue
         before = {"household_id": person.household_id, "life_status": person.life_status}
         _apply_fields(person, change.changes)
@@ -238,8 +263,35 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
         applied += 1
     locked.status = DONE
     locked.persons_updated = applied
-    locked.save(update_fields=["status", "persons_updated"])
+    if skipped:
+        locked.message = _(
+            "%(n)d changes were not applied: they would move a person or family into a "
+            "region outside this import's (the KK number is now registered there). Ask "
+            "that region's operator or a coordinator to move them.") % {"n": skipped}
+    locked.save(update_fields=["status", "persons_updated", "message"])
     return applied
+
+
+def _may_land(actor, job: ImportJob, code: str | None) -> bool:
+    """Whether a row of ``job`` may be written at region ``code``: inside the
+    job's region, and inside the scope of whoever applies it."""
+    if not code or not region_codes.code_in_subtree(code, job.region_code):
+        return False
+    return actor is None or access.in_scope(actor, code)
+
+
+def _targets_in_region(actor, job: ImportJob, change: ProposedChange) -> bool:
+    """A proposed change's destinations (a new village, the family of a new
+    KK number) lie where the job and the actor may write."""
+    village = change.changes.get("household.village_code")
+    if village and not _may_land(actor, job, village[1]):
+        return False
+    if change.kind == "move":
+        target = Household.objects.filter(kk_number=change.new_kk_number).values_list(
+            "village_code", flat=True).first()
+        if target is not None and not _may_land(actor, job, target):
+            return False
+    return True
 
 
 def _apply_fields(person: Person, changes: dict) -> None:

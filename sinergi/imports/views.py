@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sinergi.core import access
 from sinergi.core.errors import SinergiError
 
-from . import report, services, template
-from .models import FORMAT_CHOICES, ON_ERROR_CHOICES, REVIEW, ImportJob
+from . import selectors, services, template
+from .models import FORMAT_CHOICES, ON_ERROR_CHOICES
+from .selectors import access_job, jobs_visible
 
 
 class UploadForm(forms.Form):
@@ -29,18 +30,6 @@ class UploadForm(forms.Form):
     complete_list = forms.BooleanField(
         label=gettext_lazy("This is the complete list of the region (persons missing from "
                            "it are proposed as gone)"), required=False)
-
-
-def jobs_visible(user):
-    access.check_capability(user, "registry.view")
-    return ImportJob.objects.filter(access.scope_q(user, "region_code"))
-
-
-def access_job(user, pk) -> ImportJob:
-    try:
-        return jobs_visible(user).get(pk=pk)
-    except ImportJob.DoesNotExist:
-        raise Http404(_("Import not found in your region.")) from None
 
 
 @login_required
@@ -77,10 +66,10 @@ def job_detail(request, job_id: int):
     job = access_job(request.user, job_id)
     context = {
         "job": job,
-        "issues": job.issues.order_by("line", "id")[:200],
-        "changes": job.changes.select_related("person").order_by("kind", "id")[:500]
-        if job.status == REVIEW else [],
+        "issues": selectors.job_issues(request.user, job),
+        "changes": selectors.job_changes(job),
         "can_apply": access.user_can(request.user, "registry.import"),
+        "cancelling": services.import_job_cancelling(job),
     }
     if request.htmx:
         return render(request, "imports/_status.html", context)
@@ -91,7 +80,7 @@ def job_detail(request, job_id: int):
 @require_GET
 def job_report(request, job_id: int):
     job = access_job(request.user, job_id)
-    return report.report_response(job)
+    return services.import_job_report(actor=request.user, job=job)
 
 
 @login_required
