@@ -331,14 +331,16 @@ def _app_name(job_id: int) -> str:
 
 
 def _db_active(job_ids: list[int]) -> set[int]:
-    """Jobs whose process has a PostgreSQL query running (not waiting for a
-    lock): a long statement uses the server's CPU, not the child's."""
+    """Jobs whose process has a PostgreSQL query working: a long statement
+    uses the server's CPU, not the child's. Waiting for a lock or for the
+    client (a COPY whose sender stopped) is no progress."""
     if connection.vendor != "postgresql" or not job_ids:
         return set()
     names = [_app_name(i) for i in job_ids]
     with connection.cursor() as cur:
         cur.execute("SELECT application_name FROM pg_stat_activity WHERE state = 'active' "
-                    "AND wait_event_type IS DISTINCT FROM 'Lock' "
+                    "AND (wait_event_type IS NULL "
+                    "OR wait_event_type IN ('IO', 'LWLock', 'IPC', 'BufferPin')) "
                     "AND application_name = ANY(%s)", [names])
         active = {row[0] for row in cur.fetchall()}
     return {i for i in job_ids if _app_name(i) in active}
@@ -454,8 +456,10 @@ class Supervisor:
                 if connection.vendor == "postgresql" and row["status"] == RUNNING:
                     # Other hosts' reapers read this; on SQLite (one host) the
                     # pid tells, and a write could wait on the job's own lock.
+                    # Remembered, so this beat is not taken for the child's.
+                    child.heartbeat = timezone.now()
                     Job.objects.filter(pk=job_id, status=RUNNING).update(
-                        heartbeat_at=timezone.now())
+                        heartbeat_at=child.heartbeat)
             if child.stopping:
                 if now - child.kill_sent > 5:
                     child.process.kill()

@@ -1,0 +1,137 @@
+"""The demo as a new user meets it: `sinergi demo` serving over HTTP, with its
+gunicorn workers and its job worker, on a database of its own.
+
+An upload through the page finishes (the serving process never forks after
+polars has started), its error report downloads, and a job that stops
+making progress is failed, while a running one can be cancelled.
+"""
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from .processes import Served, big_file, scratch_database
+
+pytestmark = pytest.mark.slow
+
+STALL_SECONDS = 15
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("served")
+    with scratch_database(tmp_path) as (env, query):
+        env["SINERGI_JOB_STALL_SECONDS"] = str(STALL_SECONDS)
+        server = Served(env)
+        try:
+            yield server, query, tmp_path
+        finally:
+            server.stop()
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def upload(browser, path, **fields) -> int:
+    status, url, body = browser.post_file("/imports/", {
+        "file_format": "sinergi", "on_error": "skip", **fields}, "file", path)
+    assert status == 200 and "/imports/" in url, body[:2000]
+    return int(url.rstrip("/").rsplit("/", 1)[1])
+
+
+def import_state(browser, job_id):
+    status, data = browser.json(f"/api/v1/imports/{job_id}")
+    assert status == 200, data
+    return data
+
+
+def test_an_upload_through_the_page_finishes_and_its_report_downloads(served):
+    server, _query, tmp_path = served
+    operator = server.client("operator")
+    village = "19.04.01.1001"  # the demo operator's village
+    path = tmp_path / "desa.csv"
+    path.write_text(
+        "No KK,NIK,Nama,Jenis Kelamin,Tanggal Lahir,Hubungan dalam Keluarga,Kode Wilayah\n"
+        f"1904011203159901,1904010207889901,Budi Uji,L,02/07/1988,1,{village}\n"
+        f"1904011203159901,1904015403909901,Ani Uji,P,14/03/1990,3,{village}\n"
+        f"1904011203159901,19040154,Nik Pendek,P,14/03/2015,4,{village}\n")
+    job_id = upload(operator, path)
+    state = wait_for(lambda: (s := import_state(operator, job_id))["status"] in {
+        "done", "failed", "review"} and s, timeout=120, what="the import to end")
+    assert state["status"] == "done", state
+    assert (state["accepted"], state["rejected"], state["persons_added"]) == (2, 1, 2)
+    status, data = operator.json("/api/v1/persons?q=Budi%20Uji")
+    assert status == 200 and [p["name"] for p in data["items"]] == ["Budi Uji"]
+    status, _url, body = operator.get(f"/imports/{job_id}/report.xlsx")
+    assert status == 200 and body[:2] == b"PK"
+
+
+def running_child(query, job_id: int) -> int:
+    """The pid of the process running the import's job, once it runs."""
+    rows = query("SELECT j.status, j.worker, i.status FROM core_job j JOIN imports_importjob i "
+                 "ON i.id = j.ref_id WHERE j.kind = 'imports.persons' AND j.ref_id = %s",
+                 (job_id,))
+    if rows and rows[0][0] == "running" and rows[0][1] and rows[0][2] == "running":
+        host, _sep, pid = rows[0][1].rpartition(":")
+        assert host == socket.gethostname()
+        return int(pid)
+    return 0
+
+
+def test_a_job_that_stops_making_progress_is_failed(served):
+    server, query, tmp_path = served
+    coordinator = server.client("koordinator")
+    job_id = upload(coordinator, big_file(tmp_path / "macet.csv", families=20_000),
+                    region="19")
+    pid = wait_for(lambda: running_child(query, job_id), timeout=120, interval=0.02,
+                   what="the job's process")
+    os.kill(pid, signal.SIGSTOP)  # alive, but no CPU, no report, no query
+    try:
+        state = wait_for(lambda: (s := import_state(coordinator, job_id))["status"] != "running"
+                         and s, timeout=STALL_SECONDS * 4, what="the stalled job to end")
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    assert state["status"] == "failed", state
+    assert str(STALL_SECONDS) in state["message"] and state["persons_added"] == 0
+    assert query("SELECT status FROM core_job WHERE kind = 'imports.persons' AND ref_id = %s",
+                 (job_id,))[0][0] == "failed"
+    assert query("SELECT COUNT(*) FROM registry_person WHERE import_job_id = %s",
+                 (job_id,))[0][0] == 0
+
+
+def test_a_running_job_can_be_cancelled_by_its_uploader(served):
+    server, query, tmp_path = served
+    coordinator = server.client("koordinator")
+    job_id = upload(coordinator, big_file(tmp_path / "batal.csv", families=20_000,
+                                          nik_prefix="1904012503"), region="19")
+    pid = wait_for(lambda: running_child(query, job_id), timeout=120, interval=0.02,
+                   what="the job's process")
+    os.kill(pid, signal.SIGSTOP)  # hold it mid-way, so the cancel meets a running job
+    page = coordinator.get(f"/imports/{job_id}/")[2].decode()
+    assert f"/imports/{job_id}/cancel/" in page
+    status, _url, _body = coordinator.post_form(f"/imports/{job_id}/cancel/", {})
+    assert status == 200
+    state = wait_for(lambda: (s := import_state(coordinator, job_id))["status"] != "running"
+                     and s, timeout=STALL_SECONDS - 2, what="the cancel")
+    assert state["status"] == "cancelled", state
+    assert query("SELECT COUNT(*) FROM registry_person WHERE import_job_id = %s",
+                 (job_id,))[0][0] == 0
+    # The served process goes on: the next upload runs.
+    again = upload(coordinator, big_file(tmp_path / "lagi.csv", families=50,
+                                         nik_prefix="1904012603"), region="19")
+    state = wait_for(lambda: (s := import_state(coordinator, again))["status"] in {
+        "done", "failed", "review"} and s, timeout=120, what="the next import")
+    assert state["status"] == "done" and state["persons_added"] == 150, state
