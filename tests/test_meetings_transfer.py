@@ -363,7 +363,8 @@ def test_export_contains_the_commitments_and_their_statuses(world, meeting, clie
     by_number = {row[1]: row for row in table[1:]}
     assert set(by_number) == {done.number, late.number}
     d = by_number[done.number]
-    assert d[0] == str(meeting) and d[2] == "'=Selesai"  # never a live formula
+    assert d[0] == str(meeting) and d[2] == "=Selesai"  # as typed, never a live formula
+    assert ws.cell(row=table.index(d) + 1, column=3).data_type == "s"
     assert d[3:6] == ["DP3ACSKB", "Dinsos, DPPKB", KAB]
     assert d[7].date() == datetime.date(2030, 12, 31) and d[8] == "desa"
     assert (d[9], d[10], d[11], d[13], d[14], d[15]) == (0, 10, 10, "Manual updates", "done",

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sinergi.core.exports import BOLD, HEADER_FILL, help_sheet_head
+from sinergi.core.exports import BOLD, HEADER_FILL, append_row, help_sheet_head, write_cell
 from sinergi.imports.columns import CANONICAL, REQUIRED
 from sinergi.registry import codes
 
@@ -139,23 +139,22 @@ def _data_sheet(ws) -> None:
     ws.title = DATA_SHEET
     columns = list(CANONICAL)
     for index, name in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=index, value=CANONICAL[name].header)
+        text = name in TEXT_COLUMNS
+        cell = write_cell(ws.cell(row=1, column=index), CANONICAL[name].header)
         cell.font, cell.fill = BOLD, HEADER_FILL
         letter = cell.column_letter
         ws.column_dimensions[letter].width = max(12, len(CANONICAL[name].header) + 4)
-        if name in TEXT_COLUMNS:
+        if text:
             ws.column_dimensions[letter].number_format = "@"
             ws.column_dimensions[letter].width = 20
         for row_index, example in enumerate(EXAMPLE_ROWS, start=2):
-            value = example.get(name) or None
-            target = ws.cell(row=row_index, column=index, value=value)
-            if name in TEXT_COLUMNS:
-                target.number_format = "@"
-        if name in TEXT_COLUMNS:
+            write_cell(ws.cell(row=row_index, column=index), example.get(name) or None,
+                       text=text)
+        if text:
             # Excel applies a column's format to new cells only sometimes;
-            # formatting the cells themselves is what makes it keep digits.
+            # formatting the (empty) cells themselves is what makes it keep digits.
             for row_index in range(len(EXAMPLE_ROWS) + 2, TEXT_ROWS + 2):
-                ws.cell(row=row_index, column=index).number_format = "@"
+                write_cell(ws.cell(row=row_index, column=index), None, text=True)
     ws.freeze_panes = "A2"
     choices = {"sex": '"L,P"'}
     yes_no = '"Ya,Tidak"'
@@ -175,24 +174,18 @@ def _help_sheet(ws) -> None:
     required = set(REQUIRED["sinergi"])
     for name, spec in CANONICAL.items():
         meaning, accepted = COLUMN_HELP[name]
-        ws.append([spec.header, TEXT["required"] if name in required else TEXT["optional"],
-                   meaning, accepted, spec.example])
-        for cell in ws[ws.max_row]:
-            cell.alignment = wrap
-    ws.append([])
-    ws.append([TEXT["codes_heading"]])
-    ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
+        append_row(ws, [spec.header, TEXT["required"] if name in required else TEXT["optional"],
+                        meaning, accepted, spec.example], alignment=wrap)
+    append_row(ws, [])
+    append_row(ws, [TEXT["codes_heading"]], font=Font(bold=True, size=12))
     tables = {name: EXTRA_TABLES[name] for name in EXTRA_TABLES}
     tables.update({name: getattr(codes, CANONICAL[name].code_table)
                    for name in CODE_TABLE_COLUMNS})
     for name, table in tables.items():
-        ws.append([])
-        ws.append([CANONICAL[name].header])
-        ws.cell(row=ws.max_row, column=1).font = BOLD
-        ws.append(list(TEXT["code_headers"]))
-        for cell in ws[ws.max_row]:
-            cell.font, cell.fill = BOLD, HEADER_FILL
+        append_row(ws, [])
+        append_row(ws, [CANONICAL[name].header], font=BOLD)
+        append_row(ws, TEXT["code_headers"], font=BOLD, fill=HEADER_FILL)
         for code, label in table.items():
-            ws.append([str(code), str(label)])
+            append_row(ws, [str(code), str(label)])
     for letter, width in zip("ABCDE", (26, 12, 45, 55, 20), strict=True):
         ws.column_dimensions[letter].width = width

@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
-from sinergi.core.exports import BOLD, HEADER_FILL, help_sheet_head, xlsx_response
+from sinergi.core.exports import (
+    BOLD,
+    HEADER_FILL,
+    append_row,
+    help_sheet_head,
+    write_cell,
+    xlsx_response,
+)
 
 from . import progress
 from .models import MANUAL, Commitment
@@ -166,18 +173,19 @@ def template_workbook() -> bytes:
     ws = wb.active
     ws.title = DATA_SHEET
     for index, column in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=1, column=index, value=column.header)
+        cell = write_cell(ws.cell(row=1, column=index), column.header)
         cell.font, cell.fill = BOLD, HEADER_FILL
-        example = ws.cell(row=2, column=index, value=EXAMPLE[column.key])
+        # Excel would read 19.10 as the number 19.1: the region column keeps what is typed.
+        text = column.key == "region"
+        example = write_cell(ws.cell(row=2, column=index), EXAMPLE[column.key], text=text)
         letter = cell.column_letter
         ws.column_dimensions[letter].width = {"text": 50, "owner": 22, "supporting": 22}.get(
             column.key, max(10, len(column.header) + 4))
         if column.key == "due":
             example.number_format = "DD/MM/YYYY"
-        if column.key == "region":
-            # Excel would read 19.10 as the number 19.1: keep what is typed.
-            for row in range(2, TEXT_ROWS + 2):
-                ws.cell(row=row, column=index).number_format = "@"
+        if text:
+            for row in range(3, TEXT_ROWS + 2):
+                write_cell(ws.cell(row=row, column=index), None, text=True)
     ws.freeze_panes = "A2"
 
     help_ws = wb.create_sheet(HELP_SHEET)
@@ -186,11 +194,9 @@ def template_workbook() -> bytes:
     for column in COLUMNS:
         meaning, accepted, example = COLUMN_HELP[column.key]
         english = column.aliases[0] if column.aliases else column.header
-        help_ws.append([column.header, english[:1].upper() + english[1:],
-                        TEXT["required"] if column.required else TEXT["optional"],
-                        meaning, accepted, example])
-        for cell in help_ws[help_ws.max_row]:
-            cell.alignment = wrap
+        append_row(help_ws, [column.header, english[:1].upper() + english[1:],
+                             TEXT["required"] if column.required else TEXT["optional"],
+                             meaning, accepted, example], alignment=wrap)
     for letter, width in zip("ABCDEF", (22, 20, 12, 40, 60, 30), strict=True):
         help_ws.column_dimensions[letter].width = width
     out = io.BytesIO()
