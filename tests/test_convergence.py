@@ -416,6 +416,19 @@ def test_counts_equal_brute_force(world, data):
         selectors.refresh(region=w["villages"][1], year=YEAR, today=TODAY)
         check_coverage(selectors.coverage(region=KAB, year=YEAR, today=TODAY),
                        expected_coverage(w, KAB, 8))
+        # Chosen programs, from the rollup's cells and family masks: the same
+        # as counted live (programs, the all-programs entry, every breakdown).
+        for region in (KAB, kec, w["villages"][0], w["villages"][1]):
+            for chosen in (objs, objs[:1], objs[1:2], objs[::-1][:2]):
+                if not chosen:
+                    continue
+                rolled = selectors.coverage(region=region, year=YEAR, programs=chosen,
+                                            today=TODAY)
+                live = selectors.coverage(region=region, year=YEAR, programs=chosen,
+                                          today=TODAY, live=True)
+                assert rolled["source"] == "rollup" and live["source"] == "live"
+                assert rolled["programs"] == live["programs"]
+                assert rolled["all"] == live["all"]
 
         # Unserved, page by page, and the export iterator: from the family masks
         # of the rollup (refreshed above) and live.

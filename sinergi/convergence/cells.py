@@ -4,16 +4,18 @@ read from the summary a refresh stored (``coverage``)."""
 
 from datetime import date
 
-from django.db.models import BigIntegerField, Value
+from django.db.models import BigIntegerField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from sinergi.groups.models import GroupMember
 from sinergi.programs.models import GROUP, PERSON, SERVED, Enrollment, Program
-from sinergi.regions.codes import code_level
+from sinergi.regions.codes import code_level, subtree_q, village_in_q
 from sinergi.regions.models import Region
+from sinergi.registry.codes import ALIVE, SHDK_HEAD
+from sinergi.registry.models import Household, Person
 
-from .models import FAMILY, CoverageSummary
+from .models import FAMILY, CoverageCell, CoverageSummary, FamilyMask
 from .models import PERSON as PERSON_KIND
 from .sql import (
     DESILS,
@@ -27,6 +29,7 @@ from .sql import (
     _households_qs,
     _in,
     _int,
+    _layout,
     _persons_qs,
     _programs,
     _served_sql,
@@ -217,11 +220,60 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
             result.update(region=region, year=year, source="rollup",
                           computed_at=summary.computed_at, as_of=summary.as_of)
             return result
+    if programs is not None and not live:
+        layout = _layout(region, year, chosen, masks=True)
+        if layout is not None:
+            rows = _chosen_cells(region, year, chosen, layout)
+            result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
+            result.update(region=region, year=year, source="rollup",
+                          computed_at=layout["computed_at"], as_of=layout["as_of"],
+                          uncounted=[])
+            return result
     rows = _cells(region, year, chosen, today, _child_len(region))
     result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
     result.update(region=region, year=year, source="live", computed_at=timezone.now(),
                   as_of=today, uncounted=[])
     return result
+
+
+def _chosen_cells(region: str, year: int, chosen: list[Program], layout: dict) -> list[tuple]:
+    """The rows ``_cells`` would count for some of the programs, read from the
+    rollup instead: each program's own cells as stored, the persons' totals
+    (the same for any programs), and the all-programs row of the chosen ones
+    from the family masks (served / eligible bits of each family, ANDed with
+    the chosen programs' bits), so nothing evaluates a rule or scans the
+    enrollments on a request."""
+    key_len = _child_len(region)
+    level = code_level(region) if key_len == len(region) else code_level(region) + 1
+    ids = [p.id for p in chosen]
+    stored = CoverageCell.objects.filter(subtree_q("region_code", region), year=year,
+                                         level=level)
+    rows = [tuple(map(_int, r)) for r in stored.filter(
+        Q(program_id__in=ids) | Q(kind=PERSON_KIND, program_id__isnull=True))
+        .values_list("kind", "program_id", "region_code", "desil", "sex", *MEASURES)]
+    bit = layout["bit"]
+    chosen_bits = sum(1 << bit[p.id] for p in chosen)
+    ruled_bits = sum(1 << bit[p.id] for p in chosen if p.unit != GROUP)
+    m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", region),
+                                                     year=year).values_list("id"))
+    k = int(key_len)
+    s_, e_ = f"(x.served & {chosen_bits})", f"(x.eligible & {chosen_bits})"
+    es, sr = f"(x.served & x.eligible & {chosen_bits})", f"(x.served & {ruled_bits})"
+    sql = (
+        f"SELECT x.code, x.desil, x.sex, COUNT(*), "  # noqa: S608
+        f"SUM(CASE WHEN {s_} <> 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {e_} <> 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {e_} <> 0 AND {es} = 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {sr} <> 0 AND {es} = 0 THEN 1 ELSE 0 END) "
+        f"FROM (SELECT substr(m.village_code, 1, {k}) AS code, COALESCE(h.desil, 0) AS desil, "
+        f"COALESCE((SELECT p.sex FROM {_table(Person)} p WHERE p.household_id = m.household_id "
+        "AND p.shdk = %s AND p.life_status = %s ORDER BY p.id LIMIT 1), '') AS sex, "
+        "m.served AS served, m.eligible AS eligible "
+        f"FROM {_table(FamilyMask)} m JOIN {_table(Household)} h ON h.id = m.household_id "
+        f"WHERE m.id IN ({m_sql})) x GROUP BY x.code, x.desil, x.sex")
+    rows += [(FAMILY, None, *map(_int, r))
+             for r in _fetch(sql, [SHDK_HEAD, ALIVE, *m_params])]
+    return rows
 
 
 def _unpack(data: dict, chosen: list[Program]) -> dict:

@@ -166,4 +166,5 @@ def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = Fals
     bit = {pid: i for i, pid in enumerate(ids)}
     if any(p.id not in bit for p in chosen):
         return None
-    return {"bit": bit, "computed_at": min(x.computed_at for x in layouts)}
+    return {"bit": bit, "computed_at": min(x.computed_at for x in layouts),
+            "as_of": min(x.as_of for x in layouts)}

@@ -88,6 +88,9 @@ from .rules import (
 )
 
 NO_DISABILITY = 7  # DISABILITY code "TIDAK CACAT"
+# Conditions that look into another list (a correlated subquery per row:
+# member_of, enrolled_in, family or group size) one rule may hold.
+MAX_LOOKUPS = 12
 NUMBER, CODE, BOOL, SEX, KIND, TEXT, AGE = "number", "code", "bool", "sex", "kind", "text", "age"
 LOOKUP = {"==": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 EXPR_LOOKUP = {"==": L.Exact, "<": L.LessThan, "<=": L.LessThanOrEqual, ">": L.GreaterThan,
@@ -230,6 +233,20 @@ class _Compiler:
         self.rule, self.unit, self.today = rule, unit, today
         self.fields = FIELDS[unit]
         self.kinds: list[str] | None = None
+        self.lookups = 0
+
+    def costly(self, pos: int) -> None:
+        """Count one condition that looks into another list (a correlated
+        subquery per row): the rule's cost. A rule past MAX_LOOKUPS is
+        refused before any query runs, where it would hold a server thread
+        for minutes (the time limit stops what the count cannot foresee)."""
+        self.lookups += 1
+        if self.lookups > MAX_LOOKUPS:
+            raise self.error(_(
+                "At character %(pos)s: a rule may hold at most %(max)d conditions that look "
+                "into other lists (member_of, enrolled_in, family or group size). Simplify "
+                "the rule, or split it over two programs.")
+                % {"pos": pos, "max": MAX_LOOKUPS}, pos)
 
     def error(self, message: str, pos: int) -> RuleError:
         return RuleError(message, position=pos, rule=self.rule)
@@ -376,7 +393,7 @@ class _Compiler:
             return self.age(op, years, node.values[0].pos)
         op, v = (self.number(node.field, node.op, node.values[0]) if field.type == NUMBER
                  else ("", self.code(node.field, field, node.values[0])))
-        return self.order(field, op or node.op, v)
+        return self.order(field, op or node.op, v, node.values[0].pos)
 
     def present(self, field: _Field) -> Q:
         """True where the field has a value; AND-ed into != and not in."""
@@ -398,11 +415,12 @@ class _Compiler:
         op, v = self.number(name, "==", value)
         if field.type == AGE:
             return self.age(op, v, value.pos)
-        return self.order(field, op, v)
+        return self.order(field, op, v, value.pos)
 
-    def order(self, field: _Field, op: str, v: int) -> Q:
+    def order(self, field: _Field, op: str, v: int, pos: int = 0) -> Q:
         if field.count is None:
             return Q(**{f"{field.path}__{LOOKUP[op]}": v})
+        self.costly(pos)
         q = Q(EXPR_LOOKUP[op](self.counter(field.count), v))
         return q & Q(household_id__isnull=False) if field.null else q
 
@@ -457,6 +475,8 @@ class _Compiler:
                              % {"name": node.name, "pos": pos,
                                 "example": _EXAMPLES[node.name]}, pos)
         arg, pos = node.args[0].value, node.args[0].pos
+        if node.name != "in_region":
+            self.costly(node.pos)
         if node.name == "in_region":
             problem = code_problem(arg)
             if problem:
@@ -476,9 +496,13 @@ class _Compiler:
         program = self.program(arg, pos)
         rows = Enrollment.objects.filter(program_id=program, status__in=SERVED)
         if self.unit == PERSON:
-            rows = rows.filter(Q(person_id=OuterRef("pk")) | Q(
-                household_id=OuterRef("household_id"), person__isnull=True, group__isnull=True))
-        elif self.unit == HOUSEHOLD:
+            # Two EXISTS, each on its own index (enroll_person, enroll_household):
+            # one EXISTS with the OR inside scans every enrollment per person.
+            own = rows.filter(person_id=OuterRef("pk"))
+            family = rows.filter(household_id=OuterRef("household_id"), person__isnull=True,
+                                 group__isnull=True)
+            return Q(Exists(own)) | Q(Exists(family))
+        if self.unit == HOUSEHOLD:
             rows = rows.filter(household_id=OuterRef("pk"))
         else:
             rows = rows.filter(group_id=OuterRef("pk"))

@@ -15,6 +15,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import agency_choices, errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
+from sinergi.core.timelimit import bounded
 from sinergi.registry.selectors import mask_nik
 
 from . import eligibility, forms, selectors, services, transfer
@@ -136,8 +137,9 @@ def rule_preview(request):
             access.access_region(request.user, region)
         elif access.scope_root(request.user) is None:
             raise SinergiError(_("Give a region code to count in, e.g. 19.04."), field="region")
-        context["preview"] = eligibility.eligibility_preview(
-            rule, unit, region=region, today=timezone.localdate())
+        with bounded():
+            context["preview"] = eligibility.eligibility_preview(
+                rule, unit, region=region, today=timezone.localdate())
         context["region"] = region
     except eligibility.RuleError as exc:
         context["error"], context["pointer"] = exc.message, exc.pointer()
