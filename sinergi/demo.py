@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import transaction
 
+from sinergi.core.bulk import analyze
+
 DEMO_PROVINCE = "19"  # Kepulauan Bangka Belitung
 
 
@@ -42,4 +44,6 @@ def demo_build(ctx: DemoContext) -> DemoContext:
         with transaction.atomic():
             module.build(ctx)
         ctx.say(f"  {config.label}: {time.perf_counter() - started:.1f} s")
+    # Planner statistics for everything the demo wrote, before anyone asks.
+    analyze()
     return ctx

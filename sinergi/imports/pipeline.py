@@ -352,7 +352,7 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
             detected_format=outcome.detected_format,
             message=_blocked_message(outcome) if blocked else "",
         )
-    if outcome.persons_added > 50000:
+    if outcome.persons_added or outcome.households_added:
         analyze(Person._meta.db_table)
         analyze(Household._meta.db_table)
     return outcome

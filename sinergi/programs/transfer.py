@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from sinergi.convergence import services as convergence_services
 from sinergi.core import access
 from sinergi.core.audit import audit_record
-from sinergi.core.bulk import bulk_insert
+from sinergi.core.bulk import analyze, bulk_insert
 from sinergi.core.errors import AccessDenied, DataFileError, SinergiError
 from sinergi.groups.models import Group
 from sinergi.imports.readers import read_table
@@ -206,6 +206,8 @@ def enrollment_import(*, actor, program: Program, year, upload, status: str = "p
                                                    year=year)
         audit_record(actor=actor, action="enrollment.import", obj=program,
                      after={"file": name, "year": year, **report.counts})
+    if to_insert:
+        analyze(Enrollment._meta.db_table)
     report.created = len(to_insert)
     return report
 
