@@ -29,8 +29,6 @@ from django.db import OperationalError, connection
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .errors import SinergiError
-
 # How many SQLite virtual-machine steps between two looks at the clock: a
 # look costs a Python call, a step a few nanoseconds.
 _SQLITE_STEPS = 20_000
@@ -38,14 +36,18 @@ _SQLITE_STEPS = 20_000
 _state = threading.local()
 
 
-class RequestTooHeavy(SinergiError):
-    """The request's database work went past its time limit."""
+class RequestTooHeavy(Exception):
+    """The request's database work went past its time limit. Not a
+    SinergiError: nothing the user typed is wrong, so it answers 503 (pages
+    and API), never a form error; views that show results in place (htmx
+    previews) catch it to show the message there."""
 
-    def __init__(self, seconds: int):
-        super().__init__(_(
+    def __init__(self, seconds: float):
+        self.message = str(_(
             "This request is too heavy to answer within %(s)s seconds. Narrow it — a smaller "
             "region, more filters or a simpler rule — and try again; for a whole province, "
             "ask for an Excel export or a report.") % {"s": f"{seconds:g}"})
+        super().__init__(self.message)
         self.seconds = seconds
 
 
@@ -66,9 +68,15 @@ def _sqlite_progress() -> int:
     return 1 if deadline is not None and time.monotonic() > deadline else 0
 
 
+# Transaction control always runs: a savepoint rolled back after the
+# deadline undoes the request's writes, so it must not be refused itself.
+_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
 def _check_deadline(execute, sql, params, many, context):
     deadline = _deadline()
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and time.monotonic() > deadline \
+            and not sql.lstrip()[:10].upper().startswith(_CONTROL):
         raise RequestTooHeavy(_state.seconds)
     return execute(sql, params, many, context)
 

@@ -15,7 +15,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import agency_choices, errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
-from sinergi.core.timelimit import bounded
+from sinergi.core.timelimit import RequestTooHeavy, bounded
 from sinergi.registry.selectors import mask_nik
 
 from . import eligibility, forms, selectors, services, transfer
@@ -125,7 +125,7 @@ def rule_preview(request):
     rule = request.GET.get("rule", "")
     unit = request.GET.get("unit", "person")
     region = request.GET.get("region", "").strip() or access.scope_root(request.user)
-    context = {"rule": rule}
+    context, status = {"rule": rule}, 400
     try:
         if unit not in {"person", "household", "group"}:
             raise SinergiError(_("Unknown beneficiary unit."), field="unit")
@@ -145,8 +145,10 @@ def rule_preview(request):
         context["error"], context["pointer"] = exc.message, exc.pointer()
     except SinergiError as exc:
         context["error"] = exc.message
+    except RequestTooHeavy as exc:
+        context["error"], status = exc.message, 503
     return render(request, "programs/_preview.html", context,
-                  status=400 if "error" in context else 200)
+                  status=status if "error" in context else 200)
 
 
 @login_required
