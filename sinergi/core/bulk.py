@@ -391,14 +391,16 @@ def remove_stale_stages() -> int:
     removed = 0
     for folder in root.glob(f"{_STAGE_PREFIX}*") if root.is_dir() else ():
         pid = folder.name[len(_STAGE_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not pid.isdigit() or process_alive(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host still has ``pid`` (one of another user
+    counts as alive: it may not be reaped by us)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -49,6 +49,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 from .audit import audit_record
+from .bulk import process_alive
 from .errors import SinergiError
 from .models import Job
 
@@ -127,16 +128,6 @@ def _pid_of(worker: str, host: str) -> int | None:
     if name != host or not pid.isdigit():
         return None
     return int(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- queue ---------------------------------------------------------------
@@ -296,7 +287,7 @@ def reap() -> int:
     for job in Job.objects.filter(status=RUNNING).order_by("id"):
         pid = _pid_of(job.worker, host)
         if pid is not None:
-            if _alive(pid):
+            if process_alive(pid):
                 continue
             message = _("It was interrupted (the process running it stopped). Nothing was "
                         "written; start it again.")
