@@ -113,3 +113,17 @@ def test_the_worker_outlives_database_errors(monkeypatch, caplog, world):
 
 def test_the_runner_names_this_host(db):
     assert jobs.worker_id(123) == f"{socket.gethostname()}:123"
+
+
+def test_a_delayed_job_waits_for_its_time_and_one_serves_a_burst(db, monkeypatch):
+    from sinergi.convergence import services as convergence_services
+
+    for _ in range(3):
+        convergence_services.refresh_requested(region_code="19.04", year=2026)
+    waiting = Job.objects.filter(kind=convergence_services.JOB_KIND, status=jobs.PENDING)
+    assert waiting.count() == 1
+    assert jobs.claim() is None  # not before its time
+    later = timezone.now() + datetime.timedelta(
+        seconds=convergence_services.REFRESH_DELAY_SECONDS + 1)
+    monkeypatch.setattr(jobs.timezone, "now", lambda: later)
+    assert jobs.claim() is not None

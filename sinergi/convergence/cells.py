@@ -221,7 +221,7 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
                           computed_at=summary.computed_at, as_of=summary.as_of)
             return result
     if programs is not None and not live:
-        layout = _layout(region, year, chosen, masks=True)
+        layout = _layout(region, year, chosen, masks=True, fresh=False)
         if layout is not None:
             rows = _chosen_cells(region, year, chosen, layout)
             result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])

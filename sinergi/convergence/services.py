@@ -18,6 +18,10 @@ from .models import CoverageCell, RefreshRequest
 
 log = logging.getLogger(__name__)
 JOB_KIND = "convergence.refresh"
+# A recomputation waits this long after the first change that asks for it,
+# so a burst of changes (an afternoon of enrollments) is counted by one run
+# instead of holding the write lane (and SQLite's write lock) back to back.
+REFRESH_DELAY_SECONDS = 30
 
 
 def refresh_requested(*, region_code: str, year: int) -> None:
@@ -26,7 +30,7 @@ def refresh_requested(*, region_code: str, year: int) -> None:
         return
     RefreshRequest.objects.update_or_create(region_code=region_code[:2], year=int(year),
                                             defaults={"requested_at": timezone.now()})
-    jobs.enqueue(JOB_KIND, once=True)
+    jobs.enqueue(JOB_KIND, once=True, delay=REFRESH_DELAY_SECONDS)
 
 
 def pending(region_code: str, year: int) -> bool:
@@ -48,9 +52,11 @@ def refresh_pending(*, limit: int = 10, context: jobs.Context | None = None) -> 
 
 
 def refresh_work(_ref_id: None, context: jobs.Context) -> None:
-    """The work of a ``convergence.refresh`` job: every request waiting."""
-    while refresh_pending(limit=10, context=context):
-        pass
+    """The work of a ``convergence.refresh`` job: the requests waiting when it
+    starts, once each. A request renewed meanwhile stays for the next job
+    (``refresh_requested`` queued it), so the job ends and other work of its
+    lane (an import) gets its turn."""
+    refresh_pending(limit=100, context=context)
 
 
 def request_daily_refresh(today=None) -> int:

@@ -140,15 +140,16 @@ def _execute(sql: str, params: list) -> None:
 
 
 def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = False,
-            today: date | None = None) -> dict | None:
+            today: date | None = None, fresh: bool = True) -> dict | None:
     """Bit of each chosen program and when the family rollups were computed,
     when they hold ``region`` for ``year``: a refresh covered the region (it
     or an ancestor), every refresh in and above it saw the same programs as
     the year has now (and, with ``today``, evaluated eligibility on that
     date), the chosen programs are among them, and no refresh of the
     province is pending (these lists are worked from: a family enrolled a
-    minute ago must leave them at once). None otherwise."""
-    if RefreshRequest.objects.filter(region_code=region[:2], year=year).exists():
+    minute ago must leave them at once; ``fresh=False`` for counts, which
+    say "newer figures are coming" instead). None otherwise."""
+    if fresh and RefreshRequest.objects.filter(region_code=region[:2], year=year).exists():
         return None
     above = [region[:LEVEL_LENGTH[lv]] for lv in range(1, code_level(region) + 1)]
     layouts = list(RollupLayout.objects.filter(

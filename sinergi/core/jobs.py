@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
@@ -133,16 +134,24 @@ def _pid_of(worker: str, host: str) -> int | None:
 # --- queue ---------------------------------------------------------------
 
 
-def enqueue(kind: str, ref_id: int | None = None, *, once: bool = False) -> Job:
+def enqueue(kind: str, ref_id: int | None = None, *, once: bool = False,
+            delay: float = 0) -> Job:
     """Queue a job of ``kind`` for the domain row ``ref_id``, in the caller's
-    transaction. ``once``: reuse a job of the same kind and row still pending."""
+    transaction. ``once``: reuse a job of the same kind and row still pending
+    (its start is not pushed back, so a stream of changes cannot starve it).
+    ``delay``: seconds before it may start."""
     if kind not in kinds():
         raise ValueError(f"unknown job kind {kind!r}")
     if once:
         waiting = Job.objects.filter(kind=kind, ref_id=ref_id, status=PENDING).first()
         if waiting is not None:
             return waiting
-    return Job.objects.create(kind=kind, ref_id=ref_id)
+    run_after = timezone.now() + timezone.timedelta(seconds=delay) if delay else None
+    return Job.objects.create(kind=kind, ref_id=ref_id, run_after=run_after)
+
+
+def _due_q() -> Q:
+    return Q(run_after__isnull=True) | Q(run_after__lte=timezone.now())
 
 
 def job_of(kind: str, ref_id: int) -> Job | None:
@@ -160,6 +169,8 @@ def claim(job_id: int | None = None, *, kind: str | None = None,
         qs = qs.filter(kind=kind)
     if ref_id is not None:
         qs = qs.filter(ref_id=ref_id)
+    if job_id is None and ref_id is None:  # a job asked for by name runs now
+        qs = qs.filter(_due_q())
     candidate = qs.order_by("id").values_list("id", flat=True).first()
     if candidate is None:
         return None
@@ -388,7 +399,7 @@ class Supervisor:
         self.watch()
         self.start_waiting()
         self.run_periodic()
-        return bool(self.children) or Job.objects.filter(status=PENDING).exists()
+        return bool(self.children) or Job.objects.filter(_due_q(), status=PENDING).exists()
 
     # starting
 
@@ -399,7 +410,8 @@ class Supervisor:
         for kind_name in Job.objects.filter(status=RUNNING).values_list("kind", flat=True):
             if kind_name in registered:
                 busy_lanes.add(registered[kind_name].lane)
-        waiting = Job.objects.filter(status=PENDING).order_by("id").values_list("id", "kind")
+        waiting = Job.objects.filter(_due_q(), status=PENDING).order_by("id").values_list(
+            "id", "kind")
         for job_id, kind_name in waiting[:200]:
             kind = registered.get(kind_name)
             if kind is None:

@@ -81,6 +81,9 @@ class Job(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES,
                               default=PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not started before this time: work that many changes ask for (a
+    # coverage recomputation) waits a little, so one run serves them all.
+    run_after = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last sign of progress: a progress report by the job, or its worker
