@@ -87,6 +87,9 @@ def media(settings, tmp_path):
     """Uploads go to a temporary folder (jobs wait in the queue until a test
     runs them: no worker runs beside the tests)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Live progress counts follow each test's data at once (the cache is
+    # tested on its own in tests/test_meetings.py).
+    settings.PROGRESS_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

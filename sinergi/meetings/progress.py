@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -169,19 +171,37 @@ def derive(c: Commitment, value: Decimal | None, today: datetime.date) -> str:
     return NOT_STARTED
 
 
+def _live_counts(keys: set[tuple[str, str, str]], today: datetime.date) -> dict:
+    """The live counts of ``keys`` (counter, parameter, region), each made at
+    most once per PROGRESS_CACHE_SECONDS (per process): a board viewed by
+    every desk of a rakor would otherwise count the province's registry
+    again for each view. They are aggregate counts, never personal data."""
+    seconds = settings.PROGRESS_CACHE_SECONDS
+    names = {key: "progress:" + ":".join((*key, today.isoformat())) for key in keys}
+    cached = cache.get_many(list(names.values())) if seconds else {}
+    counted, fresh = {}, {}
+    for key, name in names.items():
+        if name in cached:
+            counted[key] = cached[name]
+        else:
+            counted[key] = fresh[name] = COUNTERS[key[0]].count(key[2], key[1], today)
+    if fresh and seconds:
+        cache.set_many(fresh, seconds)
+    return counted
+
+
 def progress_of(commitments: Iterable[Commitment],
                 today: datetime.date | None = None) -> dict[int, Progress]:
     """Current value and status of each commitment; live counts are made once
     per distinct (counter, parameter, region), however many commitments share it."""
     today = today or timezone.localdate()
     commitments = list(commitments)
-    counted: dict[tuple[str, str, str], int] = {}
+    counted = _live_counts({(c.source, c.source_param, c.region_id) for c in commitments
+                            if c.is_data_bound and c.source in COUNTERS}, today)
     out = {}
     for c in commitments:
         if c.is_data_bound and c.source in COUNTERS:
             key = (c.source, c.source_param, c.region_id)
-            if key not in counted:
-                counted[key] = COUNTERS[c.source].count(c.region_id, c.source_param, today)
             value, as_of, live = Decimal(counted[key]), today, True
         else:
             value, as_of, live = c.value, c.value_date, False
