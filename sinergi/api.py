@@ -6,16 +6,25 @@ Every error answers in one shape::
      "errors": [{"field": "limit", "message": "..."}]}
 """
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from sinergi.accounts.services import api_token_authenticate
 from sinergi.core.errors import AccessDenied, SinergiError
+
+
+def sends_bearer_token(request) -> bool:
+    """Whether the request says who it is with ``Authorization: Bearer ...``."""
+    scheme = request.headers.get("Authorization", "").strip().split(" ", 1)[0]
+    return scheme.lower() == "bearer"
 
 
 class TokenAuth(HttpBearer):
@@ -29,13 +38,55 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The browser's session; unsafe methods need the CSRF token as usual."""
+    """The browser's session; unsafe methods need the CSRF token as usual.
+
+    A request that sends a bearer token is judged by the token alone: a bad
+    or revoked one answers 401, never falls through to the session (whose
+    CSRF check would answer a script 403 "CSRF check Failed", and whose
+    cookie, sent beside a token, would stand in for it).
+    """
 
     param_name = settings.SESSION_COOKIE_NAME
+
+    def __call__(self, request):
+        if sends_bearer_token(request):
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         return user if user is not None and user.is_authenticated else None
+
+
+class BodyNotAnObject(ValueError):
+    """A JSON body that is a list, a string, a number or null."""
+
+
+class ObjectBodyParser(Parser):
+    """Every JSON body of this API is an object of named fields.
+
+    Without this, ninja's schemas read a list or a string through attribute
+    lookups: ``[]`` became an empty patch answered 200, and the string
+    ``"s"`` even set a meeting's title to ``"S"`` (``str.title``). Ninja
+    turns any parser error into a 400 "Cannot parse request body" raised
+    from it; ``_http_error`` below answers this one 422 with its message.
+    """
+
+    def parse_body(self, request):
+        data = json.loads(request.body)
+        # ninja also parses each part of a multipart body through a bare
+        # HttpRequest with no method; those parts are single values.
+        if request.method and not isinstance(data, dict):
+            raise BodyNotAnObject(request.method)
+        return data
+
+
+def _body_not_an_object_message(method: str) -> str:
+    if method == "PATCH":
+        return _("The body must be a JSON object with the fields to change; a list, a "
+                 "string, a number or null is not one.")
+    return _("The body must be a JSON object with the fields this operation takes (see "
+             "/api/docs); a list, a string, a number or null is not one.")
 
 
 api = NinjaAPI(
@@ -44,6 +95,7 @@ api = NinjaAPI(
     description="Regions, agencies and (as they arrive) the registry, programs and "
     "commitments of a regional government, within the caller's scope.",
     auth=[TokenAuth(), SessionAuth()],
+    parser=ObjectBodyParser(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -94,6 +146,9 @@ def _forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, BodyNotAnObject):
+        message = _body_not_an_object_message(str(exc.__cause__))
+        return error_response(request, 422, message)
     return error_response(request, exc.status_code, str(exc))
 
 

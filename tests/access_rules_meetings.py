@@ -129,9 +129,13 @@ RULES = {
          {"kind": "progress", "narrative": "probe"}, expect(302, 302, 302, 403, 403, 403, 404)),
     ],
     "meetings:evidence": [("get", lambda w: f"{M}/evidence/{evidence(w)}/", None, SEE)],
+    # Asking for a PDF is a write (a job, a file): every role but the
+    # read-only leader, for a meeting it sees.
     "meetings:brief_generate": [("post", lambda w: f"{M}/briefs/",
                                  lambda w: {"meeting": kab_meeting(w).pk},
-                                 expect(302, 302, 302, 302, 302, 302, 404))],
+                                 expect(302, 302, 302, 302, 302, 403, 404)),
+                                ("post", lambda w: f"{M}/briefs/", {"region": KAB},
+                                 expect(302, 302, 302, 302, 404, 403, 404))],
     # A brief holds what its maker's scope sees: it opens (202 while being
     # made) for users of that same scope only, a 404 for everyone else.
     "meetings:brief_download": [

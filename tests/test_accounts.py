@@ -289,3 +289,100 @@ def test_the_async_sign_in_path_is_throttled_too(world):
     for _ in range(2):
         assert async_to_sync(aauthenticate)(None, username="leader", password="wrong") is None
     assert async_to_sync(aauthenticate)(None, username="leader", password=PASSWORD) is None
+
+
+NEW_PASSWORD = "Bangka-Tengah-2027"
+
+
+def _change_own_password(client, old: str, new: str = NEW_PASSWORD):
+    return client.post("/accounts/password/", {
+        "old_password": old, "new_password1": new, "new_password2": new})
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_wrong_current_passwords_on_the_password_form_are_throttled_like_sign_in(
+        client_of, world):
+    client = client_of("officer")
+    for _ in range(3):
+        response = _change_own_password(client, "tebakan")
+        assert response.status_code == 200
+        assert response.context["form"].errors["old_password"] == [
+            "Your current password was entered wrongly; type it again."]
+    locked = _change_own_password(client, PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.context["form"].errors["old_password"][0]
+    world["officer"].refresh_from_db()
+    assert world["officer"].check_password(PASSWORD)
+    assert not AuditLog.objects.filter(action="user.change_password").exists()
+    # One counter for the account, whichever door the guesses came through.
+    assert Client().post("/accounts/login/",
+                         {"username": "officer", "password": PASSWORD}).status_code == 429
+
+
+def test_a_right_current_password_clears_the_failures_like_a_sign_in(client_of, world):
+    from sinergi.accounts.models import LoginFailure
+
+    client = client_of("officer")
+    _change_own_password(client, "tebakan")
+    assert LoginFailure.objects.filter(username="officer").count() == 1
+    assert _change_own_password(client, PASSWORD).status_code == 302
+    assert not LoginFailure.objects.filter(username="officer").exists()
+
+
+def _token_works(token: str) -> bool:
+    return Client().get(f"/api/v1/regions/{KAB}",
+                        HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_changing_the_own_password_revokes_the_api_tokens_and_says_so(client_of, world):
+    from sinergi.accounts.models import ApiToken
+    from sinergi.accounts.services import api_token_create, api_token_revoke
+
+    officer = world["officer"]
+    rows = [api_token_create(actor=officer, user=officer, name=n) for n in ("hp", "skrip")]
+    api_token_revoke(actor=officer, token=rows[0][0])  # already revoked: not counted again
+    _other, others_token = api_token_create(actor=world["operator"], user=world["operator"],
+                                            name="desa")
+    assert _token_works(rows[1][1])
+    client = client_of("officer")
+    form = client.get("/accounts/password/").content.decode()
+    assert "Changing your password also revokes your API tokens" in form
+    response = _change_own_password(client, PASSWORD)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Your password has been changed." in page
+    assert "1 API token made before the change was revoked" in page
+    assert not _token_works(rows[1][1])
+    assert _token_works(others_token)  # another person's token is not touched
+    assert not ApiToken.objects.filter(user=officer, revoked_at__isnull=True).exists()
+    entry = AuditLog.objects.get(action="api_token.revoke", object_id=str(rows[1][0].pk))
+    assert entry.actor == officer and entry.after["reason"] == "password_change"
+    # This session stays signed in with the new password.
+    assert client.get("/accounts/password/").status_code == 200
+
+
+def test_an_administrator_setting_a_password_revokes_the_tokens(client_of, world):
+    from sinergi.accounts.services import api_token_create
+
+    officer = world["officer"]
+    _row, token = api_token_create(actor=officer, user=officer, name="skrip")
+    response = client_of("admin").post(
+        f"/admin/accounts/user/{officer.id}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+        follow=True)
+    assert response.status_code == 200
+    assert "1 API token of this account was revoked" in response.content.decode()
+    assert not _token_works(token)
+    entry = AuditLog.objects.get(action="api_token.revoke", object_id=str(_row.pk))
+    assert entry.actor == world["admin"] and entry.after["reason"] == "password_change"
+
+
+def test_every_service_that_sets_a_password_revokes_the_tokens(world):
+    from sinergi.accounts.services import api_token_create, user_set_password
+
+    officer = world["officer"]
+    tokens = [api_token_create(actor=None, user=officer, name=n)[1] for n in ("a", "b")]
+    assert user_set_password(actor=None, user=officer, password=NEW_PASSWORD) == 2
+    assert not any(_token_works(t) for t in tokens)
+    assert AuditLog.objects.filter(action="api_token.revoke").count() == 2
+    assert user_set_password(actor=None, user=officer, password=PASSWORD + "x") == 0

@@ -135,7 +135,7 @@ def test_session_writes_need_the_csrf_token(world):
     assert agency.name == "Dinas Sosial"
 
 
-def test_openapi_documents_every_operation():
+def test_openapi_documents_every_operation(db):
     client = Client()
     schema = client.get("/api/openapi.json").json()
     assert "/api/v1/regions/{code}" in schema["paths"]
@@ -223,3 +223,156 @@ def test_a_token_stops_working_when_the_role_loses_token_access(world):
     # Demoted to leader (read-only, no API tokens): the old token is refused.
     User.objects.filter(pk=world["officer"].pk).update(role=roles.LEADER, agency=None)
     assert Client().get(f"/api/v1/regions/{KAB}", **auth).status_code == 401
+
+
+def _rule_urls(method: str, world, only: set[str] | None = None) -> list[str]:
+    """The URL of every API operation of ``method`` (of those ``only`` names,
+    as "POST /api/v1/..."), from the access matrix, which has a rule for
+    every operation of the OpenAPI document."""
+    from .test_access_matrix import RULES
+
+    return [probes[0][1](world) for key, probes in sorted(RULES.items())
+            if key.startswith(f"{method} /api/") and (only is None or key in only)]
+
+
+@pytest.mark.parametrize("body", [[], ["name"], "s", 3, None, True],
+                         ids=["empty-list", "list", "string", "number", "null", "bool"])
+def test_a_patch_body_that_is_not_an_object_is_refused_with_422(client_of, world, body):
+    urls = _rule_urls("PATCH", world)
+    assert {url.split("/")[3] for url in urls} >= {"agencies", "programs", "enrollments",
+                                                   "meetings", "commitments"}
+    client = client_of("admin")
+    for url in urls:
+        response = client.patch(url, data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 422, (url, response.content)
+        assert response.json()["detail"].startswith(
+            "The body must be a JSON object with the fields to change"), url
+    # Before, the string "s" read as an object set a meeting's title to "S" (str.title).
+    assert not AuditLog.objects.filter(action__endswith=".update").exists()
+
+
+def test_a_post_body_that_is_not_an_object_is_refused_with_422(client_of, world):
+    from sinergi.api import api
+
+    json_bodies = {
+        f"POST {path}" for path, operations in api.get_openapi_schema()["paths"].items()
+        if "application/json" in operations.get("post", {}).get("requestBody", {})
+        .get("content", {})}
+    assert len(json_bodies) >= 8
+    client = client_of("admin")
+    for url in _rule_urls("POST", world, only=json_bodies):
+        response = client.post(url, data=json.dumps([]), content_type="application/json")
+        assert response.status_code == 422, (url, response.content)
+        assert "must be a JSON object" in response.json()["detail"], url
+    assert not AuditLog.objects.filter(action="commitment.progress").exists()
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_an_unsafe_call_with_a_bad_or_revoked_token_answers_401_not_a_csrf_403(world, method):
+    from sinergi.accounts.services import api_token_revoke
+
+    row, revoked = api_token_create(actor=world["coordinator"], user=world["coordinator"],
+                                    name="old")
+    api_token_revoke(actor=world["coordinator"], token=row)
+    agency = Agency.objects.get(region_id=KAB, short_name="Dinsos")
+    url = {"post": "/api/v1/tokens", "patch": f"/api/v1/agencies/{agency.id}",
+           "delete": f"/api/v1/tokens/{row.id}"}[method]
+    # A browser session beside the token does not stand in for it either.
+    signed_in = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    signed_in.force_login(world["coordinator"])
+    for client in (Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en"), signed_in):
+        for token in ("sng_nothing_here", revoked, "", "not-a-token"):
+            response = getattr(client, method)(
+                url, data=json.dumps({"name": "x"}), content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}")
+            assert response.status_code == 401, (token, response.content)
+            assert response.json()["detail"] == (
+                "Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    agency.refresh_from_db()
+    assert agency.name == "Dinas Sosial"
+    # Without a token, the session still needs its CSRF token.
+    response = signed_in.patch(f"/api/v1/agencies/{agency.id}", data=json.dumps({"name": "X"}),
+                               content_type="application/json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def _schemas_in(node, path="#"):
+    """Every JSON schema in the OpenAPI document, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}/{key}"
+            if key == "schema":
+                yield here, value
+            elif key == "schemas" and path == "#/components":
+                for name, schema in value.items():
+                    yield f"{here}/{name}", schema
+            else:
+                yield from _schemas_in(value, here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _schemas_in(value, f"{path}/{i}")
+
+
+JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object", "null"}
+
+
+def _check_schema(schema, where: str, components: dict, problems: list) -> None:
+    if not isinstance(schema, dict):
+        problems.append(f"{where}: a schema must be an object, not {schema!r}")
+        return
+    if "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        if name == schema["$ref"] or name not in components:
+            problems.append(f"{where}: $ref {schema['$ref']} resolves to nothing")
+    if "type" in schema and schema["type"] not in JSON_TYPES:
+        problems.append(f"{where}: unknown type {schema['type']!r}")
+    if "prefixItems" in schema:
+        # A tuple: JSON Schema 2020-12 only; Swagger UI and OpenAPI 3.0 tools
+        # cannot read it. Name the parts with an object instead.
+        problems.append(f"{where}: prefixItems (a tuple)")
+    for key, value in schema.get("properties", {}).items():
+        _check_schema(value, f"{where}/properties/{key}", components, problems)
+    missing = set(schema.get("required", [])) - set(schema.get("properties", {}))
+    if missing and "properties" in schema:
+        problems.append(f"{where}: required names no property: {sorted(missing)}")
+    if "items" in schema:
+        _check_schema(schema["items"], f"{where}/items", components, problems)
+    extra = schema.get("additionalProperties")
+    if extra is not None and not isinstance(extra, bool):
+        _check_schema(extra, f"{where}/additionalProperties", components, problems)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for i, part in enumerate(schema.get(key, [])):
+            _check_schema(part, f"{where}/{key}/{i}", components, problems)
+
+
+def test_the_openapi_document_has_only_readable_schemas(db):
+    document = Client().get("/api/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    components = document["components"]["schemas"]
+    problems: list[str] = []
+    found = list(_schemas_in(document))
+    assert len(found) > len(components)  # components and the operations' own
+    for where, schema in found:
+        _check_schema(schema, where, components, problems)
+    assert not problems, "\n".join(problems)
+    village = components["VillageCount"]
+    assert village["properties"].keys() == {"village_code", "count"}
+
+
+def test_the_preview_lists_villages_as_named_fields(client_of, world):
+    import datetime
+
+    from sinergi.registry.models import Household, Person
+
+    from .access_rules_programs import own_program
+
+    village = world["operator"].region_id
+    household = Household.objects.create(kk_number="1904000000000077", village_code=village)
+    for n in (1, 2):
+        Person.objects.create(name=f"Warga {n}", sex="P", household=household, shdk=n,
+                              village_code=village, birth_date=datetime.date(1990, 1, n))
+    response = client_of("coordinator").get(f"/api/v1/programs/{own_program(world)}/preview")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["total"] == 2
+    assert body["by_village"] == [{"village_code": village, "count": 2}]

@@ -1,6 +1,7 @@
 """Meetings and commitments: live progress from the data, status, rights, pages, API."""
 
 import datetime
+import html
 import json
 from decimal import Decimal
 
@@ -646,3 +647,120 @@ def test_files_of_a_failed_save_are_removed(world, meeting, settings, monkeypatc
                                  data={"narrative": "x"},
                                  files=[SimpleUploadedFile("foto.jpg", b"\xff\xd8 jpeg")])
     assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+def test_issues_and_participants_show_only_to_users_whose_scope_covers_their_region(
+        world, client_of):
+    """A province rakor is seen in every kabupaten below it; what was raised
+    about, and who came from, another kabupaten is not."""
+    from sinergi.agencies.services import agency_seed_defaults
+    from sinergi.meetings import briefs
+
+    admin = world["admin"]  # the province, 19
+    other_kab = Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB) \
+        .order_by("code").first().code
+    agency_seed_defaults(actor=None, region_code=other_kab)
+    m = services.meeting_create(actor=admin, data={
+        "kind": "rakor", "title": "Rakor Provinsi", "starts_on": "2026-03-02", "region": "19"})
+    for category, region, text in [("violence", other_kab, "ISU-LAIN kasus di kabupaten lain"),
+                                   ("poverty", KAB, "ISU-KAB kemiskinan ekstrem"),
+                                   ("data", None, "ISU-PROV data se-provinsi")]:
+        services.issue_add(actor=admin, meeting=m, data={
+            "category": category, "region": region, "description": text})
+    for data in [{"region": other_kab, "name": "DELEGASI-LAIN"},
+                 {"agency": agency("Bappeda", other_kab).pk, "name": "UTUSAN-BAPPEDA-LAIN"},
+                 {"region": KAB, "name": "DELEGASI-KAB", "attended": True},
+                 {"agency": agency("Dinsos", "19").pk, "name": "DELEGASI-PROV"}]:
+        services.participant_add(actor=admin, meeting=m, data=data)
+    hidden = ["ISU-LAIN", "DELEGASI-LAIN", "UTUSAN-BAPPEDA-LAIN"]
+    shown = ["ISU-KAB", "ISU-PROV", "DELEGASI-KAB", "DELEGASI-PROV"]
+
+    for persona in ("coordinator", "operator", "officer"):
+        client = client_of(persona)
+        texts = [client.get(f"/meetings/{m.pk}/").content.decode(),
+                 client.get(f"/api/v1/meetings/{m.pk}").content.decode(),
+                 client.get(f"/meetings/{m.pk}/brief/").content.decode()]
+        for where, text in zip(("page", "api", "brief"), texts, strict=True):
+            assert all(s in text for s in shown if where != "brief" or "ISU" in s), \
+                (persona, where)
+            assert not any(h in text for h in hidden), (persona, where)
+    body = client_of("coordinator").get(f"/api/v1/meetings/{m.pk}").json()
+    assert [i["region_code"] for i in body["issues"]] == [KAB, None]
+    assert [p["name"] for p in body["participants"]] == ["DELEGASI-KAB", "DELEGASI-PROV"]
+
+    # The brief (page and PDF read the same context) counts only those it may show.
+    brief = briefs.brief_context(meeting=m, scope_root=KAB)
+    assert [i["description"][:7] for i in brief["issues"]] == ["ISU-KAB", "ISU-PRO"]
+    assert brief["attendance"] == {"participants": 2, "invited": 2, "attended": 1}
+    whole = briefs.brief_context(meeting=m, scope_root="19")
+    assert len(whole["issues"]) == 3 and whole["attendance"]["participants"] == 4
+    page = client_of("admin").get(f"/meetings/{m.pk}/").content.decode()
+    assert all(s in page for s in hidden + shown)
+
+
+def test_only_roles_that_may_write_ask_for_a_brief_pdf(world, meeting, client_of):
+    from sinergi.meetings import briefs
+    from sinergi.meetings.models import BriefJob
+
+    with pytest.raises(AccessDenied):
+        briefs.brief_job_create(actor=world["leader"], meeting=meeting)
+    leader = client_of("leader")
+    page = leader.get(f"/meetings/{meeting.pk}/brief/").content.decode()
+    assert 'action="/meetings/briefs/"' not in page and "does not make PDFs" in page
+    assert leader.post("/meetings/briefs/", {"meeting": meeting.pk}).status_code == 403
+    assert leader.post("/meetings/briefs/", {"region": KAB}).status_code == 403
+    assert not BriefJob.objects.exists()
+    for persona in ("coordinator", "officer", "operator"):
+        client = client_of(persona)
+        page = client.get(f"/meetings/{meeting.pk}/brief/").content.decode()
+        assert 'action="/meetings/briefs/"' in page, persona
+        assert client.post("/meetings/briefs/", {"meeting": meeting.pk}).status_code == 302
+    assert BriefJob.objects.count() == 3
+    assert AuditLog.objects.filter(action="brief.create").count() == 3
+
+
+@pytest.mark.parametrize(("url", "field", "says"), [
+    ("/api/v1/meetings?year=-1", "year", "from 1900 to 2100"),
+    ("/api/v1/meetings?year=0", "year", "from 1900 to 2100"),
+    ("/api/v1/meetings?year=10000", "year", "from 1900 to 2100"),
+    ("/api/v1/meetings?year=abc", "year", ""),
+    ("/api/v1/meetings?kind=rapat", "kind", "choose one of: rakor"),
+    ("/api/v1/meetings?limit=0", "limit", "between 1 and 200"),
+    ("/api/v1/commitments?due=9999-12", "due", "from 1900-01 to 2100-12"),
+    ("/api/v1/commitments?due=0000-01", "due", "from 1900-01 to 2100-12"),
+    ("/api/v1/commitments?due=2026-13", "due", "YYYY-MM"),
+    ("/api/v1/commitments?due=2026-W01", "due", "YYYY-MM"),
+    ("/api/v1/commitments?meeting=abc", "meeting", ""),
+    ("/api/v1/commitments?status=stuck", "status", "choose one of"),
+])
+def test_bad_list_filters_of_the_api_name_the_field_instead_of_a_500(client_of, url, field,
+                                                                     says):
+    response = client_of("coordinator").get(url)
+    assert response.status_code in (400, 422), response.content
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert says in body["detail"] + body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("/meetings/?year=-1", "Year '-1' is not one Sinergi can list; give a year from 1900"),
+    ("/meetings/?year=0000", "give a year from 1900 to 2100"),
+    ("/meetings/?year=dua", "give a year from 1900 to 2100"),
+    ("/meetings/?kind=rapat", "Unknown kind 'rapat'; choose one of: rakor"),
+    ("/meetings/commitments/?due=9999-12", "give a month from 1900-01 to 2100-12"),
+    ("/meetings/commitments/export.xlsx?due=9999-12", "give a month from 1900-01 to 2100-12"),
+    ("/meetings/commitments/?meeting=abc", "Meeting must be a meeting id from the list"),
+])
+def test_bad_list_filters_of_the_pages_answer_400_saying_what_is_allowed(client_of, url, says):
+    response = client_of("coordinator").get(url)
+    assert response.status_code == 400
+    assert says in html.unescape(response.content.decode())
+
+
+def test_the_year_filter_still_finds_the_meetings_of_that_year(world, meeting, client_of):
+    client = client_of("coordinator")
+    assert "Rakor Bangka Tengah" in client.get("/meetings/?year=2026").content.decode()
+    assert "Rakor Bangka Tengah" not in client.get("/meetings/?year=2025").content.decode()
+    listed = client.get("/api/v1/meetings?year=2026&kind=rakor").json()
+    assert [m["id"] for m in listed] == [meeting.pk]
+    assert client.get("/api/v1/meetings?year=2025").json() == []

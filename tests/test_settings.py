@@ -1,6 +1,7 @@
 """Settings come from SINERGI_* variables, fail loudly, and are documented."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,61 @@ def test_every_dependency_has_a_reason():
         assert version, f"{pin} is not pinned with =="
         name = name.split("[")[0].lower()
         assert f"`{name}`" in doc, f"{name} has no line in docs/dependencies.md"
+
+
+def documented_production_settings() -> dict:
+    """The SINERGI_* block of docs/configuration.md's production checklist."""
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    checklist = doc.split("## Production checklist", 1)[1]
+    block = checklist.split("```sh", 1)[1].split("```", 1)[0]
+    pairs = [line.strip().split("=", 1) for line in block.splitlines() if "=" in line]
+    return {name: value for name, value in pairs}
+
+
+def run_check(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    """``python -m sinergi.cli check`` with ``env`` as the only SINERGI_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SINERGI_")}
+    clean.update(env)
+    return subprocess.run([sys.executable, "-m", "sinergi.cli", "check"], env=clean,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def production_env(tmp_path) -> dict:
+    env = documented_production_settings()
+    assert {"SINERGI_SECRET_KEY_FILE", "SINERGI_ALLOWED_HOSTS", "SINERGI_SECURE",
+            "SINERGI_DATABASE_URL"} <= env.keys()
+    # The one change: the key file, made as the checklist says, lives here.
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(secrets.token_urlsafe(50) + "\n")
+    key_file.chmod(0o600)
+    return {**env, "SINERGI_SECRET_KEY_FILE": str(key_file)}
+
+
+def test_sinergi_check_passes_with_the_documented_production_settings(tmp_path):
+    result = run_check(production_env(tmp_path), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_hsts_preload_is_on_behind_https_and_declining_it_is_a_decision_check_accepts(
+        tmp_path):
+    probe = ("import sinergi.settings as s; "
+             "print(s.SECURE_HSTS_PRELOAD, s.SECURE_HSTS_SECONDS, s.SILENCED_SYSTEM_CHECKS)")
+
+    def settings_with(env):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SINERGI_")}
+        clean.update({"SINERGI_VAR_DIR": str(tmp_path), **env})
+        result = subprocess.run([sys.executable, "-c", probe], env=clean, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert settings_with({}) == "False 0 []"
+    assert settings_with({"SINERGI_SECURE": "1"}) == "True 31536000 []"
+    assert settings_with({"SINERGI_SECURE": "1", "SINERGI_HSTS_PRELOAD": "0"}) == \
+        "False 31536000 ['security.W021']"
+    declined = run_check({**production_env(tmp_path), "SINERGI_HSTS_PRELOAD": "0"}, tmp_path)
+    assert declined.returncode == 0, declined.stdout + declined.stderr
+    # Without HTTPS the deployment checks still refuse, preload or not.
+    plain = run_check({**production_env(tmp_path), "SINERGI_SECURE": "0"}, tmp_path)
+    assert plain.returncode != 0 and "security.W004" in plain.stdout + plain.stderr

@@ -158,6 +158,12 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         if getattr(request, "_sinergi_password_view", False):
             audit_record(actor=request.user, action="user.set_password.admin", obj=obj,
                          after={"usable_password": obj.has_usable_password()})
+            revoked = services.user_password_changed(actor=request.user, user=obj)
+            if revoked:
+                self.message_user(request, ngettext(
+                    "%(n)d API token of this account was revoked with the old password.",
+                    "%(n)d API tokens of this account were revoked with the old password.",
+                    revoked) % {"n": revoked}, messages.WARNING)
         return super().log_change(request, obj, message)
 
 

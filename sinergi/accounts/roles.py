@@ -26,8 +26,11 @@ ROLE_CHOICES = [
 # person.reveal: the full NIK of one person, audited; person.export: Excel
 # exports of personal data, audited; registry.import: upload lists;
 # meeting.view / meeting.manage: see meetings and commitments / hold meetings
-# and set their commitments; commitment.update: report progress (an officer
-# only on commitments the own agency owns or supports); program.view:
+# and set their commitments; brief.create: ask for a rakor brief PDF (a
+# background job: a write, so not for the read-only leader, who reads the
+# brief page and opens the PDFs made for the same scope); commitment.update:
+# report progress (an officer only on commitments the own agency owns or
+# supports); program.view:
 # programs, groups, targets and convergence in scope; program.edit: programs,
 # groups and enrollments (an officer only those of the own agency);
 # import.oversee: see, cancel and review every import of the scope (others
@@ -35,14 +38,15 @@ ROLE_CHOICES = [
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
                     "registry.import", "import.oversee", "person.reveal", "person.export",
-                    "meeting.view", "meeting.manage", "commitment.update", "program.view",
-                    "program.edit"},
+                    "meeting.view", "meeting.manage", "brief.create", "commitment.update",
+                    "program.view", "program.edit"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
                   "import.oversee", "person.reveal", "person.export", "meeting.view",
-                  "meeting.manage", "commitment.update", "program.view", "program.edit"},
+                  "meeting.manage", "brief.create", "commitment.update", "program.view",
+                  "program.edit"},
     OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
-              "commitment.update", "program.view", "program.edit"},
+              "brief.create", "commitment.update", "program.view", "program.edit"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
-                       "person.export", "meeting.view", "program.view"},
+                       "person.export", "meeting.view", "brief.create", "program.view"},
     LEADER: {"registry.view", "meeting.view", "program.view"},
 }

@@ -22,6 +22,7 @@ from sinergi.regions.models import Region
 
 from . import roles
 from .models import ApiToken, LoginFailure, User
+from .throttle import locked_message
 
 _ROLES = {key for key, _label in roles.ROLE_CHOICES}
 # Roles that work for an agency: an officer must have one, a coordinator may
@@ -233,15 +234,63 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_password(*, actor, user: User, password: str) -> None:
-    """Set a new password (validated); the audit row records that, not the hash."""
+def user_set_password(*, actor, user: User, password: str,
+                      action: str = "user.set_password") -> int:
+    """Set a new password (validated); the audit row (``action``: the own
+    form writes "user.change_password") records that, not the hash.
+
+    The user's API tokens are revoked with it; returns how many were.
+    """
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
         raise SinergiError(" ".join(exc.messages), field="password") from None
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor, action="user.set_password", obj=user)
+    audit_record(actor=actor, action=action, obj=user)
+    return user_password_changed(actor=actor, user=user)
+
+
+@transaction.atomic
+def user_password_changed(*, actor, user: User) -> int:
+    """What follows any change of ``user``'s password (own form, Django
+    admin's form, ``user_set_password``): every active API token of the user
+    is revoked, each with an audit row. A token made under the old password
+    would otherwise outlive it, and whoever learnt the old password (the
+    reason to change it) would keep the API. Returns how many were revoked.
+    """
+    revoked = 0
+    for token in ApiToken.objects.select_for_update().filter(user=user,
+                                                             revoked_at__isnull=True):
+        api_token_revoke(actor=actor, token=token, reason="password_change")
+        revoked += 1
+    return revoked
+
+
+class PasswordLocked(SinergiError):
+    """Too many wrong passwords for this username or address: wait ``wait`` seconds."""
+
+    def __init__(self, message: str, *, wait: int):
+        super().__init__(message, field="old_password")
+        self.wait = wait
+
+
+def user_password_check(*, user: User, password: str, ip: str) -> None:
+    """Check the current password of a signed-in ``user`` (the password
+    change form), throttled as a sign-in is: a wrong one counts as a failed
+    sign-in of the username and the address, and while either is locked
+    even the right one is refused (PasswordLocked). Otherwise a stolen
+    session could guess the password on this form without limit.
+    """
+    username = user.get_username()
+    wait = login_locked_for(username=username, ip=ip)
+    if wait:
+        raise PasswordLocked(locked_message(wait), wait=wait)
+    if not user.check_password(password):
+        login_failure_record(username=username, ip=ip)
+        raise SinergiError(_("Your current password was entered wrongly; type it again."),
+                           field="old_password")
+    login_failures_clear(username=username)
 
 
 def _digest(token: str) -> str:
@@ -267,12 +316,16 @@ def api_token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor, token: ApiToken, reason: str = "") -> ApiToken:
+    """Revoke ``token`` (once); ``reason`` goes into the audit row when the
+    revocation follows from something else (a password change)."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token,
-                     after={"revoked_at": token.revoked_at.isoformat()})
+        after = {"revoked_at": token.revoked_at.isoformat()}
+        if reason:
+            after["reason"] = reason
+        audit_record(actor=actor, action="api_token.revoke", obj=token, after=after)
     return token
 
 

@@ -1,20 +1,20 @@
 """Sign-in (throttled), sign-out, password change, API tokens page."""
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sinergi.core import access
-from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 
 from . import services
-from .forms import ThrottledAuthenticationForm
+from .forms import ThrottledAuthenticationForm, ThrottledPasswordChangeForm
 from .models import ApiToken
 from .throttle import LOCKED_ATTR
 
@@ -33,16 +33,40 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the own password: the current one is checked with sign-in
+    throttling (429 while locked), the new one is set by the service, which
+    revokes the user's API tokens; the page says how many."""
+
     template_name = "accounts/password_change.html"
+    form_class = ThrottledPasswordChangeForm
     success_url = "/"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            audit_record(actor=self.request.user, action="user.change_password",
-                         obj=self.request.user)
+        try:
+            revoked = services.user_set_password(
+                actor=self.request.user, user=form.user,
+                password=form.cleaned_data["new_password1"], action="user.change_password")
+        except SinergiError as exc:
+            form.add_error("new_password2", exc.message)
+            return self.form_invalid(form)
+        # This session stays signed in; the user's other sessions end.
+        update_session_auth_hash(self.request, form.user)
         messages.success(self.request, _("Your password has been changed."))
-        return response
+        if revoked:
+            messages.warning(self.request, ngettext(
+                "%(n)d API token made before the change was revoked; make a new one on the "
+                "API tokens page for the script that used it.",
+                "%(n)d API tokens made before the change were revoked; make new ones on the "
+                "API tokens page for the scripts that used them.", revoked) % {"n": revoked})
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form):
+        locked = bool(getattr(self.request, LOCKED_ATTR, 0))
+        return self.render_to_response(self.get_context_data(form=form),
+                                       status=429 if locked else 200)
 
 
 @login_required

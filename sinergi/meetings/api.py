@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from sinergi.core import access
 from sinergi.core.pagination import clamp_limit
 
 from . import progress, selectors, services
@@ -140,9 +141,10 @@ class ProgressOut(Schema):
 
 
 def _meeting_out(m: Meeting, user) -> dict:
-    """A meeting as the API shows it to ``user``: its commitments are only
-    those the user may see (a kabupaten sees the province's commitments for
-    itself, not those for another kabupaten)."""
+    """A meeting as the API shows it to ``user``: its commitments, issues and
+    participants are only those the user may see (a kabupaten sees the
+    province's for itself, not those of another kabupaten)."""
+    root = access.scope_root(user)
     return {
         "id": m.pk, "kind": m.kind, "title": m.title, "theme": m.theme,
         "starts_on": m.starts_on, "ends_on": m.ends_on, "place": m.place,
@@ -153,10 +155,12 @@ def _meeting_out(m: Meeting, user) -> dict:
                    for i in m.agenda.select_related("desk")],
         "participants": [{"agency_id": p.agency_id, "region_code": p.region_id, "name": p.name,
                           "position": p.position, "invited": p.invited,
-                          "attended": p.attended} for p in m.participants.all()],
+                          "attended": p.attended}
+                         for p in selectors.participants_visible(root).filter(meeting=m)
+                         .order_by("id")],
         "issues": [{"category": i.category, "region_code": i.region_id,
                     "description": i.description, "raised_by": i.raised_by}
-                   for i in m.issues.all()],
+                   for i in selectors.issues_visible(root).filter(meeting=m).order_by("id")],
         "commitment_ids": list(selectors.commitments_visible(user).filter(meeting=m)
                                .order_by("number").values_list("id", flat=True)),
     }
@@ -181,14 +185,12 @@ def _one(c: Commitment) -> dict:
 @meetings_router.get("", response=list[MeetingSummary], summary="Meetings in scope")
 def meeting_list(request: HttpRequest, year: int | None = None, kind: str | None = None,
                  limit: int | None = None):
-    qs = selectors.meetings_visible(request.auth)
-    if year:
-        qs = qs.filter(starts_on__year=year)
-    if kind:
-        qs = qs.filter(kind=kind)
+    """The most recent meetings first. ``year``: from 1900 to 2100; ``kind``:
+    one of the meeting kinds; ``limit``: 1 to 200 (default 50)."""
+    meetings = selectors.meeting_list(request.auth, kind=kind, year=year,
+                                      limit=clamp_limit(limit))
     return [{"id": m.pk, "kind": m.kind, "title": m.title, "starts_on": m.starts_on,
-             "region_code": m.region_id}
-            for m in qs.order_by("-starts_on", "-id")[:clamp_limit(limit)]]
+             "region_code": m.region_id} for m in meetings]
 
 
 @meetings_router.post("", response={201: MeetingOut}, summary="Record a meeting")

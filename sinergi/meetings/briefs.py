@@ -40,8 +40,6 @@ from .models import (
     Commitment,
     Desk,
     Meeting,
-    MeetingIssue,
-    Participant,
 )
 
 log = logging.getLogger(__name__)
@@ -180,7 +178,9 @@ def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, reg
     """Everything the brief shows, for one meeting or for a region's subtree,
     as seen from the scope ``scope_root`` (a region root code; None or "" is
     unscoped): the commitments are those selectors.commitments_visible gives
-    a user of that scope, and a region brief's issues and meetings too.
+    a user of that scope, the issues and participants (attendance) those of
+    selectors.issues_visible / participants_visible, and a region brief's
+    meetings those the scope sees.
 
     The caller has checked that the user may see the meeting or region;
     labels are translated in the active language.
@@ -199,12 +199,14 @@ def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, reg
         context["title"] = meeting.title
         context["meeting"] = _meeting_facts(meeting)
         context["agenda"] = _agenda(meeting)
-        context["attendance"] = Participant.objects.filter(meeting=meeting).aggregate(
+        context["attendance"] = selectors.participants_visible(scope_root).filter(
+            meeting=meeting).aggregate(
             participants=Count("id"), invited=Count("id", filter=Q(invited=True)),
             attended=Count("id", filter=Q(attended=True)))
         rows, truncated, total = _commitment_rows(
             Commitment.objects.filter(in_scope, meeting=meeting), today)
-        context["issues"] = _issue_rows(MeetingIssue.objects.filter(meeting=meeting))
+        context["issues"] = _issue_rows(
+            selectors.issues_visible(scope_root).filter(meeting=meeting))
     else:
         code = region.code
         context["kind"] = "region"
@@ -213,7 +215,7 @@ def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, reg
                              "kind_label": region.get_kind_display()}
         rows, truncated, total = _commitment_rows(
             Commitment.objects.filter(in_scope, subtree_q("region__code", code)), today)
-        context["issues"] = _issue_rows(MeetingIssue.objects.filter(
+        context["issues"] = _issue_rows(selectors.issues_visible(scope_root).filter(
             subtree_q("meeting__region__code", code),
             selectors.visible_q(scope_root, "meeting__region__code")))
         # Meetings held in the region, and those above it that bound it to a commitment.
@@ -239,15 +241,17 @@ def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, reg
 def brief_job_create(*, actor, meeting: Meeting | None = None, region=None,
                      language: str = "id") -> BriefJob:
     """Queue a brief; the caller has checked that ``actor`` may see the
-    meeting or region. ``language`` is the one the PDF is written in. The
-    job records the actor's scope: the PDF shows what that scope sees, and
-    only users of the same scope may open it (``actor`` None: unscoped)."""
+    meeting or region. Asking for one is a write (a job row, a file): it
+    needs ``brief.create``, which the read-only leader lacks. ``language``
+    is the one the PDF is written in. The job records the actor's scope: the
+    PDF shows what that scope sees, and only users of the same scope may
+    open it (``actor`` None: unscoped)."""
     from django.conf import settings
 
     if (meeting is None) == (region is None):
         raise SinergiError(_("Say which meeting or region the brief is for."))
     if actor is not None:
-        access.check_capability(actor, "meeting.view")
+        access.check_capability(actor, "brief.create")
     codes = [code for code, _name in settings.LANGUAGES]
     language = (language or "").lower()
     if language not in codes:

@@ -2,7 +2,10 @@
 
 A meeting is visible to a user when its region is in the user's subtree or
 above it (a village operator sees the rakor of the kabupaten and province);
-a commitment when its meeting and its own region are. Nothing is public.
+a commitment when its meeting and its own region are; an issue raised or a
+participant likewise when the region it belongs to is (a kabupaten sees the
+province rakor, not the issues and delegates of the other kabupaten at it).
+Nothing is public.
 Changing a meeting needs ``meeting.manage`` and the meeting's region inside
 the user's own subtree; updating a commitment's progress needs
 ``commitment.update`` and either that (coordinators) or, for an agency
@@ -11,6 +14,7 @@ done and reopening is for the owner agency's officer and coordinators.
 """
 
 import datetime
+import re
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -33,12 +37,15 @@ from . import progress
 from .models import (
     CANCELLED,
     DONE,
+    KIND_CHOICES,
     LATE,
     STATUS_CHOICES,
     STATUS_ORDER,
     BriefJob,
     Commitment,
     Meeting,
+    MeetingIssue,
+    Participant,
 )
 
 # The board shows at most this many commitments; narrower filters show the rest.
@@ -72,6 +79,33 @@ def commitments_in_scope_q(root: str | None) -> Q:
 def commitments_visible(user) -> QuerySet[Commitment]:
     access.check_viewer(user, "meeting.view")
     return Commitment.objects.filter(commitments_in_scope_q(access.scope_root(user)))
+
+
+def _none_or_visible_q(root: str | None, relation: str, field: str) -> Q:
+    """``relation`` empty, or its region code ``field`` visible from ``root``."""
+    if root is None:
+        return Q()
+    return Q(**{f"{relation}__isnull": True}) | visible_q(root, field)
+
+
+def issues_visible(root: str | None) -> QuerySet[MeetingIssue]:
+    """The issues raised that a user whose scope is ``root`` (None:
+    unscoped) may read, among those of the meetings the user sees: an issue
+    of no region (the meeting's own) or of a region in the scope's subtree
+    or above its root. The meeting page, the API and the rakor brief all
+    read issues through this, so they show the same ones."""
+    return MeetingIssue.objects.filter(_none_or_visible_q(root, "region", "region__code"))
+
+
+def participants_visible(root: str | None) -> QuerySet[Participant]:
+    """The participants a user whose scope is ``root`` may read, among those
+    of the meetings the user sees: each region a participant names (its own,
+    its agency's government) is in the scope's subtree or above its root; a
+    representative named alone belongs to the meeting. Page, API and brief
+    (its attendance counts too) read participants through this."""
+    return Participant.objects.filter(
+        _none_or_visible_q(root, "region", "region__code"),
+        _none_or_visible_q(root, "agency", "agency__region__code"))
 
 
 def can_manage(user, meeting: Meeting) -> bool:
@@ -161,14 +195,57 @@ def latest_brief(user, *, meeting: Meeting | None = None, region=None) -> BriefJ
     return jobs.order_by("-id").first()
 
 
+# The years a list filter accepts: any date of a meeting or a due date in
+# practice, and far from the ends of Python's dates (year 1 and 9999), where
+# the first day of the next month, or of the year after, does not exist.
+YEAR_MIN, YEAR_MAX = 1900, 2100
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _year(value, field: str = "year") -> int | None:
+    """A filter's year (int or text), or a SinergiError saying what is allowed."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    raw = str(value).strip()
+    year = int(raw) if re.fullmatch(r"-?\d{1,9}", raw) else None
+    if year is None or not YEAR_MIN <= year <= YEAR_MAX:
+        raise SinergiError(_("Year '%(v)s' is not one Sinergi can list; give a year from "
+                             "%(min)d to %(max)d, e.g. 2026.")
+                           % {"v": raw[:20], "min": YEAR_MIN, "max": YEAR_MAX}, field=field)
+    return year
+
+
 def _month_range(month: str) -> tuple[datetime.date, datetime.date]:
-    try:
-        start = datetime.date.fromisoformat(month + "-01")
-    except ValueError:
+    m = _MONTH.match(month.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
         raise SinergiError(_("Due month '%(m)s' is not a month; write it as YYYY-MM, e.g. "
-                             "2026-12.") % {"m": month}, field="due") from None
+                           "2026-12.") % {"m": month[:20]}, field="due")
+    year = int(m.group(1))
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise SinergiError(_("Due month '%(m)s' is out of range; give a month from "
+                             "%(min)d-01 to %(max)d-12.")
+                           % {"m": month[:20], "min": YEAR_MIN, "max": YEAR_MAX}, field="due")
+    start = datetime.date(year, int(m.group(2)), 1)
     end = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return start, end
+
+
+def meeting_list(user, *, kind: str | None = None, year: int | str | None = None,
+                 limit: int = 100) -> list[Meeting]:
+    """The most recent ``limit`` meetings in scope, of one kind and year if
+    given; a filter that makes no sense is a SinergiError naming it (400),
+    never a 500 from the database or an empty list that hides the typo."""
+    qs = meetings_visible(user)
+    if kind:
+        if kind not in dict(KIND_CHOICES):
+            raise SinergiError(_("Unknown kind '%(k)s'; choose one of: %(all)s.")
+                               % {"k": kind[:40], "all": ", ".join(dict(KIND_CHOICES))},
+                               field="kind")
+        qs = qs.filter(kind=kind)
+    year = _year(year)
+    if year is not None:
+        qs = qs.filter(starts_on__year=year)
+    return list(qs.select_related("region", "host_agency").order_by("-starts_on", "-id")[:limit])
 
 
 def _status_q(status: str, today: datetime.date) -> Q:
@@ -191,7 +268,12 @@ def _board_qs(user, *, meeting, agency, region, status, due, mine,
     match them (the status is confirmed per row after)."""
     qs = commitments_visible(user)
     if meeting not in (None, ""):
-        qs = qs.filter(meeting=access_meeting(user, meeting))
+        try:
+            meeting_id = int(meeting)
+        except (TypeError, ValueError):
+            raise SinergiError(_("Meeting must be a meeting id from the list."),
+                               field="meeting") from None
+        qs = qs.filter(meeting=access_meeting(user, meeting_id))
     if mine:
         if user.agency_id is None:
             raise SinergiError(_("Your account belongs to no agency; use the other filters."),

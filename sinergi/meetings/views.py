@@ -53,20 +53,20 @@ def _on_page(form, save):
 @login_required
 @require_GET
 def meeting_list(request):
-    qs = selectors.meetings_visible(request.user).select_related("region", "host_agency")
-    kind = request.GET.get("kind", "")
+    kind = request.GET.get("kind", "").strip()
     year = request.GET.get("year", "").strip()
-    if kind in dict(KIND_CHOICES):
-        qs = qs.filter(kind=kind)
-    if year.isdigit() and len(year) == 4:
-        qs = qs.filter(starts_on__year=int(year))
+    error, meetings = None, []
+    try:
+        meetings = selectors.meeting_list(request.user, kind=kind, year=year, limit=LIST_MAX)
+    except SinergiError as exc:  # a bad filter: say which, keep the form as typed
+        error = exc.message
     context = {
-        "meetings": list(qs.order_by("-starts_on", "-id")[:LIST_MAX]),
+        "meetings": meetings, "error": error,
         "upcoming": selectors.upcoming(request.user),
         "kinds": KIND_CHOICES, "kind": kind, "year": year, "limit": LIST_MAX,
         "can_manage": access.user_can(request.user, "meeting.manage"),
     }
-    return render(request, "meetings/list.html", context)
+    return render(request, "meetings/list.html", context, status=400 if error else 200)
 
 
 @login_required
@@ -107,12 +107,15 @@ def meeting_detail(request, meeting_id: int):
     states = progress.progress_of(commitments)
     desks = list(meeting.desks.prefetch_related("items"))
     can_manage = selectors.can_manage(user, meeting)
+    root = access.scope_root(user)
     context = {
         "meeting": meeting,
         "desks": desks,
         "loose_items": meeting.agenda.filter(desk__isnull=True),
-        "participants": meeting.participants.select_related("agency", "region"),
-        "issues": meeting.issues.select_related("region"),
+        "participants": selectors.participants_visible(root).filter(meeting=meeting)
+        .select_related("agency", "region").order_by("id"),
+        "issues": selectors.issues_visible(root).filter(meeting=meeting)
+        .select_related("region").order_by("id"),
         "attachments": meeting.attachments.all(),
         "rows": [(c, states[c.pk]) for c in commitments],
         "can_manage": can_manage,
@@ -396,7 +399,7 @@ def _brief_page(request, *, meeting=None, region=None):
                                       scope_root=access.scope_root(request.user)),
         "meeting": meeting, "region": region,
         "job": selectors.latest_brief(request.user, meeting=meeting, region=region),
-        "can_generate": True,
+        "can_generate": access.user_can(request.user, "brief.create"),
     }
     return render(request, "meetings/brief.html", context)
 

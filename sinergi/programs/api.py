@@ -70,11 +70,20 @@ class TargetIn(Schema):
     budget: int | None = None
 
 
+class VillageCount(Schema):
+    village_code: str
+    count: int
+
+
 class PreviewOut(Schema):
+    """``by_village`` is a list of objects, not of (code, count) pairs: a
+    tuple becomes ``prefixItems`` in the OpenAPI document, which OpenAPI 3.0
+    tools and Swagger UI cannot read, and an object names its fields."""
+
     rule: str
     region: str | None
     total: int
-    by_village: list[tuple[str, int]]
+    by_village: list[VillageCount]
     by_sex: dict[str, int]
 
 
@@ -236,7 +245,8 @@ def program_preview(request: HttpRequest, program_id: int, region: str | None = 
     preview = eligibility.eligibility_preview(text, program.unit, region=region,
                                               today=timezone.localdate())
     return {"rule": text, "region": region, "total": preview["total"],
-            "by_village": preview["by_village"], "by_sex": preview.get("by_sex") or {}}
+            "by_village": [{"village_code": code, "count": n} for code, n in preview["by_village"]],
+            "by_sex": preview.get("by_sex") or {}}
 
 
 @groups_router.get("", response=GroupPage, summary="Groups in scope")
