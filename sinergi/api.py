@@ -10,6 +10,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -18,7 +19,9 @@ from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from sinergi.accounts.services import api_token_authenticate
+from sinergi.core import timelimit
 from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.timelimit import RequestTooHeavy
 
 
 def sends_bearer_token(request) -> bool:
@@ -111,6 +114,18 @@ def _sinergi_error(request, exc: SinergiError):
     status = 403 if isinstance(exc, AccessDenied) else 400
     errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
     return error_response(request, status, exc.message, errors)
+
+
+@api.exception_handler(RequestTooHeavy)
+def _too_heavy(request, exc: RequestTooHeavy):
+    return error_response(request, 503, exc.message)
+
+
+@api.exception_handler(OperationalError)
+def _database_error(request, exc: OperationalError):
+    if not timelimit.is_timeout(exc):
+        raise exc
+    return error_response(request, 503, timelimit.too_heavy_for(exc).message)
 
 
 @api.exception_handler(ValidationError)

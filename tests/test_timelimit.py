@@ -123,3 +123,39 @@ def test_requests_without_a_deadline_outside_the_web(db):
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
         assert cur.fetchone()[0] == 1
+
+
+def test_an_api_call_past_its_deadline_answers_503_in_the_api_shape(world, client_of, clock):
+    def late(execute, sql, params, many, context):
+        if "convergence_" in sql or "programs_program" in sql:
+            clock["offset"] = 10_000.0
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(late):
+        response = client_of("coordinator").get("/api/v1/convergence/coverage",
+                                                {"region": KAB})
+    clock["offset"] = 0.0
+    assert response.status_code == 503
+    body = response.json()
+    assert "too heavy to answer within" in body["detail"] and body["errors"] == []
+
+
+def test_excel_exports_have_the_longer_export_limit(world, client_of, clock, settings):
+    """A page and an export each read past 10 s of (mocked) time: the page is
+    too heavy under the request limit, the export within its own."""
+    settings.REQUEST_TIME_LIMIT, settings.EXPORT_TIME_LIMIT = 5, 1000
+
+    def slow(execute, sql, params, many, context):
+        if "registry_person" in sql:
+            clock["offset"] += 10.0
+        return execute(sql, params, many, context)
+
+    client = client_of("coordinator")
+    with connection.execute_wrapper(slow):
+        export = client.get("/registry/export.xlsx", {"region": KAB})
+        clock["offset"] = 0.0
+        page = client.get("/registry/", {"q": "Budi", "region": KAB})
+    clock["offset"] = 0.0
+    assert export.status_code == 200 and export["Content-Type"].startswith(
+        "application/vnd.openxmlformats")
+    assert page.status_code == 503

@@ -18,6 +18,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
+from sinergi.core.timelimit import time_limit
 from sinergi.regions import codes as region_codes
 
 from . import params, selectors, services
@@ -90,6 +91,7 @@ def unserved(request):
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def unserved_export(request):
     """The whole unserved list of a region as Excel (personal data: audited)."""
     access.check_capability(request.user, "person.export")

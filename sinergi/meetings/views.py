@@ -16,6 +16,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.forms import agency_choices, errors_text, form_page, labelled, saved
+from sinergi.core.timelimit import time_limit
 
 from . import briefs, forms, progress, selectors, services, sheet, transfer
 from .models import (
@@ -347,6 +348,7 @@ def _board_page(request, filters, rows, truncated, error):
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def board_export(request):
     filters = _board_filters(request)
     try:

@@ -15,7 +15,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import agency_choices, errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
-from sinergi.core.timelimit import RequestTooHeavy, bounded
+from sinergi.core.timelimit import RequestTooHeavy, bounded, time_limit
 from sinergi.registry.selectors import mask_nik
 
 from . import eligibility, forms, selectors, services, transfer
@@ -210,6 +210,7 @@ def enrollment_status(request, enrollment_id: int):
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def enrollment_export(request, program_id: int):
     """The program's beneficiaries in the user's scope for a year (personal data: audited)."""
     access.check_capability(request.user, "person.export")

@@ -13,6 +13,7 @@ from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import EXPORT_MAX_ROWS, xlsx_response
+from sinergi.core.timelimit import time_limit
 from sinergi.regions import codes as region_codes
 
 from . import codes, selectors, services
@@ -83,6 +84,7 @@ def household_detail(request, household_id: int):
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def export(request):
     """The persons of a region as Excel (full NIK), audited, bounded."""
     access.check_capability(request.user, "person.export")
