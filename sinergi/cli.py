@@ -200,6 +200,8 @@ def cmd_worker(args) -> int:
     from sinergi.core import jobs
 
     if args.run_job is not None:
+        # Background work yields the processor to the people waiting on pages.
+        os.nice(10)
         jobs.run_one(args.run_job)
         return 0
     print(f"Sinergi worker {jobs.worker_id()}: running background jobs", flush=True)

@@ -314,7 +314,9 @@ def test_changes_ask_for_a_coverage_refresh_that_the_worker_runs(world, client_o
     e = services.enrollment_create(actor=coord, program=pkh, year=YEAR, beneficiary=hh)
     services.enrollment_transition(actor=coord, enrollment=e, status="verified")
     services.enrollment_transition(actor=coord, enrollment=e, status="active")
-    assert list(RefreshRequest.objects.values_list("region_code", "year")) == [("19", YEAR)]
+    # The enrollment's village asks; its kecamatan is what gets recomputed.
+    assert list(RefreshRequest.objects.values_list("region_code", "year")) == [
+        (hh.village_code, YEAR)]
     page = client_of("coordinator").get(f"/convergence/?region={KAB}&year={YEAR}")
     assert "Newer changes are being counted" in page.content.decode()
     assert convergence_services.refresh_pending() == 1

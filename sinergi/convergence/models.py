@@ -59,14 +59,17 @@ class CoverageCell(models.Model):
 
 
 class RefreshRequest(models.Model):
-    """A province and year whose coverage rollup is older than the data.
+    """A region and year whose coverage rollup is older than the data (and so
+    are the sums of every region above it).
 
-    Written in the same transaction as the change (an enrollment, a program
-    rule, a registry import); the worker (or the serving process's thread)
-    recomputes and removes it. Pages show that newer figures are coming.
+    Written in the same transaction as the change: an enrollment names its
+    village, a registry import its region, a program rule its province. The
+    worker recomputes the smallest subtrees that hold the requests of a
+    province (services.refresh_roots) and removes them. Pages show that
+    newer figures are coming.
     """
 
-    region_code = models.CharField(max_length=2)
+    region_code = models.CharField(max_length=13)
     year = models.PositiveSmallIntegerField()
     requested_at = models.DateTimeField()
 

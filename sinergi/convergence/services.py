@@ -8,12 +8,14 @@ recomputation never runs inside a user's request.
 """
 
 import logging
+from collections import defaultdict
 
 from django.utils import timezone
 
 from sinergi.core import jobs
+from sinergi.regions.codes import code_in_subtree
 
-from . import selectors
+from . import selectors, sql
 from .models import CoverageCell, RefreshRequest
 
 log = logging.getLogger(__name__)
@@ -25,29 +27,61 @@ REFRESH_DELAY_SECONDS = 30
 
 
 def refresh_requested(*, region_code: str, year: int) -> None:
-    """Note that the coverage of ``region_code``'s province in ``year`` is stale."""
+    """Note that the coverage of ``region_code`` (a village, a kabupaten, a
+    province: the smallest region the change touched) in ``year`` is stale."""
     if not region_code:
         return
-    RefreshRequest.objects.update_or_create(region_code=region_code[:2], year=int(year),
+    RefreshRequest.objects.update_or_create(region_code=region_code, year=int(year),
                                             defaults={"requested_at": timezone.now()})
     jobs.enqueue(JOB_KIND, once=True, delay=REFRESH_DELAY_SECONDS)
 
 
 def pending(region_code: str, year: int) -> bool:
-    return RefreshRequest.objects.filter(region_code=region_code[:2], year=year).exists()
+    return RefreshRequest.objects.filter(sql.pending_q(region_code), year=year).exists()
+
+
+# Past this many kabupaten (in a province) or kecamatan (in a kabupaten)
+# asking at once, recomputing the region above costs less than the parts.
+MERGE_AT = 3
+
+
+def refresh_roots(codes: set[str], *, counted: bool = True) -> list[str]:
+    """The subtrees to recompute for the requested region codes of one
+    province: the smallest that hold them all, a kecamatan at the least (a
+    village costs nearly as much as its kecamatan: the sums above dominate).
+    A province never counted yet (``counted`` False) is recomputed whole,
+    since the sums above a part would hold that part only."""
+    province = min(codes)[:2]
+    kabs = {code[:5] for code in codes}
+    if not counted or province in codes or len(kabs) >= MERGE_AT:
+        return [province]
+    roots = []
+    for kab in sorted(kabs):
+        inside = {code for code in codes if code_in_subtree(code, kab)}
+        kecamatan = {code[:8] for code in inside}
+        roots += [kab] if kab in inside or len(kecamatan) >= MERGE_AT else sorted(kecamatan)
+    return roots
 
 
 def refresh_pending(*, limit: int = 10, context: jobs.Context | None = None) -> int:
-    """Recompute what was requested, oldest first; a request that arrives
-    during a recomputation stays for the next round. Returns how many ran."""
+    """Recompute what was requested, a province and year at a time (oldest
+    first), each through the fewest subtrees that hold its requests; a
+    request renewed during a recomputation stays for the next round.
+    Returns how many (province, year) pairs ran."""
+    groups: dict[tuple[str, int], list] = defaultdict(list)
+    for request in RefreshRequest.objects.order_by("requested_at"):
+        groups[(request.region_code[:2], request.year)].append(request)
     done = 0
-    for request in RefreshRequest.objects.order_by("requested_at")[:limit]:
-        seen = request.requested_at
-        selectors.refresh(region=request.region_code, year=request.year)
-        RefreshRequest.objects.filter(pk=request.pk, requested_at=seen).delete()
+    for (province, year), requests in list(groups.items())[:limit]:
+        counted = CoverageCell.objects.filter(year=year, level=1, region_code=province).exists()
+        for root in refresh_roots({r.region_code for r in requests}, counted=counted):
+            selectors.refresh(region=root, year=year)
+            if context is not None:
+                context.beat()
+        for request in requests:
+            RefreshRequest.objects.filter(pk=request.pk,
+                                          requested_at=request.requested_at).delete()
         done += 1
-        if context is not None:
-            context.beat()
     return done
 
 

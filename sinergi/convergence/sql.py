@@ -10,7 +10,13 @@ from django.db.models import BigIntegerField, OuterRef, Q, Subquery, Value
 
 from sinergi.groups.models import GroupMember
 from sinergi.programs.models import GROUP, HOUSEHOLD, PERSON, SERVED, Enrollment, Program
-from sinergi.regions.codes import LEVEL_LENGTH, code_level, subtree_q, village_in_q
+from sinergi.regions.codes import (
+    LEVEL_LENGTH,
+    code_ancestors,
+    code_level,
+    subtree_q,
+    village_in_q,
+)
 from sinergi.registry.codes import ALIVE, SHDK_HEAD
 from sinergi.registry.models import Household, Person
 
@@ -139,6 +145,13 @@ def _execute(sql: str, params: list) -> None:
         cur.execute(sql, params)
 
 
+def pending_q(region: str) -> Q:
+    """Refresh requests that make ``region``'s rollup stale: for the region,
+    a region above it (whose recomputation rewrites it) or one inside it."""
+    return Q(region_code__in=[region, *code_ancestors(region)]) | subtree_q(
+        "region_code", region, include_root=False)
+
+
 def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = False,
             today: date | None = None, fresh: bool = True) -> dict | None:
     """Bit of each chosen program and when the family rollups were computed,
@@ -149,7 +162,7 @@ def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = Fals
     province is pending (these lists are worked from: a family enrolled a
     minute ago must leave them at once; ``fresh=False`` for counts, which
     say "newer figures are coming" instead). None otherwise."""
-    if fresh and RefreshRequest.objects.filter(region_code=region[:2], year=year).exists():
+    if fresh and RefreshRequest.objects.filter(pending_q(region), year=year).exists():
         return None
     above = [region[:LEVEL_LENGTH[lv]] for lv in range(1, code_level(region) + 1)]
     layouts = list(RollupLayout.objects.filter(

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import OperationalError, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -88,9 +90,19 @@ def _start(seconds: float) -> None:
     if connection.vendor == "sqlite":
         connection.connection.set_progress_handler(_sqlite_progress, _SQLITE_STEPS)
     elif connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT set_config('statement_timeout', %s, false)",
-                        [str(max(1, int(seconds * 1000)))])
+        # The setting stays on a kept connection: set it only when it changes
+        # (a round trip per request otherwise).
+        ms = str(max(1, int(seconds * 1000)))
+        if getattr(connection, "sinergi_statement_timeout", None) != ms:
+            with connection.cursor() as cur:
+                cur.execute("SELECT set_config('statement_timeout', %s, false)", [ms])
+            connection.sinergi_statement_timeout = ms
+
+
+@receiver(connection_created)
+def _forget_timeout(sender, connection, **kwargs):
+    """A new connection has the server's default statement_timeout."""
+    connection.sinergi_statement_timeout = None
 
 
 def _stop() -> None:

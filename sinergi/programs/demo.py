@@ -73,7 +73,7 @@ def build(ctx) -> None:
     from sinergi.convergence.selectors import refresh
 
     refresh(region=province, year=today.year, today=today)
-    RefreshRequest.objects.filter(region_code=province).delete()  # just done
+    RefreshRequest.objects.filter(region_code__startswith=province).delete()  # just done
     ctx.say(f"Programs: {len(programs)} programs, {groups} groups, {enrolled:,} enrollments "
             f"in {today.year} (with planted targeting errors)")
 
