@@ -19,9 +19,12 @@ class DateInput(forms.DateInput):
 
 def agency_choices(user, *, blank: bool = True) -> list[tuple[str, str]]:
     """Active agencies the user can see, for a select (a province has ~150)."""
+    # Plain values, not model objects: a province's list is built on every
+    # form and filter page.
     agencies = (access.agencies_visible(user).filter(is_active=True)
-                .select_related("region").order_by("region_id", "short_name"))
-    choices = [(str(a.pk), f"{a.short_name} · {a.region.name}") for a in agencies]
+                .order_by("region_id", "short_name")
+                .values_list("pk", "short_name", "region__name"))
+    choices = [(str(pk), f"{short} · {region}") for pk, short, region in agencies]
     return [("", "—"), *choices] if blank else choices
 
 
