@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from sinergi.core import bulk
+from sinergi.core import bulk, jobs
+from sinergi.core.models import Job
 from sinergi.imports.models import FAILED
 from sinergi.registry.models import Household, Person
 
@@ -35,6 +36,15 @@ def schema_of(*tables) -> set[tuple]:
 
 
 TABLES = (Person._meta.db_table, Household._meta.db_table)
+
+
+def trigram_index() -> bool:
+    """Whether the persons' name trigram index exists (PostgreSQL with pg_trgm)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('person_name_trgm') IS NOT NULL")
+        return cur.fetchone()[0]
 
 
 def sample_frame(household_id: int) -> pl.DataFrame:
@@ -314,7 +324,7 @@ def test_an_import_stores_the_same_whether_staged_or_bound(world, tmp_path, monk
 
 
 def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, monkeypatch):
-    before = schema_of(*TABLES)
+    before, had_trigram = schema_of(*TABLES), trigram_index()
     monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 2)
     rebuilt = []
     original = bulk.rebuilt_indexes
@@ -330,6 +340,10 @@ def test_a_big_first_load_rebuilds_the_indexes_as_they_were(world, tmp_path, mon
     assert (job.persons_added, job.households_added) == (4, 2)
     rebuilds = connection.vendor == "postgresql"
     assert rebuilt == [(Household._meta.db_table, rebuilds), (Person._meta.db_table, rebuilds)]
+    # The trigram index of names is built again after the load, by a job.
+    deferred = Job.objects.filter(kind=jobs.INDEX_BUILD, status=jobs.PENDING)
+    assert deferred.count() == (1 if rebuilds and had_trigram else 0)
+    jobs.run_pending()
     assert schema_of(*TABLES) == before
     ani = Person.objects.get(nik=ANI)
     assert ani.household.kk_number == KK1 and ani.import_line == 3
@@ -378,3 +392,15 @@ def test_codes_and_identifiers_compare_byte_by_byte_on_postgresql():
                      ("registry_kknumberhistory", "kk_number", "C"),
                      ("registry_person", "nik", "C"),
                      ("registry_person", "village_code", "C")]
+
+
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+                    reason="a PostgreSQL index (pg_trgm); SQLite searches names by a scan")
+def test_a_name_search_uses_the_trigram_index(world):
+    assert trigram_index()
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN SELECT id FROM registry_person WHERE "
+                    "UPPER(name::text) LIKE UPPER(%s)", ["%siti%"])
+        plan = " ".join(row[0] for row in cur.fetchall())
+    assert "person_name_trgm" in plan

@@ -12,8 +12,6 @@ from sinergi.groups.models import GroupMember
 from sinergi.programs.models import GROUP, PERSON, SERVED, Enrollment, Program
 from sinergi.regions.codes import code_level, subtree_q, village_in_q
 from sinergi.regions.models import Region
-from sinergi.registry.codes import ALIVE, SHDK_HEAD
-from sinergi.registry.models import Household, Person
 
 from .models import FAMILY, CoverageCell, CoverageSummary, FamilyMask
 from .models import PERSON as PERSON_KIND
@@ -255,24 +253,20 @@ def _chosen_cells(region: str, year: int, chosen: list[Program], layout: dict) -
     chosen_bits = sum(1 << bit[p.id] for p in chosen)
     ruled_bits = sum(1 << bit[p.id] for p in chosen if p.unit != GROUP)
     m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", region),
-                                                     year=year).values_list("id"))
+                                                     year=year).values_list(
+        "village_code", "desil", "head_sex", "served", "eligible"))
     k = int(key_len)
-    s_, e_ = f"(x.served & {chosen_bits})", f"(x.eligible & {chosen_bits})"
-    es, sr = f"(x.served & x.eligible & {chosen_bits})", f"(x.served & {ruled_bits})"
+    s_, e_ = f"(m.served & {chosen_bits})", f"(m.eligible & {chosen_bits})"
+    es, sr = f"(m.served & m.eligible & {chosen_bits})", f"(m.served & {ruled_bits})"
     sql = (
-        f"SELECT x.code, x.desil, x.sex, COUNT(*), "  # noqa: S608
+        f"SELECT substr(m.village_code, 1, {k}), m.desil, m.head_sex, COUNT(*), "  # noqa: S608
         f"SUM(CASE WHEN {s_} <> 0 THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {e_} <> 0 THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {e_} <> 0 AND {es} = 0 THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {sr} <> 0 AND {es} = 0 THEN 1 ELSE 0 END) "
-        f"FROM (SELECT substr(m.village_code, 1, {k}) AS code, COALESCE(h.desil, 0) AS desil, "
-        f"COALESCE((SELECT p.sex FROM {_table(Person)} p WHERE p.household_id = m.household_id "
-        "AND p.shdk = %s AND p.life_status = %s ORDER BY p.id LIMIT 1), '') AS sex, "
-        "m.served AS served, m.eligible AS eligible "
-        f"FROM {_table(FamilyMask)} m JOIN {_table(Household)} h ON h.id = m.household_id "
-        f"WHERE m.id IN ({m_sql})) x GROUP BY x.code, x.desil, x.sex")
-    rows += [(FAMILY, None, *map(_int, r))
-             for r in _fetch(sql, [SHDK_HEAD, ALIVE, *m_params])]
+        f"FROM ({m_sql}) m "
+        f"GROUP BY substr(m.village_code, 1, {k}), m.desil, m.head_sex")
+    rows += [(FAMILY, None, *map(_int, r)) for r in _fetch(sql, m_params)]
     return rows
 
 

@@ -118,6 +118,10 @@ class FamilyMask(models.Model):
     village_code = models.CharField(max_length=13)
     served = models.BigIntegerField(default=0)
     eligible = models.BigIntegerField(default=0)
+    # The family's desil (0: unknown) and its head's sex ("": no head) at the
+    # refresh: coverage of chosen programs groups on them without a join.
+    desil = models.PositiveSmallIntegerField(default=0)
+    head_sex = models.CharField(max_length=1, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "household_id"],

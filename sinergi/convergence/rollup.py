@@ -17,8 +17,8 @@ from collections import defaultdict
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from sinergi.core.bulk import bulk_insert
@@ -42,6 +42,7 @@ from .sql import (
     MEASURES,
     _eligible_households_qs,
     _execute,
+    _head_subquery,
     _households_qs,
     _served_sql,
     _sql,
@@ -201,7 +202,9 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
     RollupLayout.objects.filter(subtree_q("region_code", root), year=year).delete()
     y, v = int(year), LEVEL_LENGTH[4]
     if masks:
-        h_sql, h_params = _sql(_households_qs(root).values_list("id", "village_code"))
+        h_sql, h_params = _sql(_households_qs(root).annotate(
+            d=Coalesce("desil", Value(0)), hs=Coalesce(_head_subquery("sex"), Value("")))
+            .values_list("id", "village_code", "d", "hs"))
         s_sql, s_params = _served_sql(year, programs, "h")
         e_sql, e_params = _union([_sql(_eligible_households_qs(p, root, today))
                                   for p in programs if p.unit != GROUP])
@@ -209,14 +212,16 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
         bits = bits or "WHEN 0 THEN 0"  # no programs: every family's masks are 0
         _execute(
             f"INSERT INTO {_table(FamilyMask)} (year, household_id, village_code, served, "  # noqa: S608
-            f"eligible) WITH h(id, vc) AS ({h_sql}), sp(hid, pid, r) AS ({s_sql}), "
+            f"eligible, desil, head_sex) WITH h(id, vc, desil, sex) AS ({h_sql}), "
+            f"sp(hid, pid, r) AS ({s_sql}), "
             f"ep(hid, pid) AS ({e_sql}), "
             "f AS (SELECT hid, pid, MAX(s) AS s, MAX(e) AS e FROM ("
             "SELECT hid, pid, 1 AS s, 0 AS e FROM sp UNION ALL "
             "SELECT hid, pid, 0, 1 FROM ep) x GROUP BY hid, pid), "
             f"m AS (SELECT hid, SUM(s * b) AS s, SUM(e * b) AS e FROM (SELECT hid, s, e, "
             f"CASE pid {bits} ELSE 0 END AS b FROM f) y GROUP BY hid) "
-            f"SELECT {y}, h.id, substr(h.vc, 1, {v}), COALESCE(m.s, 0), COALESCE(m.e, 0) "
+            f"SELECT {y}, h.id, substr(h.vc, 1, {v}), COALESCE(m.s, 0), COALESCE(m.e, 0), "
+            "h.desil, h.sex "
             "FROM h LEFT JOIN m ON m.hid = h.id", h_params + s_params + e_params)
     m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", root), year=y)
                            .values_list("id"))

@@ -453,6 +453,11 @@ def rebuilt_indexes(table: str, rows: int) -> Iterator[bool]:
     duplicates must be kept out by the caller: re-creating fails otherwise.
     The primary key stays. Runs inside the caller's transaction, so a
     failure restores everything. Yields whether it rebuilds.
+
+    GIN indexes (the trigram index of names) take seconds to build at a
+    million rows: they are dropped too, but built again after the commit,
+    CONCURRENTLY, by a job (``core.index_build``), so the load is done and
+    its rows searchable (by a scan) while the index is made.
     """
     if connection.vendor != "postgresql" or rows < REBUILD_MIN_ROWS or _has_rows(table, rows):
         yield False
@@ -477,14 +482,36 @@ def rebuilt_indexes(table: str, rows: int) -> Iterator[bool]:
         for name, _definition in indexes:
             cur.execute(f"DROP INDEX {name}")
     yield True
+    later = [(name, d) for name, d in indexes if " USING gin " in d]
     with connection.cursor() as cur:
         # One sort per index, in memory where it fits (the default spills to
         # disk from 64 MB); SET LOCAL ends with the transaction.
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _name, definition in indexes:
-            cur.execute(definition)
+        for name, definition in indexes:
+            if (name, definition) not in later:
+                cur.execute(definition)
         for name, definition in constraints:
             cur.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+    if later:
+        from . import jobs  # jobs imports this module
+
+        for name, definition in later:
+            jobs.enqueue(jobs.INDEX_BUILD, payload={"name": name, "definition": definition})
+
+
+def index_build(name: str, definition: str) -> None:
+    """Build an index dropped for a big load, without blocking writers
+    (CONCURRENTLY, so outside any transaction). A build that was
+    interrupted leaves an invalid index of that name: it is dropped first."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT NOT i.indisvalid FROM pg_index i WHERE i.indexrelid = "
+                    "to_regclass(%s)", [name])
+        row = cur.fetchone()
+        # CONCURRENTLY cannot run inside a transaction (a job run by a test).
+        how = "" if connection.in_atomic_block else "CONCURRENTLY "
+        if row and row[0]:
+            cur.execute(f"DROP INDEX {how}IF EXISTS {name}")
+        cur.execute(definition.replace("CREATE INDEX ", f"CREATE INDEX {how}IF NOT EXISTS ", 1))
 
 
 def _has_rows(table: str, rows: int) -> bool:

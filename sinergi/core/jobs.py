@@ -135,7 +135,7 @@ def _pid_of(worker: str, host: str) -> int | None:
 
 
 def enqueue(kind: str, ref_id: int | None = None, *, once: bool = False,
-            delay: float = 0) -> Job:
+            delay: float = 0, payload: dict | None = None) -> Job:
     """Queue a job of ``kind`` for the domain row ``ref_id``, in the caller's
     transaction. ``once``: reuse a job of the same kind and row still pending
     (its start is not pushed back, so a stream of changes cannot starve it).
@@ -147,7 +147,8 @@ def enqueue(kind: str, ref_id: int | None = None, *, once: bool = False,
         if waiting is not None:
             return waiting
     run_after = timezone.now() + timezone.timedelta(seconds=delay) if delay else None
-    return Job.objects.create(kind=kind, ref_id=ref_id, run_after=run_after)
+    return Job.objects.create(kind=kind, ref_id=ref_id, run_after=run_after,
+                              payload=payload or {})
 
 
 def _due_q() -> Q:
@@ -197,6 +198,7 @@ class Context:
 
     def __init__(self, job: Job):
         self.job_id = job.pk
+        self.payload = job.payload
         self._last = 0.0
 
     def beat(self) -> None:
@@ -535,3 +537,17 @@ def _drop_connection() -> None:
         connection.close()
     except Exception:
         log.exception("closing the database connection failed")
+
+
+# --- the core's own kind ----------------------------------------------------
+
+INDEX_BUILD = "core.index_build"
+
+
+def _index_build_work(_ref_id: None, context: Context) -> None:
+    from .bulk import index_build
+
+    index_build(context.payload["name"], context.payload["definition"])
+
+
+register(INDEX_BUILD, run=_index_build_work, lane="maintenance")

@@ -93,6 +93,8 @@ class Job(models.Model):
     worker = models.CharField(max_length=80, blank=True)
     cancel_requested = models.BooleanField(default=False)
     message = models.TextField(blank=True)
+    # What a kind without a domain row of its own needs (an index definition).
+    payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("background job")

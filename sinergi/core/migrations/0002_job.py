@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('worker', models.CharField(blank=True, max_length=80)),
                 ('cancel_requested', models.BooleanField(default=False)),
                 ('message', models.TextField(blank=True)),
+                ('payload', models.JSONField(blank=True, default=dict)),
             ],
             options={
                 'verbose_name': 'background job',
