@@ -57,9 +57,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 import zlib
 from collections import Counter, defaultdict, deque
@@ -328,11 +326,6 @@ def discover(db: Database, logins: dict, clients: int) -> tuple[list, dict]:
 # --- HTTP: one browser per client ------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 @dataclass
 class Answer:
     status: int | None
@@ -343,16 +336,24 @@ class Answer:
 
 
 class Browser:
-    """urllib with its own cookies (sessionid, csrftoken, messages), redirects not followed."""
+    """One kept-alive HTTP connection with its own cookies (sessionid,
+    csrftoken, messages), redirects not followed: as a browser tab does."""
 
     def __init__(self, base: str, timeout: float):
         self.base, self.timeout = base, timeout
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port
         self.cookies: dict[str, str] = {}
-        self.opener = urllib.request.build_opener(_NoRedirect)
+        self.conn: http.client.HTTPConnection | None = None
 
     @property
     def csrf(self) -> str:
         return self.cookies.get("csrftoken", "")
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
 
     def send(self, method: str, path: str, *, form: dict | None = None, payload=None,
              body: bytes | None = None, content_type: str = "") -> Answer:
@@ -370,26 +371,37 @@ class Browser:
             headers["X-CSRFToken"] = self.csrf
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        request = urllib.request.Request(self.base + path, data=data, headers=headers,
-                                         method=method)
         started = time.perf_counter()
         status, content, answer_headers, error = None, b"", None, ""
-        try:
-            with self.opener.open(request, timeout=self.timeout) as response:
+        for attempt in (1, 2):
+            reused = self.conn is not None
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port,
+                                                       timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
                 status, answer_headers = response.status, response.headers
                 content = response.read()
-        except urllib.error.HTTPError as exc:
-            status, answer_headers = exc.code, exc.headers
-            try:
-                content = exc.read()
-            except (OSError, http.client.HTTPException):
-                content = b""
-        except urllib.error.URLError as exc:
-            error = "timeout" if isinstance(exc.reason, TimeoutError) else str(exc.reason)
-        except TimeoutError:
-            error = "timeout"
-        except (OSError, http.client.HTTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+                if response.will_close:
+                    self._drop()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError,
+                    ConnectionResetError) as exc:
+                # A kept-alive connection the server closed while idle: the
+                # request never reached it, so sending it again is safe.
+                self._drop()
+                if attempt == 2 or not reused:
+                    error = f"{type(exc).__name__}: {exc}"
+                    break
+            except TimeoutError:
+                self._drop()
+                error = "timeout"
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                error = f"{type(exc).__name__}: {exc}"
+                break
         seconds = time.perf_counter() - started
         if seconds > self.timeout and not error:
             error = "timeout"

@@ -23,7 +23,7 @@ JOB_KIND = "convergence.refresh"
 # A recomputation waits this long after the first change that asks for it,
 # so a burst of changes (an afternoon of enrollments) is counted by one run
 # instead of holding the write lane (and SQLite's write lock) back to back.
-REFRESH_DELAY_SECONDS = 30
+REFRESH_DELAY_SECONDS = 60
 
 
 def refresh_requested(*, region_code: str, year: int) -> None:
