@@ -20,7 +20,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from sinergi.accounts.services import api_token_authenticate
 from sinergi.core import timelimit
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.timelimit import RequestTooHeavy
 
 
@@ -146,6 +146,11 @@ def _auth_error(request, exc):
     return error_response(
         request, 401, _("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
     )
+
+
+@api.exception_handler(NotInScope)
+def _not_in_scope(request, exc: NotInScope):
+    return error_response(request, 404, exc.message or _("Not found, or not in your scope."))
 
 
 @api.exception_handler(Http404)

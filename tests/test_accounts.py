@@ -2,7 +2,6 @@
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.test import Client, override_settings
 
 from sinergi.accounts import roles
@@ -10,7 +9,7 @@ from sinergi.accounts.models import User
 from sinergi.accounts.services import user_create
 from sinergi.agencies.models import Agency
 from sinergi.agencies.services import agency_seed_defaults
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.models import AuditLog
 
 from .conftest import KAB, OUTSIDE_KAB, PASSWORD
@@ -241,7 +240,7 @@ def test_a_user_as_actor_needs_user_manage_and_creates_inside_the_scope_only(wor
     # The Bangka Belitung administrator: Tanggamus is not theirs (404, existing
     # or not), and an unscoped account is not theirs to make.
     for code in (OUTSIDE_KAB, "18.69"):
-        with pytest.raises(Http404):
+        with pytest.raises(NotInScope):
             user_create(actor=world["admin"], region_code=code, **args)
     with pytest.raises(SinergiError) as info:
         user_create(actor=world["admin"], region_code=None,

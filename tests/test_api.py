@@ -173,7 +173,7 @@ def test_a_null_region_cursor_answers_400(client_of):
 
 
 def test_the_agency_list_walks_across_pages_without_gaps_or_repeats(client_of, world):
-    from sinergi.core import access
+    from sinergi.accounts import access
 
     client = client_of("admin")
     expected = list(

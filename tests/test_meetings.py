@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import Http404
 from django.utils import timezone
 
 from sinergi.agencies.models import Agency
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.models import AuditLog
 from sinergi.meetings import progress, selectors, services
 from sinergi.meetings.demo import build as demo_build
@@ -215,7 +214,7 @@ def test_commitment_rules_point_at_the_field(world, meeting):
         assert err.value.field == field, extra
     # Regions outside the user's scope are "not found", as everywhere.
     for code in ("18.06", "19.05"):
-        with pytest.raises(Http404):
+        with pytest.raises(NotInScope):
             services.commitment_create(actor=coord, meeting=meeting,
                                        data={**base, "region": code})
     assert not Commitment.objects.filter(meeting=meeting).exists()

@@ -6,6 +6,7 @@ polars has started), its error report downloads, and a job that stops
 making progress is failed, while a running one can be cancelled.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -100,10 +101,8 @@ def test_a_job_that_stops_making_progress_is_failed(served):
         state = wait_for(lambda: (s := import_state(coordinator, job_id))["status"] != "running"
                          and s, timeout=STALL_SECONDS * 4, what="the stalled job to end")
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
     assert state["status"] == "failed", state
     assert str(STALL_SECONDS) in state["message"] and state["persons_added"] == 0
     assert query("SELECT status FROM core_job WHERE kind = 'imports.persons' AND ref_id = %s",

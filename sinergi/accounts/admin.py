@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy, ngettext
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.admin_audit import AuditedAdminMixin
 from sinergi.core.audit import audit_record, snapshot
 from sinergi.core.errors import SinergiError

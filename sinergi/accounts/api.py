@@ -1,10 +1,11 @@
 """API: the caller's own API tokens."""
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from sinergi.core import access
+from sinergi.accounts import access
+from sinergi.core.errors import NotInScope
 
 from . import services
 from .models import ApiToken
@@ -59,5 +60,5 @@ def token_create(request: HttpRequest, payload: TokenIn):
 def token_revoke(request: HttpRequest, token_id: int):
     row = ApiToken.objects.filter(user=request.auth, pk=token_id).first()
     if row is None:
-        raise Http404
+        raise NotInScope
     return _out(services.api_token_revoke(actor=request.auth, token=row))

@@ -9,14 +9,13 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.accounts import access
 from sinergi.agencies.models import Agency
-from sinergi.core import access
 from sinergi.core.audit import audit_record, snapshot
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.regions import codes
 from sinergi.regions.models import Region
 
@@ -87,7 +86,7 @@ def _check_actor_scope(actor, region_code: str | None) -> None:
         return
     if not access.in_scope(actor, region_code):
         if not access.code_visible(actor, region_code):
-            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+            raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                           % {"code": region_code})
         raise AccessDenied(
             _("Region %(code)s is above your scope %(root)s; give a region inside it, or ask "

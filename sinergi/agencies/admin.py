@@ -3,7 +3,7 @@ governments inside their subtree and cannot move one outside it."""
 
 from django.contrib import admin
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.admin_audit import AuditedAdminMixin, is_autocomplete
 from sinergi.core.errors import SinergiError
 from sinergi.regions import codes

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes

@@ -1,13 +1,12 @@
 """Writes to agencies: create, update, seed the default set."""
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
-from sinergi.core.errors import SinergiError
+from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.regions import codes
 from sinergi.regions.models import Region
 
@@ -122,7 +121,7 @@ def _government_region(actor, region_code: str) -> Region:
     if problem:
         raise SinergiError(problem, field="region")
     if actor is not None and not access.code_visible(actor, region_code):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                       % {"code": region_code})
     problem = codes.region_code_problem(region_code, levels=(1, 2))
     if problem:

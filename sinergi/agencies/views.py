@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 from sinergi.core.forms import form_page, saved
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 
 from . import params, selectors

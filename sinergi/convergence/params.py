@@ -1,12 +1,11 @@
 """The region, year and programs a convergence page or API call works on,
 checked against the user's scope (pages and API share it)."""
 
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sinergi.core import access
-from sinergi.core.errors import SinergiError
+from sinergi.accounts import access
+from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.programs import selectors as program_selectors
 from sinergi.regions import codes as region_codes
 
@@ -25,7 +24,7 @@ def resolve(user, *, region: str | None, year: str | int | None,
     if problem:
         raise SinergiError(problem, field="region")
     if not access.in_scope(user, region):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                       % {"code": region})
     region_obj = access.access_region(user, region)
     text = str(year or "").strip()

@@ -21,3 +21,14 @@ class DataFileError(SinergiError):
 
 class AccessDenied(SinergiError):
     """The user may see the object but not do this to it (answers 403)."""
+
+
+class NotInScope(Exception):
+    """The object is outside the user's scope, or does not exist: pages and
+    the API answer 404 (core.middleware, sinergi.api), never saying which.
+    Not a SinergiError: a form has nothing to correct, so no view shows it
+    as a field error."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message

@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import render
 
-from . import access
 from .errors import SinergiError
 
 
@@ -15,17 +14,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def agency_choices(user, *, blank: bool = True) -> list[tuple[str, str]]:
-    """Active agencies the user can see, for a select (a province has ~150)."""
-    # Plain values, not model objects: a province's list is built on every
-    # form and filter page.
-    agencies = (access.agencies_visible(user).filter(is_active=True)
-                .order_by("region_id", "short_name")
-                .values_list("pk", "short_name", "region__name"))
-    choices = [(str(pk), f"{short} · {region}") for pk, short, region in agencies]
-    return [("", "—"), *choices] if blank else choices
 
 
 def form_error(form, exc) -> None:

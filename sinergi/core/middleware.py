@@ -2,7 +2,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
-from .errors import AccessDenied
+from .errors import AccessDenied, NotInScope
 
 # The Content-Security-Policy of every HTML page: only this site's own files,
 # no inline script, style or event handler (behaviour lives in
@@ -22,7 +22,9 @@ API_DOCS_VIEW = "api:openapi-view"
 
 
 class AccessDeniedMiddleware:
-    """Answer AccessDenied raised by a page with a 403 page that says why."""
+    """Answer the access layer's errors raised by a page: AccessDenied with a
+    403 page that says why, NotInScope with the 404 page (nothing said of
+    whether the object exists)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -33,6 +35,8 @@ class AccessDeniedMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, AccessDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
+        if isinstance(exception, NotInScope):
+            return render(request, "404.html", {"message": exception.message}, status=404)
         return None
 
 

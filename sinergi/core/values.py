@@ -9,14 +9,8 @@ import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from sinergi.agencies.models import Agency
-from sinergi.regions import codes as region_codes
-from sinergi.regions.models import Region
-
-from . import access
 from .errors import SinergiError
 
 
@@ -83,34 +77,6 @@ def choice(value, field: str, choices) -> str:
         raise SinergiError(_("Unknown value '%(v)s'; choose one of: %(all)s.")
                            % {"v": key, "all": ", ".join(keys)}, field=field)
     return key
-
-
-def region(actor, value, field: str) -> Region:
-    """A loaded, current region the actor may see (subtree or above); outside
-    the scope is "not found", whether it exists or not, as everywhere."""
-    code = text(value, field, 13, required=True)
-    problem = region_codes.code_problem(code)
-    if problem:
-        raise SinergiError(problem, field=field)
-    if actor is not None and not access.code_visible(actor, code):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": code})
-    problem = region_codes.region_code_problem(code)
-    if problem:
-        raise SinergiError(problem, field=field)
-    return Region.objects.get(code=code)
-
-
-def agency(actor, value, field: str) -> Agency:
-    """An agency the actor may see, by id (or the agency itself)."""
-    if isinstance(value, Agency):
-        value = value.pk
-    try:
-        return access.access_agency(actor, int(value)) if actor is not None else \
-            Agency.objects.get(pk=int(value))
-    except (Http404, Agency.DoesNotExist, TypeError, ValueError):
-        raise SinergiError(_("Agency '%(v)s' is not one you can choose; pick an agency from "
-                             "the list.") % {"v": value}, field=field) from None
 
 
 def as_int(value, field: str) -> int:

@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from sinergi.accounts import roles
+from sinergi.accounts import access, roles
+from sinergi.accounts.access import user_can
 from sinergi.accounts.models import User
 from sinergi.agencies.models import Agency
 from sinergi.meetings import selectors as meeting_selectors
@@ -15,8 +16,6 @@ from sinergi.regions import codes
 from sinergi.regions import selectors as region_selectors
 from sinergi.regions.models import Region, RegionEdition
 
-from . import access
-from .access import user_can
 from .errors import SinergiError
 from .models import AuditLog
 from .pagination import clamp_limit

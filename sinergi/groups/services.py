@@ -4,8 +4,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sinergi.accounts import roles
-from sinergi.core import access, values
+from sinergi.accounts import access, roles
+from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.programs import selectors
@@ -51,7 +51,7 @@ def _clean(actor, data: dict) -> dict:
                                    field=field)
             out[field] = kind
         elif field == "village_code":
-            region = values.region(actor, value, field)
+            region = access.region_field(actor, value, field)
             if region.level != 4:
                 raise SinergiError(_("A group belongs to a village (desa/kelurahan): give a "
                                      "10-digit village code such as 19.04.01.2001."),
@@ -88,7 +88,7 @@ def group_create(*, actor, data: dict, agencies=()) -> Group:
         if data.get(required) in (None, ""):
             raise SinergiError(_("This field is required; fill it in."), field=required)
     group = Group(**_clean(actor, data))
-    chosen = [values.agency(actor, a, "agencies") for a in agencies]
+    chosen = [access.agency_field(actor, a, "agencies") for a in agencies]
     if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
             a.pk for a in chosen}:
         chosen.append(actor.agency)  # an officer's group is supervised by the own agency
@@ -108,7 +108,7 @@ def group_update(*, actor, group: Group, data: dict, agencies=None) -> Group:
         setattr(group, field, value)
     _save(group)
     if agencies is not None:
-        chosen = [values.agency(actor, a, "agencies") for a in agencies]
+        chosen = [access.agency_field(actor, a, "agencies") for a in agencies]
         if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
                 a.pk for a in chosen}:
             chosen.append(actor.agency)  # an officer cannot hand the group away

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 from sinergi.core.forms import errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page

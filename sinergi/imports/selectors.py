@@ -9,11 +9,10 @@ numbers only by roles that may reveal them (``person.reveal``).
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from sinergi.core import access
-from sinergi.core.errors import AccessDenied
+from sinergi.accounts import access
+from sinergi.core.errors import AccessDenied, NotInScope
 from sinergi.registry.selectors import mask_nik
 
 from .models import REVIEW, ImportJob
@@ -45,7 +44,7 @@ def access_job(user, pk) -> ImportJob:
     try:
         return jobs_visible(user).get(pk=pk)
     except (ImportJob.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Import not found among your imports.")) from None
+        raise NotInScope(_("Import not found among your imports.")) from None
 
 
 def job_issues(user, job: ImportJob, *, limit: int = 200) -> list:

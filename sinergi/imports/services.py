@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.accounts import access
 from sinergi.convergence import services as convergence_services
-from sinergi.core import access, jobs
+from sinergi.core import jobs
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.models import Job

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 
 from . import selectors, services, template

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.pagination import clamp_limit
 
 from . import progress, selectors, services

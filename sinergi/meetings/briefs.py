@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
-from sinergi.core import access, jobs
+from sinergi.accounts import access
+from sinergi.core import jobs
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.models import Job

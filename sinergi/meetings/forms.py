@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sinergi.core.forms import DateInput, agency_choices
+from sinergi.accounts import access
+from sinergi.core.forms import DateInput
 
 from . import progress
 from .models import ISSUE_CATEGORY_CHOICES, KIND_CHOICES, MARK_CANCELLED, MARK_DONE, PROGRESS
@@ -27,7 +28,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host_agency"].choices = agency_choices(user)
+        self.fields["host_agency"].choices = access.agency_choices(user)
 
 
 class CommitmentForm(forms.Form):
@@ -53,8 +54,8 @@ class CommitmentForm(forms.Form):
 
     def __init__(self, *args, user, meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_agency"].choices = agency_choices(user)
-        self.fields["supporting_agencies"].choices = agency_choices(user, blank=False)
+        self.fields["owner_agency"].choices = access.agency_choices(user)
+        self.fields["supporting_agencies"].choices = access.agency_choices(user, blank=False)
         self.fields["agenda_item"].choices = [("", "—"), *(
             (str(i.pk), f"{i.desk.name} · {i.title}" if i.desk_id else i.title)
             for i in meeting.agenda.select_related("desk"))]
@@ -90,7 +91,7 @@ class ParticipantForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].choices = agency_choices(user)
+        self.fields["agency"].choices = access.agency_choices(user)
 
 
 class AgendaForm(forms.Form):

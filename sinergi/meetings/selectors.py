@@ -17,13 +17,11 @@ import datetime
 import re
 
 from django.db.models import F, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sinergi.accounts import roles
-from sinergi.core import access
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.accounts import access, roles
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.pagination import (
     Page,
     clamp_limit,
@@ -148,7 +146,7 @@ def access_meeting(user, pk, *, for_write: bool = False) -> Meeting:
     try:
         meeting = meetings_visible(user).select_related("region", "host_agency").get(pk=pk)
     except (Meeting.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Meeting not found in your scope.")) from None
+        raise NotInScope(_("Meeting not found in your scope.")) from None
     if for_write:
         check_manage(user, meeting)
     return meeting
@@ -160,7 +158,7 @@ def access_commitment(user, pk, *, for_update: bool = False,
         commitment = commitments_visible(user).select_related(
             "meeting", "meeting__region", "owner_agency", "region").get(pk=pk)
     except (Commitment.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Commitment not found in your scope.")) from None
+        raise NotInScope(_("Commitment not found in your scope.")) from None
     if for_edit:
         check_manage(user, commitment.meeting, what="commitment")
     if for_update and not can_update(user, commitment):
@@ -179,11 +177,11 @@ def _brief_jobs(user):
 def access_brief(user, pk) -> BriefJob:
     job = _brief_jobs(user).select_related("meeting", "region").filter(pk=pk).first()
     if job is None:
-        raise Http404(_("Brief not found."))
+        raise NotInScope(_("Brief not found."))
     if job.meeting_id:
         access_meeting(user, job.meeting_id)
     elif not access.in_scope(user, job.region_id):
-        raise Http404(_("Brief not found."))
+        raise NotInScope(_("Brief not found."))
     return job
 
 

@@ -10,15 +10,15 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Max
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from sinergi.accounts import access
 from sinergi.agencies.models import Agency
-from sinergi.core import access, values
+from sinergi.core import values
 from sinergi.core.audit import audit_changes, audit_record, snapshot
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
 
@@ -59,7 +59,7 @@ _text, as_date, as_decimal, _choice = (values.text, values.as_date, values.as_de
 def _agency(actor, value, field: str, *, keep: set[int] = frozenset()) -> Agency:
     """An agency the actor may see and still active; one in ``keep`` (the
     value the object has now) may stay even if it has been deactivated since."""
-    agency = values.agency(actor, value, field)
+    agency = access.agency_field(actor, value, field)
     if not agency.is_active and agency.pk not in keep:
         raise SinergiError(_("Agency %(a)s is marked inactive; choose an active agency or ask "
                              "a coordinator to reactivate it.") % {"a": agency}, field=field)
@@ -67,7 +67,7 @@ def _agency(actor, value, field: str, *, keep: set[int] = frozenset()) -> Agency
 
 
 def _region(actor, value, field: str, *, within: str | None = None) -> Region:
-    region = values.region(actor, value, field)
+    region = access.region_field(actor, value, field)
     if within and not region_codes.code_in_subtree(region.code, within):
         raise SinergiError(_("Region %(code)s lies outside the meeting's region %(root)s; "
                              "choose a region inside it.") % {"code": region.code,
@@ -300,7 +300,7 @@ def meeting_part_remove(*, actor, meeting: Meeting, kind: str, pk: int) -> None:
     model = PARTS.get(kind)
     obj = model.objects.filter(meeting=meeting, pk=pk).first() if model else None
     if obj is None:
-        raise Http404(_("Not found in this meeting."))
+        raise NotInScope(_("Not found in this meeting."))
     label = str(obj)
     if kind == "attachment" and obj.file:
         # Only once the removal is committed: a rollback keeps row and file.

@@ -32,14 +32,13 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.http import Http404
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
+from sinergi.accounts import access
 from sinergi.agencies.models import Agency
-from sinergi.core import access
 from sinergi.core.audit import audit_record
-from sinergi.core.errors import AccessDenied, DataFileError, SinergiError
+from sinergi.core.errors import AccessDenied, DataFileError, NotInScope, SinergiError
 from sinergi.imports import readers
 from sinergi.regions import codes as region_codes
 
@@ -487,7 +486,7 @@ class _Context:
                     self.actor, code, "region", within=self.meeting.region_id).code
             except SinergiError as exc:
                 self.regions[code] = exc
-            except Http404 as exc:  # outside the actor's scope, as everywhere
+            except NotInScope as exc:  # outside the actor's scope, as everywhere
                 self.regions[code] = SinergiError(str(exc), field="region")
         found = self.regions[code]
         if isinstance(found, SinergiError):
@@ -579,7 +578,7 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
                 problem(column.key, exc.message)
             else:
                 found.append(Problem(row=n, column="", value="", message=exc.message))
-        except Http404 as exc:
+        except NotInScope as exc:
             problem("region", str(exc))
     order = {header: i for i, header in reversed(list(enumerate(headers)))}
     problems.extend(sorted(found, key=lambda p: order.get(p.column, len(headers))))

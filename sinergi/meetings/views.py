@@ -12,10 +12,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.audit import audit_record
-from sinergi.core.errors import SinergiError
-from sinergi.core.forms import agency_choices, errors_text, form_page, labelled, saved
+from sinergi.core.errors import NotInScope, SinergiError
+from sinergi.core.forms import errors_text, form_page, labelled, saved
 from sinergi.core.timelimit import time_limit
 
 from . import briefs, forms, progress, selectors, services, sheet, transfer
@@ -40,7 +40,7 @@ def _on_page(form, save):
     def run(data):
         try:
             return save(data)
-        except Http404 as exc:
+        except NotInScope as exc:
             code = data.get("region") if "region" in form.fields else None
             if not code:
                 raise
@@ -338,7 +338,7 @@ def _board_page(request, filters, rows, truncated, error):
     context = {
         "rows": rows, "truncated": truncated, "limit": selectors.BOARD_MAX, "error": error,
         "filters": filters, "statuses": STATUS_CHOICES,
-        "agencies": agency_choices(request.user),
+        "agencies": access.agency_choices(request.user),
         "meetings": selectors.meetings_visible(request.user).order_by("-starts_on")[:100],
         "query": request.GET.urlencode(),
         "has_agency": request.user.agency_id is not None,

@@ -1,13 +1,14 @@
 """API: programs, groups and enrollments in the caller's scope."""
 
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from sinergi.core import access
+from sinergi.accounts import access
+from sinergi.core.errors import NotInScope
 from sinergi.core.pagination import keyset_page
 from sinergi.groups import services as group_services
 from sinergi.regions.codes import village_in_q
@@ -238,7 +239,7 @@ def program_preview(request: HttpRequest, program_id: int, region: str | None = 
     region = region or access.scope_root(request.auth)
     if region:
         if not access.in_scope(request.auth, region):
-            raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+            raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                           % {"code": region})
         access.access_region(request.auth, region)
     text = program.rule if rule is None else rule

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sinergi.core.forms import DateInput, agency_choices
+from sinergi.accounts import access
+from sinergi.core.forms import DateInput
 from sinergi.groups.models import PARTNER_KIND_CHOICES, ROLE_CHOICES, GroupKind
 
 from .models import BENEFIT_CHOICES, STATUS_CHOICES, TAG_CHOICES, UNIT_CHOICES
@@ -32,7 +33,7 @@ class ProgramForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_agency"].choices = agency_choices(user)
+        self.fields["owner_agency"].choices = access.agency_choices(user)
 
 
 class TargetForm(forms.Form):
@@ -71,7 +72,7 @@ class GroupForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.code, k.name) for k in GroupKind.objects.all()]
-        self.fields["agencies"].choices = agency_choices(user, blank=False)
+        self.fields["agencies"].choices = access.agency_choices(user, blank=False)
 
 
 class MemberForm(forms.Form):

@@ -10,12 +10,10 @@ what lies in their subtree.
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from sinergi.accounts import roles
-from sinergi.core import access
-from sinergi.core.errors import AccessDenied
+from sinergi.accounts import access, roles
+from sinergi.core.errors import AccessDenied, NotInScope
 from sinergi.groups.models import Group
 
 from .models import Enrollment, Program
@@ -39,7 +37,7 @@ def access_program(user, pk, *, for_write: bool = False) -> Program:
         program = programs_visible(user).select_related("owner_agency",
                                                         "owner_agency__region").get(pk=pk)
     except (Program.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Program not found in your scope.")) from None
+        raise NotInScope(_("Program not found in your scope.")) from None
     if for_write and not can_edit_program(user, program):
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program.") % {"agency": program.owner_agency.short_name})
@@ -64,7 +62,7 @@ def access_group(user, pk, *, for_write: bool = False) -> Group:
     try:
         group = groups_visible(user).select_related("kind").get(pk=pk)
     except (Group.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Group not found in your scope.")) from None
+        raise NotInScope(_("Group not found in your scope.")) from None
     if for_write and not can_edit_group(user, group):
         raise AccessDenied(_("Only a supervising agency of this group or a coordinator of its "
                              "region may change it."))
@@ -82,7 +80,7 @@ def access_enrollment(user, pk, *, for_write: bool = False) -> Enrollment:
         enrollment = enrollments_visible(user).select_related(
             "program", "program__owner_agency", "person", "household", "group").get(pk=pk)
     except (Enrollment.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Enrollment not found in your scope.")) from None
+        raise NotInScope(_("Enrollment not found in your scope.")) from None
     if for_write and not can_edit_program(user, enrollment.program):
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program's beneficiaries.")

@@ -4,8 +4,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.accounts import access
 from sinergi.convergence import services as convergence_services
-from sinergi.core import access, values
+from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.groups.models import Group
@@ -62,7 +63,7 @@ def _clean_program(actor, data: dict, *, current: Program | None = None) -> dict
             continue
         value = data[field]
         if field == "owner_agency":
-            agency = values.agency(actor, value, field)
+            agency = access.agency_field(actor, value, field)
             if actor is not None and not access.in_scope(actor, agency.region_id):
                 raise AccessDenied(_("You may only set up programs of agencies in your own "
                                      "region."))
@@ -163,7 +164,7 @@ def target_set(*, actor, program: Program, region, year, count, budget=None) -> 
     if actor is not None and not selectors.can_edit_program(actor, program):
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program.") % {"agency": program.owner_agency.short_name})
-    region_obj = values.region(actor, region, "region")
+    region_obj = access.region_field(actor, region, "region")
     if actor is not None and not access.in_scope(actor, region_obj.code):
         raise AccessDenied(_("You may set targets only for your own region and the regions "
                              "below it."))

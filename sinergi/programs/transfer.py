@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.accounts import access
 from sinergi.convergence import services as convergence_services
-from sinergi.core import access
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import analyze, bulk_insert
 from sinergi.core.errors import AccessDenied, DataFileError, SinergiError

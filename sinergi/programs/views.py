@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
-from sinergi.core.forms import agency_choices, errors_text, form_page, saved
+from sinergi.core.forms import errors_text, form_page, saved
 from sinergi.core.pagination import keyset_page
 from sinergi.core.timelimit import RequestTooHeavy, bounded, time_limit
 from sinergi.registry.selectors import mask_nik
@@ -38,7 +38,7 @@ def program_list(request):
     programs = [p for p in qs.order_by("code") if not tag or tag in p.tags][:LIST_MAX]
     return render(request, "programs/list.html", {
         "programs": programs, "tags": TAG_CHOICES, "tag": tag, "agency": agency,
-        "agencies": agency_choices(request.user),
+        "agencies": access.agency_choices(request.user),
         "can_edit": access.user_can(request.user, "program.edit")})
 
 

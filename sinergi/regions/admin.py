@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.admin_audit import is_autocomplete
 
 from .models import Region, RegionEdition

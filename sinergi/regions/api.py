@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from sinergi.core import access
+from sinergi.accounts import access
 
 from . import selectors
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from sinergi.core import access
+from sinergi.accounts import access
 from sinergi.core.audit import audit_record
 
 from . import selectors

@@ -3,11 +3,10 @@
 import re
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from sinergi.core import access
-from sinergi.core.errors import SinergiError
+from sinergi.accounts import access
+from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes as region_codes
 
@@ -37,14 +36,14 @@ def access_person(user, pk) -> Person:
     try:
         return persons_visible(user).select_related("household").get(pk=pk)
     except (Person.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Person not found in your region.")) from None
+        raise NotInScope(_("Person not found in your region.")) from None
 
 
 def access_household(user, pk) -> Household:
     try:
         return households_visible(user).get(pk=pk)
     except (Household.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Family not found in your region.")) from None
+        raise NotInScope(_("Family not found in your region.")) from None
 
 
 def person_search(*, user, q: str | None = None, region: str | None = None,

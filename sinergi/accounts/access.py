@@ -12,15 +12,15 @@ their village belongs to and those governments' agencies.
 """
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from sinergi.accounts import roles
 from sinergi.agencies.models import Agency
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
+from sinergi.core.values import text
 from sinergi.regions import codes
 from sinergi.regions.models import Region
 
-from .errors import AccessDenied
+from . import roles
 
 
 def user_can(user, capability: str) -> bool:
@@ -33,7 +33,7 @@ def user_can(user, capability: str) -> bool:
 def scope_root(user) -> str | None:
     """The code at the root of the user's subtree; None means everything."""
     if not getattr(user, "is_authenticated", False):
-        raise Http404
+        raise NotInScope
     return user.region_id
 
 
@@ -86,7 +86,7 @@ def access_region(user, code: str) -> Region:
     try:
         return regions_visible(user).get(code=code)
     except Region.DoesNotExist:
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
+        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                       % {"code": code}) from None
 
 
@@ -105,7 +105,7 @@ def access_agency(user, pk: int, *, for_write: bool = False) -> Agency:
     try:
         agency = agencies_visible(user).select_related("region").get(pk=pk)
     except (Agency.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("Agency not found in your scope.")) from None
+        raise NotInScope(_("Agency not found in your scope.")) from None
     if for_write:
         check_agency_write(user, agency.region_id)
     return agency
@@ -128,7 +128,7 @@ def check_viewer(user, capability: str) -> None:
     """For reading: an anonymous caller finds nothing (404, nothing is said to
     exist); a signed-in one without ``capability`` is refused with the reason."""
     if not getattr(user, "is_authenticated", False):
-        raise Http404
+        raise NotInScope
     check_capability(user, capability)
 
 
@@ -136,3 +136,45 @@ def audit_visible_q(user) -> Q:
     """Audit rows an administrator may read: those of objects in scope."""
     root = scope_root(user)
     return Q() if root is None else codes.subtree_q("region_code", root)
+
+
+# --- values chosen in forms, the API and files ---------------------------------
+
+
+def region_field(actor, value, field: str) -> Region:
+    """A loaded, current region the actor may see (subtree or above); outside
+    the scope is "not found", whether it exists or not, as everywhere."""
+    code = text(value, field, 13, required=True)
+    problem = codes.code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    if actor is not None and not code_visible(actor, code):
+        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
+                      % {"code": code})
+    problem = codes.region_code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    return Region.objects.get(code=code)
+
+
+def agency_field(actor, value, field: str) -> Agency:
+    """An agency the actor may see, by id (or the agency itself)."""
+    if isinstance(value, Agency):
+        value = value.pk
+    try:
+        return access_agency(actor, int(value)) if actor is not None else \
+            Agency.objects.get(pk=int(value))
+    except (NotInScope, Agency.DoesNotExist, TypeError, ValueError):
+        raise SinergiError(_("Agency '%(v)s' is not one you can choose; pick an agency from "
+                             "the list.") % {"v": value}, field=field) from None
+
+
+def agency_choices(user, *, blank: bool = True) -> list[tuple[str, str]]:
+    """Active agencies the user can see, for a select (a province has ~150)."""
+    # Plain values, not model objects: a province's list is built on every
+    # form and filter page.
+    agencies = (agencies_visible(user).filter(is_active=True)
+                .order_by("region_id", "short_name")
+                .values_list("pk", "short_name", "region__name"))
+    choices = [(str(pk), f"{short} · {region}") for pk, short, region in agencies]
+    return [("", "—"), *choices] if blank else choices
