@@ -225,6 +225,7 @@ INSTALLED_APPS = [
     "sinergi.programs",
     "sinergi.convergence",
     "sinergi.meetings",
+    "sinergi.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -257,7 +258,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sinergi.core.context_processors.sinergi",
+                "sinergi.accounts.context_processors.sinergi",
             ],
         },
     }
@@ -276,7 +277,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "dashboards:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Login throttling: this many failures for one username (or from one

@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .accounts import urls as accounts_urls
 from .api import api
 
 admin.site.site_header = "Sinergi"
 admin.site.site_title = "Sinergi"
 
 urlpatterns = [
+    path("", include("sinergi.dashboards.urls")),
     path("", include("sinergi.core.urls")),
+    path("regions/", include("sinergi.regions.urls")),
+    path("audit/", include(accounts_urls.audit_patterns)),
     path("accounts/", include("sinergi.accounts.urls")),
     path("agencies/", include("sinergi.agencies.urls")),
     path("registry/", include("sinergi.registry.urls")),

@@ -43,25 +43,25 @@ def foreign_token(world):
 
 # key -> list of (method, url(world) -> str, body or None, expected statuses)
 RULES = {
-    "core:home": [("get", lambda w: "/", None, expect(200, 200, 200, 200, 200, 200, 200))],
+    "dashboards:home": [("get", lambda w: "/", None, expect(200, 200, 200, 200, 200, 200, 200))],
     "core:healthz": [("get", lambda w: "/healthz", None, expect(200, 200, 200, 200, 200, 200,
                                                                 200))],
-    "core:region_picker": [
+    "regions:region_picker": [
         ("get", lambda w: f"/regions/picker/?parent={KAB}", None,
          expect(302, 200, 200, 200, 200, 200, 404)),
     ],
-    "core:region_go": [
+    "regions:region_go": [
         ("get", lambda w: f"/regions/go/?parent=19&parent={KAB}", None,
          expect(302, 302, 302, 302, 302, 302, 404)),
     ],
-    "core:region": [
+    "regions:region": [
         ("get", lambda w: f"/regions/{KAB}/", None, expect(302, 200, 200, 200, 200, 200, 404)),
         ("get", lambda w: f"/regions/{other_village(w)}/", None,
          expect(302, 200, 200, 200, 404, 200, 404)),
         ("get", lambda w: f"/regions/{OUTSIDE_KAB}/", None,
          expect(302, 404, 404, 404, 404, 404, 200)),
     ],
-    "core:audit": [("get", lambda w: "/audit/", None, expect(302, 200, 403, 403, 403, 403,
+    "audit:list": [("get", lambda w: "/audit/", None, expect(302, 200, 403, 403, 403, 403,
                                                              403))],
     "accounts:login": [("get", lambda w: "/accounts/login/", None,
                         expect(200, 302, 302, 302, 302, 302, 302))],

@@ -9,14 +9,25 @@ from sinergi.accounts.models import User
 from sinergi.cli import build_parser, main
 from sinergi.regions.models import Region
 
-SUBCOMMANDS = [
-    [], ["serve"], ["demo"], ["regions"], ["regions", "load"], ["agencies"],
-    ["agencies", "seed"], ["users"], ["users", "create"], ["check"], ["manage"],
-]
+def _commands(parser, words=()) -> list[list[str]]:
+    """Every command and subcommand of the parser, walked from the top, so a
+    command added later is covered too."""
+    import argparse
+
+    found = [list(words)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _commands(child, (*words, name))
+    return found
+
+
+SUBCOMMANDS = _commands(build_parser())
 
 
 @pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "sinergi")
 def test_every_subcommand_has_help(words, capsys):
+    assert len(SUBCOMMANDS) >= 17  # the walk found the tree
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args([*words, "--help"])
     assert info.value.code == 0
@@ -114,3 +125,39 @@ def test_users_create_refuses_an_agency_for_a_role_without_one(world, monkeypatc
     assert code == 2
     assert "no --agency" in capsys.readouterr().err
     assert not User.objects.filter(username="pimpinan2").exists()
+
+
+def test_the_serving_process_builds_its_parser_without_thread_pools():
+    """gunicorn forks the serving process: building the command line there
+    must not import polars (its threads do not survive a fork) nor open
+    threads at all."""
+    code = ("import sys, threading; from sinergi.cli import _setup_django, build_parser, "
+            "_os_threads; _setup_django(); build_parser(); "
+            "print('polars' in sys.modules, _os_threads())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "1"]
+
+
+def test_users_set_password_revokes_tokens(world, tmp_path):
+    from sinergi.accounts import services
+    from sinergi.accounts.models import ApiToken
+    from sinergi.cli import main
+
+    user = world["officer"]
+    _token, secret = services.api_token_create(actor=user, user=user, name="skrip")
+    assert services.api_token_authenticate(secret) == user
+    import io
+    import sys as system
+
+    stdin, system.stdin = system.stdin, io.StringIO("Kata-Sandi-Baru-2026!\n")
+    try:
+        assert main(["users", "set-password", "--username", "officer",
+                     "--password-stdin"]) == 0
+    finally:
+        system.stdin = stdin
+    user.refresh_from_db()
+    assert user.check_password("Kata-Sandi-Baru-2026!")
+    assert services.api_token_authenticate(secret) is None
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()

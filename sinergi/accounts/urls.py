@@ -11,3 +11,6 @@ urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]
+
+# The audit log lives at /audit/ (sinergi/urls.py), under its own namespace.
+audit_patterns = ([path("", views.audit_list, name="list")], "audit")

@@ -8,12 +8,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 
-from . import services
+from . import selectors, services
 from .forms import ThrottledAuthenticationForm, ThrottledPasswordChangeForm
 from .models import ApiToken
 from .throttle import LOCKED_ATTR
@@ -101,3 +101,15 @@ def token_revoke(request, token_id: int):
     services.api_token_revoke(actor=request.user, token=row)
     messages.success(request, _("Token '%(name)s' has been revoked.") % {"name": row.name})
     return redirect("accounts:tokens")
+
+
+@login_required
+@require_GET
+def audit_list(request):
+    """The audit log of the administrator's scope, filterable, newest first."""
+    filters = {key: request.GET.get(key, "").strip()
+               for key in ("action", "object_type", "actor", "region")}
+    rows, next_before, error = selectors.audit_entries(
+        user=request.user, before=request.GET.get("before"), **filters)
+    return render(request, "accounts/audit_list.html", {
+        "rows": rows, "filters": filters, "error": error, "next_before": next_before})

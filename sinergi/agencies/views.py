@@ -109,4 +109,4 @@ def agency_seed(request):
             ngettext("%(n)d default agency was added.", "%(n)d default agencies were added.",
                      len(created)) % {"n": len(created)},
         )
-    return redirect("core:region", code=region)
+    return redirect("regions:region", code=region)

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from sinergi.accounts.access import user_can
+from .access import user_can
 
 
 def sinergi(request):

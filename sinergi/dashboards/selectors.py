@@ -1,0 +1,46 @@
+"""What the home page of each role shows."""
+
+from sinergi.accounts import access, roles
+from sinergi.core.models import AuditLog
+from sinergi.meetings import selectors as meeting_selectors
+from sinergi.regions import selectors as region_selectors
+from sinergi.regions.models import Region
+
+# The home page lists at most this many regions below the scope root.
+HOME_CHILDREN_MAX = 100
+
+
+def home(user, edition) -> dict:
+    """The context of a signed-in user's home page: the scope, and what the
+    role looks at first (regions and agencies below, meetings, overdue
+    commitments, the own agency's commitments, recent audit rows)."""
+    root = access.scope_root(user)
+    context = {
+        "role": user.role,
+        "roles": roles,
+        "scope": region_selectors.region_breadcrumbs(root) if root else [],
+        "edition": edition,
+    }
+    if user.role == roles.OFFICER:
+        context["agency"] = user.agency
+    if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
+        context["agency_count"] = access.agencies_visible(user).filter(
+            access.scope_q(user, "region__code")
+        ).count()
+        # Provinces are the regions with no parent; both filters use the
+        # (parent, code) index. The count is the true one, the list is capped.
+        children = Region.objects.filter(parent_id=root, retired_in="")
+        context["children_count"] = children.count()
+        context["children"] = children.order_by("code")[:HOME_CHILDREN_MAX]
+    if access.user_can(user, "meeting.view"):
+        context["upcoming_meetings"] = meeting_selectors.upcoming(user)
+        if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
+            context["overdue"] = meeting_selectors.overdue(user)
+        if user.role == roles.OFFICER and user.agency_id:
+            context["my_commitments"], _truncated = meeting_selectors.board(user=user,
+                                                                              mine=True)
+    if user.role == roles.ADMINISTRATOR:
+        context["recent_audit"] = list(
+            AuditLog.objects.filter(access.audit_visible_q(user)).order_by("-id")[:10]
+        )
+    return context
