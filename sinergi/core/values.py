@@ -85,3 +85,29 @@ def as_int(value, field: str) -> int:
     except (TypeError, ValueError):
         raise SinergiError(_("'%(v)s' is not a whole number.") % {"v": value},
                            field=field) from None
+
+
+class _Unset:
+    """The value of a keyword a caller did not give: an update service
+    changes only the fields it is given (None is a value: "empty it")."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET = _Unset()
+
+
+def given(**fields) -> dict:
+    """The keyword arguments a caller gave (those not UNSET)."""
+    return {name: value for name, value in fields.items() if value is not UNSET}
