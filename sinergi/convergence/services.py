@@ -10,9 +10,12 @@ recomputation never runs inside a user's request.
 import logging
 from collections import defaultdict
 
+from django.db import transaction
 from django.utils import timezone
 
+from sinergi.accounts import access
 from sinergi.core import jobs
+from sinergi.core.audit import audit_record
 from sinergi.regions.codes import code_in_subtree
 
 from . import selectors, sql
@@ -103,3 +106,26 @@ def request_daily_refresh(today=None) -> int:
         refresh_requested(region_code=code, year=year)
         count += 1
     return count
+
+
+@transaction.atomic
+def coverage_refresh_request(*, actor, region_code: str, year: int) -> None:
+    """A user's request to recompute a region's coverage now: asked for and
+    audited, not done here (a province takes minutes; the worker runs it)."""
+    access.check_capability(actor, "program.edit")
+    refresh_requested(region_code=region_code, year=year)
+    audit_record(actor=actor, action="convergence.refresh",
+                 object_type="convergence.coveragecell", region_code=region_code,
+                 after={"year": year})
+
+
+def unserved_export(*, actor, region_code: str, year: int, programs, today):
+    """The whole unserved list of a region for an Excel export (personal
+    data: audited before it is read out)."""
+    access.check_capability(actor, "person.export")
+    with transaction.atomic():
+        audit_record(actor=actor, action="convergence.unserved_export",
+                     object_type="convergence.unserved", region_code=region_code,
+                     after={"year": year, "programs": [x.code for x in programs or []]})
+    return selectors.unserved_rows(region=region_code, year=year, programs=programs,
+                                   today=today)

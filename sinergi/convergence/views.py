@@ -7,7 +7,6 @@ the own village) and a year; the numbers come from convergence.selectors.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sinergi.accounts import access
-from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.timelimit import time_limit
@@ -65,12 +63,7 @@ def refresh(request):
     chosen = params.resolve(request.user, region=request.POST.get("region"),
                             year=request.POST.get("year"))
     code, year = chosen["region"].code, chosen["year"]
-    with transaction.atomic():
-        # Asked for, not done here: a province takes minutes; the worker runs it.
-        services.refresh_requested(region_code=code, year=year)
-        audit_record(actor=request.user, action="convergence.refresh",
-                     object_type="convergence.coveragecell", region_code=code,
-                     after={"year": year})
+    services.coverage_refresh_request(actor=request.user, region_code=code, year=year)
     messages.success(request, _("Coverage will be recomputed in the background; reload "
                                 "this page in a while."))
     return redirect(f"/convergence/?region={code}&year={year}")
@@ -99,13 +92,9 @@ def unserved_export(request):
         p = _params(request)
     except SinergiError as exc:
         return render(request, "convergence/unserved.html", {"error": exc.message}, status=400)
-    rows = selectors.unserved_rows(region=p["region"].code, year=p["year"],
-                                   programs=p["programs"], today=timezone.localdate())
-    with transaction.atomic():
-        audit_record(actor=request.user, action="convergence.unserved_export",
-                     object_type="convergence.unserved", region_code=p["region"].code,
-                     after={"year": p["year"],
-                            "programs": [x.code for x in p["programs"] or []]})
+    rows = services.unserved_export(actor=request.user, region_code=p["region"].code,
+                                    year=p["year"], programs=p["programs"],
+                                    today=timezone.localdate())
     return xlsx_response(
         f"tepat-sasaran-{p['region'].code}-{p['year']}.xlsx",
         [_("Village code"), _("KK number"), _("Head of family"), _("Address"), _("Desil"),

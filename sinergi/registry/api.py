@@ -2,14 +2,10 @@
 
 import datetime
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from sinergi.accounts import access
-from sinergi.core.audit import audit_record
-
-from . import selectors
+from . import selectors, services
 
 router = Router(tags=["registry"])
 
@@ -74,9 +70,7 @@ def person_list(request: HttpRequest, q: str | None = None, region: str | None =
 def person_detail(request: HttpRequest, person_id: int, reveal: bool = False):
     person = selectors.access_person(request.auth, person_id)
     if reveal:
-        access.check_capability(request.auth, "person.reveal")
-        with transaction.atomic():
-            audit_record(actor=request.auth, action="person.reveal_nik", obj=person)
+        services.person_nik_reveal(actor=request.auth, person=person)
     return _person(person, reveal=reveal)
 
 

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import SinergiError
+from sinergi.core.exports import EXPORT_MAX_ROWS
+from sinergi.regions import codes as region_codes
 
 from . import codes, identifiers
 from .models import Household, KKNumberHistory, Membership, Person
@@ -181,3 +183,43 @@ def person_record_status(*, actor, person: Person, status: int, on_date) -> Pers
     audit_record(actor=actor, action="person.status", obj=person, before=before,
                  after={"life_status": status, "status_date": str(on_date)})
     return person
+
+
+@transaction.atomic
+def person_nik_reveal(*, actor, person: Person) -> str:
+    """One person's full NIK, for a role that may reveal it; who looked, and
+    when, goes to the audit log (page and API alike)."""
+    access.check_capability(actor, "person.reveal")
+    audit_record(actor=actor, action="person.reveal_nik", obj=person)
+    return person.nik or ""
+
+
+def persons_export(*, actor, region: str | None):
+    """The persons of ``region`` (default: the actor's scope) for an Excel
+    export with full NIKs: (region, count, rows). Bounded by
+    EXPORT_MAX_ROWS; audited before anything is read out."""
+    access.check_capability(actor, "person.export")
+    region = (region or "").strip() or access.scope_root(actor) or ""
+    if not region:
+        raise SinergiError(_("Choose a region to export."), field="region")
+    problem = region_codes.code_problem(region)
+    if problem:
+        raise SinergiError(problem, field="region")
+    access.access_region(actor, region)
+    if not access.in_scope(actor, region):
+        # A region above the scope root: export the part the actor holds.
+        region = access.scope_root(actor)
+    qs = (Person.objects.filter(access.village_scope_q(actor, "village_code"))
+          .filter(region_codes.village_in_q("village_code", region))
+          .select_related("household").order_by("village_code", "id"))
+    count = qs.count()
+    if count > EXPORT_MAX_ROWS:
+        raise SinergiError(_(
+            "%(n)d persons are too many for one file (at most %(max)d). Export a smaller "
+            "region, e.g. one kecamatan.") % {"n": count, "max": EXPORT_MAX_ROWS},
+            field="region")
+    with transaction.atomic():
+        audit_record(actor=actor, action="person.export", object_type="registry.person",
+                     object_repr=f"{count} persons of {region}", region_code=region,
+                     after={"region": region, "rows": count})
+    return region, count, qs.iterator(chunk_size=5000)

@@ -4,17 +4,14 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sinergi.accounts import access
-from sinergi.core.audit import audit_record
-from sinergi.core.errors import SinergiError
-from sinergi.core.exports import EXPORT_MAX_ROWS, xlsx_response
+from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.exports import xlsx_response
 from sinergi.core.timelimit import time_limit
-from sinergi.regions import codes as region_codes
 
 from . import codes, selectors, services
 from .models import KKNumberHistory, Membership
@@ -60,10 +57,8 @@ def person_detail(request, person_id: int):
 def person_reveal(request, person_id: int):
     """Show one full NIK; who looked, and when, goes to the audit log."""
     person = selectors.access_person(request.user, person_id)
-    access.check_capability(request.user, "person.reveal")
-    with transaction.atomic():
-        audit_record(actor=request.user, action="person.reveal_nik", obj=person)
-    return render(request, "registry/_nik.html", {"nik": person.nik})
+    nik = services.person_nik_reveal(actor=request.user, person=person)
+    return render(request, "registry/_nik.html", {"nik": nik})
 
 
 @login_required
@@ -87,29 +82,13 @@ def household_detail(request, household_id: int):
 @time_limit("EXPORT_TIME_LIMIT")
 def export(request):
     """The persons of a region as Excel (full NIK), audited, bounded."""
-    access.check_capability(request.user, "person.export")
-    region = request.GET.get("region", "").strip() or access.scope_root(request.user) or ""
-    if not region:
-        return render(request, "400.html", {"message": _("Choose a region to export.")},
-                      status=400)
-    problem = region_codes.code_problem(region)
-    if problem:
-        return render(request, "400.html", {"message": problem}, status=400)
-    access.access_region(request.user, region)
-    if not access.in_scope(request.user, region):
-        region = access.scope_root(request.user)
-    qs = (selectors.persons_visible(request.user)
-          .filter(region_codes.village_in_q("village_code", region))
-          .select_related("household").order_by("village_code", "id"))
-    count = qs.count()
-    if count > EXPORT_MAX_ROWS:
-        return render(request, "400.html", {"message": _(
-            "%(n)d persons are too many for one file (at most %(max)d). Export a smaller "
-            "region, e.g. one kecamatan.") % {"n": count, "max": EXPORT_MAX_ROWS}}, status=400)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="person.export", object_type="registry.person",
-                     object_repr=f"{count} persons of {region}", region_code=region,
-                     after={"region": region, "rows": count})
+    try:
+        region, _count, persons = services.persons_export(
+            actor=request.user, region=request.GET.get("region"))
+    except AccessDenied:
+        raise  # the 403 page says why
+    except SinergiError as exc:
+        return render(request, "400.html", {"message": exc.message}, status=400)
     headers = [_("NIK"), _("KK number"), _("Name"), _("Sex"), _("Place of birth"),
                _("Date of birth"), _("SHDK"), _("Village code"), _("RT"), _("RW"),
                _("Desil"), _("Monthly income")]
@@ -117,7 +96,7 @@ def export(request):
              p.birth_place, p.birth_date, codes.SHDK.get(p.shdk, ""), p.village_code,
              p.household.rt if p.household else "", p.household.rw if p.household else "",
              p.household.desil if p.household else None, p.monthly_income)
-            for p in qs.iterator(chunk_size=5000))
+            for p in persons)
     return xlsx_response(f"penduduk-{region}.xlsx", headers, rows, text_columns={0, 1, 7})
 
 
