@@ -20,7 +20,7 @@ def test_a_rolled_back_change_leaves_no_audit_row(world):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        agency_update(actor=world["coordinator"], agency=agency, data={"name": "Dinas Tani"})
+        agency_update(actor=world["coordinator"], agency=agency, **{"name": "Dinas Tani"})
         raise Boom
     agency.refresh_from_db()
     assert agency.name == "Dinas Pertanian"
@@ -37,7 +37,7 @@ def test_a_refused_change_writes_nothing(world):
     agency = Agency.objects.get(region_id="19", short_name="Distan")
     count = AuditLog.objects.count()
     with pytest.raises(AccessDenied):
-        agency_update(actor=world["coordinator"], agency=agency, data={"name": "X"})
+        agency_update(actor=world["coordinator"], agency=agency, **{"name": "X"})
     assert AuditLog.objects.count() == count
 
 

@@ -1,7 +1,7 @@
 """API: agencies (OPD) in the caller's scope."""
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from sinergi.accounts import access
 
@@ -11,12 +11,14 @@ router = Router(tags=["agencies"])
 
 
 class AgencyOut(Schema):
+    """An agency as the API shows it (read from the model)."""
+
     id: int
     name: str
     short_name: str
     level: str
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region_id")
+    region_name: str = Field(alias="region.name")
     sector: str
     is_active: bool
 
@@ -33,19 +35,6 @@ class AgencyPatch(Schema):
     is_active: bool | None = None
 
 
-def _out(agency) -> dict:
-    return {
-        "id": agency.id,
-        "name": agency.name,
-        "short_name": agency.short_name,
-        "level": agency.level,
-        "region_code": agency.region_id,
-        "region_name": agency.region.name,
-        "sector": agency.sector,
-        "is_active": agency.is_active,
-    }
-
-
 @router.get("", response=AgencyPage, summary="Agencies in scope")
 def agency_list(
     request: HttpRequest,
@@ -58,17 +47,16 @@ def agency_list(
     page = selectors.agency_list(
         user=request.auth, region=region, q=q, sector=sector, cursor=cursor, limit=limit
     )
-    return {"items": [_out(a) for a in page.items], "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{agency_id}", response=AgencyOut, summary="One agency")
 def agency_detail(request: HttpRequest, agency_id: int):
-    return _out(access.access_agency(request.auth, agency_id))
+    return access.access_agency(request.auth, agency_id)
 
 
 @router.patch("/{agency_id}", response=AgencyOut, summary="Change an agency")
 def agency_patch(request: HttpRequest, agency_id: int, payload: AgencyPatch):
     agency = access.access_agency(request.auth, agency_id, for_write=True)
-    data = payload.dict(exclude_unset=True)
-    agency = services.agency_update(actor=request.auth, agency=agency, data=data)
-    return _out(agency)
+    return services.agency_update(actor=request.auth, agency=agency,
+                                  **payload.dict(exclude_unset=True))

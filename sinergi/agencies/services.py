@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from sinergi.accounts import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import NotInScope, SinergiError
+from sinergi.core.values import UNSET, given
 from sinergi.regions import codes
 from sinergi.regions.models import Region
 
@@ -144,10 +145,14 @@ def agency_create(*, actor, region_code: str, name: str, short_name: str, sector
 
 
 @transaction.atomic
-def agency_update(*, actor, agency: Agency, data: dict) -> Agency:
-    """Change the editable fields of an agency the actor may write."""
+def agency_update(*, actor, agency: Agency, name: str | None = UNSET,
+                  short_name: str | None = UNSET, sector: str | None = UNSET,
+                  is_active: bool | None = UNSET) -> Agency:
+    """Change the editable fields of an agency the actor may write: only
+    those given (None for a required field is refused with its reason)."""
     access.check_agency_write(actor, agency.region_id)
     before = snapshot(agency)
+    data = given(name=name, short_name=short_name, sector=sector, is_active=is_active)
     for field, value in _clean(data).items():
         setattr(agency, field, value)
     _save(agency)

@@ -73,7 +73,7 @@ def agency_edit(request, agency_id: int):
     form = AgencyForm(request.POST or None,
                       initial={f: getattr(agency, f) for f in services.EDITABLE_FIELDS})
     if saved(request, form, lambda data: services.agency_update(
-            actor=request.user, agency=agency, data=data), _("The agency has been saved.")):
+            actor=request.user, agency=agency, **data), _("The agency has been saved.")):
         return redirect("agencies:detail", agency_id=agency.id)
     return form_page(request, "agencies/form.html", form, {"agency": agency})
 

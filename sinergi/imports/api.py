@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -16,6 +16,8 @@ router = Router(tags=["imports"])
 
 
 class ImportOut(Schema):
+    """An import job as the API shows it (read from the model)."""
+
     id: int
     status: str
     phase: str
@@ -23,26 +25,18 @@ class ImportOut(Schema):
     file_name: str
     region_code: str
     rows_total: int
-    accepted: int
-    rejected: int
-    warnings: int
+    accepted: int = Field(alias="rows_accepted")
+    rejected: int = Field(alias="rows_rejected")
+    warnings: int = Field(alias="rows_warned")
     persons_added: int
     households_added: int
     changes_proposed: int
     message: str
     report_url: str | None
 
-
-def _out(job) -> dict:
-    return {
-        "id": job.id, "status": job.status, "phase": job.phase, "progress": job.progress,
-        "file_name": job.file_name, "region_code": job.region_code,
-        "rows_total": job.rows_total, "accepted": job.rows_accepted,
-        "rejected": job.rows_rejected, "warnings": job.rows_warned,
-        "persons_added": job.persons_added, "households_added": job.households_added,
-        "changes_proposed": job.changes_proposed, "message": job.message,
-        "report_url": reverse("imports:report", args=[job.id]) if job.rows_rejected else None,
-    }
+    @staticmethod
+    def resolve_report_url(job) -> str | None:
+        return reverse("imports:report", args=[job.id]) if job.rows_rejected else None
 
 
 @router.post("", response={202: ImportOut}, summary="Upload a file to import")
@@ -59,9 +53,9 @@ def import_create(request: HttpRequest, file: File[UploadedFile],
         actor=request.auth, source=file, file_name=file.name, file_format=format,
         region_code=region, village_code=village, on_error=on_error,
         complete_list=complete_list)
-    return Status(202, _out(job))
+    return Status(202, job)
 
 
 @router.get("/{job_id}", response=ImportOut, summary="Status and counts of an import")
 def import_detail(request: HttpRequest, job_id: int):
-    return _out(access_job(request.auth, job_id))
+    return access_job(request.auth, job_id)

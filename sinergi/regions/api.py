@@ -1,7 +1,7 @@
 """API: the region hierarchy (GET /api/v1/regions...)."""
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from sinergi.accounts import access
 
@@ -11,28 +11,19 @@ router = Router(tags=["regions"])
 
 
 class RegionOut(Schema):
+    """A region as the API shows it (read from the model)."""
+
     code: str
     name: str
     kind: str
     level: int
-    parent_code: str | None
-    retired: bool
+    parent_code: str | None = Field(alias="parent_id")
+    retired: bool = Field(alias="is_retired")
 
 
 class RegionPage(Schema):
     items: list[RegionOut]
     next_cursor: str | None
-
-
-def _out(region) -> dict:
-    return {
-        "code": region.code,
-        "name": region.name,
-        "kind": region.kind,
-        "level": region.level,
-        "parent_code": region.parent_id,
-        "retired": region.is_retired,
-    }
 
 
 @router.get("", response=RegionPage, summary="List children of a region, or search by name")
@@ -53,9 +44,9 @@ def region_list(
         user=request.auth, parent=parent, q=q, level=level,
         include_retired=include_retired, cursor=cursor, limit=limit,
     )
-    return {"items": [_out(r) for r in page.items], "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{code}", response=RegionOut, summary="One region by its Kemendagri code")
 def region_detail(request: HttpRequest, code: str):
-    return _out(access.access_region(request.auth, code))
+    return access.access_region(request.auth, code)

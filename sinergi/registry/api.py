@@ -3,7 +3,7 @@
 import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from . import selectors, services
 
@@ -11,6 +11,10 @@ router = Router(tags=["registry"])
 
 
 class PersonOut(Schema):
+    """A person as the API shows it (read from the model): the NIK masked,
+    unless the endpoint revealed it (``services.person_nik_reveal``, audited)
+    and marked the object so."""
+
     id: int
     nik: str | None
     nik_masked: bool
@@ -19,11 +23,23 @@ class PersonOut(Schema):
     birth_place: str
     birth_date: datetime.date | None
     shdk: int | None
-    family_id: int | None
+    family_id: int | None = Field(alias="household_id")
     village_code: str
     life_status: int
     monthly_income: int | None
     warnings: list[str]
+
+    @staticmethod
+    def resolve_nik(p) -> str | None:
+        return p.nik if getattr(p, "nik_revealed", False) else selectors.mask_nik(p.nik) or None
+
+    @staticmethod
+    def resolve_nik_masked(p) -> bool:
+        return not getattr(p, "nik_revealed", False)
+
+    @staticmethod
+    def resolve_warnings(p) -> list[str]:
+        return p.warnings or []
 
 
 class PersonPage(Schema):
@@ -45,15 +61,13 @@ class FamilyOut(Schema):
     in_dtsen: bool
     members: list[PersonOut]
 
+    @staticmethod
+    def resolve_kk_number(hh) -> str:
+        return selectors.mask_nik(hh.kk_number)
 
-def _person(p, *, reveal: bool = False) -> dict:
-    return {
-        "id": p.id, "nik": p.nik if reveal else selectors.mask_nik(p.nik) or None,
-        "nik_masked": not reveal, "name": p.name, "sex": p.sex, "birth_place": p.birth_place,
-        "birth_date": p.birth_date, "shdk": p.shdk, "family_id": p.household_id,
-        "village_code": p.village_code, "life_status": p.life_status,
-        "monthly_income": p.monthly_income, "warnings": p.warnings or [],
-    }
+    @staticmethod
+    def resolve_members(hh) -> list:
+        return selectors.household_members(hh)
 
 
 @router.get("/persons", response=PersonPage, summary="Search persons in scope")
@@ -63,7 +77,7 @@ def person_list(request: HttpRequest, q: str | None = None, region: str | None =
     NIKs come masked; ask one person with ``reveal=true`` (audited) for the full NIK."""
     page = selectors.person_search(user=request.auth, q=q, region=region, cursor=cursor,
                                    limit=limit)
-    return {"items": [_person(p) for p in page.items], "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="One person")
@@ -71,16 +85,10 @@ def person_detail(request: HttpRequest, person_id: int, reveal: bool = False):
     person = selectors.access_person(request.auth, person_id)
     if reveal:
         services.person_nik_reveal(actor=request.auth, person=person)
-    return _person(person, reveal=reveal)
+        person.nik_revealed = True
+    return person
 
 
 @router.get("/families/{family_id}", response=FamilyOut, summary="One family with members")
 def family_detail(request: HttpRequest, family_id: int):
-    hh = selectors.access_household(request.auth, family_id)
-    return {
-        "id": hh.id, "kk_number": selectors.mask_nik(hh.kk_number),
-        "village_code": hh.village_code, "dusun": hh.dusun, "rt": hh.rt, "rw": hh.rw,
-        "address": hh.address, "desil": hh.desil, "desil_source": hh.desil_source,
-        "desil_as_of": hh.desil_as_of, "in_dtsen": hh.in_dtsen,
-        "members": [_person(p) for p in selectors.household_members(hh)],
-    }
+    return selectors.access_household(request.auth, family_id)
