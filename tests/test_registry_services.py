@@ -76,10 +76,10 @@ def test_a_death_ends_the_membership_and_is_audited(world, families):
 
 def test_an_edit_rechecks_the_nik_and_refreshes_warnings(world, families):
     ani = families[ANI]
-    services.person_update(actor=world["coordinator"], person=ani, data={"sex": "L"})
+    services.person_update(actor=world["coordinator"], person=ani, **{"sex": "L"})
     ani.refresh_from_db()
     assert ani.warnings == ["nik_sex_mismatch"]
-    services.person_update(actor=world["coordinator"], person=ani, data={"sex": "P"})
+    services.person_update(actor=world["coordinator"], person=ani, **{"sex": "P"})
     ani.refresh_from_db()
     assert ani.warnings == []
     entries = AuditLog.objects.filter(action="person.update", object_id=str(ani.id))

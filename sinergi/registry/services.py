@@ -14,6 +14,7 @@ from sinergi.accounts import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import EXPORT_MAX_ROWS
+from sinergi.core.values import UNSET, given
 from sinergi.regions import codes as region_codes
 
 from . import codes, identifiers
@@ -65,13 +66,24 @@ def _check_write(actor, person: Person) -> None:
 
 
 @transaction.atomic
-def person_update(*, actor, person: Person, data: dict) -> Person:
-    """Change a person's fields, re-checking the NIK rules against sex and birth date."""
+def person_update(*, actor, person: Person, name: str = UNSET, sex: str = UNSET,
+                  birth_place: str = UNSET, birth_date=UNSET, religion: int | None = UNSET,
+                  marital_status: int | None = UNSET, education: int | None = UNSET,
+                  occupation: str = UNSET, disability: int | None = UNSET,
+                  has_birth_certificate: bool | None = UNSET, has_kia: bool | None = UNSET,
+                  has_ktp_el: bool | None = UNSET, health_insurance: int | None = UNSET,
+                  kb_method: int | None = UNSET, monthly_income: int | None = UNSET) -> Person:
+    """Change the fields given (EDITABLE_PERSON_FIELDS), re-checking the NIK
+    rules against sex and birth date."""
     _check_write(actor, person)
     before = snapshot(person)
-    for key, value in data.items():
-        if key not in EDITABLE_PERSON_FIELDS:
-            raise SinergiError(_("Field '%(f)s' cannot be changed here.") % {"f": key}, field=key)
+    changes = given(
+        name=name, sex=sex, birth_place=birth_place, birth_date=birth_date, religion=religion,
+        marital_status=marital_status, education=education, occupation=occupation,
+        disability=disability, has_birth_certificate=has_birth_certificate, has_kia=has_kia,
+        has_ktp_el=has_ktp_el, health_insurance=health_insurance, kb_method=kb_method,
+        monthly_income=monthly_income)
+    for key, value in changes.items():
         setattr(person, key, value)
     if not (person.name or "").strip():
         raise SinergiError(_("The name cannot be empty."), field="name")
