@@ -1,5 +1,5 @@
 """Coverage: families by program, desil, sex and child region, total,
-served, eligible and both targeting errors; counted live (``_cells``) or
+served, eligible and both targeting errors; counted live (``count_cells``) or
 read from the summary a refresh stored (``coverage``)."""
 
 from datetime import date
@@ -19,25 +19,25 @@ from .sql import (
     DESILS,
     MEASURES,
     SEXES,
-    _child_len,
-    _eligible_households_qs,
-    _eligible_q,
-    _fetch,
-    _head_subquery,
-    _households_qs,
-    _in,
-    _int,
-    _layout,
-    _persons_qs,
-    _programs,
-    _served_sql,
-    _sql,
-    _table,
-    _union,
+    as_int,
+    child_len,
+    chosen_programs,
+    eligible_households_qs,
+    eligible_q,
+    fetch,
+    head_subquery,
+    households_qs,
+    int_list,
+    persons_qs,
+    query_sql,
+    rollup_layout,
+    served_sql,
+    table_name,
+    union_sql,
 )
 
 
-def _cells(region: str, year: int, programs: list[Program], today: date,
+def count_cells(region: str, year: int, programs: list[Program], today: date,
            key_len: int) -> list[tuple]:
     """Coverage counts of ``region`` grouped by the first ``key_len`` characters
     of the village code: rows (kind, program_id, code, desil, sex, total,
@@ -48,11 +48,11 @@ def _cells(region: str, year: int, programs: list[Program], today: date,
     pairs are unioned and grouped once into flags per pair, then per family,
     and counted per cell.
     """
-    head_sex = Coalesce(_head_subquery("sex"), Value(""))
-    h_sql, h_params = _sql(_households_qs(region).annotate(
+    head_sex = Coalesce(head_subquery("sex"), Value(""))
+    h_sql, h_params = query_sql(households_qs(region).annotate(
         d=Coalesce("desil", Value(0)), hs=head_sex).values_list("id", "village_code", "d", "hs"))
-    s_sql, s_params = _served_sql(year, programs, "h")
-    e_sql, e_params = _union([_sql(_eligible_households_qs(p, region, today))
+    s_sql, s_params = served_sql(year, programs, "h")
+    e_sql, e_params = union_sql([query_sql(eligible_households_qs(p, region, today))
                               for p in programs if p.unit != GROUP])
     k = int(key_len)
     bigint = "CAST(NULL AS BIGINT)"
@@ -73,26 +73,26 @@ def _cells(region: str, year: int, programs: list[Program], today: date,
         "SUM(CASE WHEN g.e = 1 AND g.es = 0 THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN g.sr = 1 AND g.es = 0 THEN 1 ELSE 0 END) "
         f"FROM h LEFT JOIN g ON g.hid = h.id GROUP BY substr(h.vc, 1, {k}), h.desil, h.sex")
-    rows = [(FAMILY, *map(_int, r)) for r in _fetch(family, h_params + s_params + e_params)]
+    rows = [(FAMILY, *map(as_int, r)) for r in fetch(family, h_params + s_params + e_params)]
 
     per_person = [p for p in programs if p.unit in (PERSON, GROUP)]
     if not per_person:
         return rows
-    u_sql, u_params = _sql(_persons_qs(region).values_list("id", "village_code", "sex"))
-    e, gm = _table(Enrollment), _table(GroupMember)
+    u_sql, u_params = query_sql(persons_qs(region).values_list("id", "village_code", "sex"))
+    e, gm = table_name(Enrollment), table_name(GroupMember)
     served = ", ".join(["%s"] * len(SERVED))
     ps_sql = (f"SELECT e.person_id, e.program_id FROM {e} e WHERE e.year = %s "  # noqa: S608
               f"AND e.status IN ({served}) "
-              f"AND e.program_id IN ({_in(p.id for p in per_person if p.unit == PERSON)}) "
+              f"AND e.program_id IN ({int_list(p.id for p in per_person if p.unit == PERSON)}) "
               "AND e.person_id IN (SELECT id FROM u) "
               f"UNION ALL SELECT gm.person_id, e.program_id FROM {e} e JOIN {gm} gm "
               "ON gm.group_id = e.group_id AND gm.left_on IS NULL "
               f"WHERE e.year = %s AND e.status IN ({served}) "
-              f"AND e.program_id IN ({_in(p.id for p in per_person if p.unit == GROUP)}) "
+              f"AND e.program_id IN ({int_list(p.id for p in per_person if p.unit == GROUP)}) "
               "AND gm.person_id IN (SELECT id FROM u)")
     ps_params = [year, *SERVED, year, *SERVED]
-    pe_sql, pe_params = _union(
-        [_sql(_persons_qs(region).filter(_eligible_q(p.rule, PERSON, today))
+    pe_sql, pe_params = union_sql(
+        [query_sql(persons_qs(region).filter(eligible_q(p.rule, PERSON, today))
               .annotate(pid=Value(p.id, output_field=BigIntegerField())).values_list("id", "pid"))
          for p in per_person if p.unit == PERSON])
     person = (
@@ -107,8 +107,8 @@ def _cells(region: str, year: int, programs: list[Program], today: date,
         f"FROM f JOIN u ON u.id = f.id GROUP BY f.pid, substr(u.vc, 1, {k}), u.sex "
         f"UNION ALL SELECT {bigint}, substr(u.vc, 1, {k}), 0, u.sex, COUNT(*), 0, 0, 0, 0 "
         f"FROM u GROUP BY substr(u.vc, 1, {k}), u.sex")
-    rows += [(PERSON_KIND, *map(_int, r))
-             for r in _fetch(person, u_params + ps_params + pe_params)]
+    rows += [(PERSON_KIND, *map(as_int, r))
+             for r in fetch(person, u_params + ps_params + pe_params)]
     return rows
 
 
@@ -125,7 +125,7 @@ def _add(into: dict, row: dict) -> None:
             into[m] += row[m]
 
 
-def _assemble(region: str, programs: list[Program], rows: list[tuple],
+def assemble(region: str, programs: list[Program], rows: list[tuple],
               child_rows: list[tuple], names: dict | None = None) -> dict:
     """Coverage dict from cell rows: ``rows`` for the region's totals,
     ``child_rows`` (code = a child region) for the rollup by region.
@@ -210,7 +210,7 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
     ``as_of`` (the date eligibility was evaluated on) let the page show
     freshness.
     """
-    chosen = _programs(programs, year)
+    chosen = chosen_programs(programs, year)
     if programs is None and not live:
         summary = CoverageSummary.objects.filter(year=year, region_code=region).first()
         if summary is not None:
@@ -219,40 +219,40 @@ def coverage(*, region: str, year: int, programs: list[Program] | None = None,
                           computed_at=summary.computed_at, as_of=summary.as_of)
             return result
     if programs is not None and not live:
-        layout = _layout(region, year, chosen, masks=True, fresh=False)
+        layout = rollup_layout(region, year, chosen, masks=True, fresh=False)
         if layout is not None:
             rows = _chosen_cells(region, year, chosen, layout)
-            result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
+            result = assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
             result.update(region=region, year=year, source="rollup",
                           computed_at=layout["computed_at"], as_of=layout["as_of"],
                           uncounted=[])
             return result
-    rows = _cells(region, year, chosen, today, _child_len(region))
-    result = _assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
+    rows = count_cells(region, year, chosen, today, child_len(region))
+    result = assemble(region, chosen, rows, rows if code_level(region) < 4 else [])
     result.update(region=region, year=year, source="live", computed_at=timezone.now(),
                   as_of=today, uncounted=[])
     return result
 
 
 def _chosen_cells(region: str, year: int, chosen: list[Program], layout: dict) -> list[tuple]:
-    """The rows ``_cells`` would count for some of the programs, read from the
+    """The rows ``count_cells`` would count for some of the programs, read from the
     rollup instead: each program's own cells as stored, the persons' totals
     (the same for any programs), and the all-programs row of the chosen ones
     from the family masks (served / eligible bits of each family, ANDed with
     the chosen programs' bits), so nothing evaluates a rule or scans the
     enrollments on a request."""
-    key_len = _child_len(region)
+    key_len = child_len(region)
     level = code_level(region) if key_len == len(region) else code_level(region) + 1
     ids = [p.id for p in chosen]
     stored = CoverageCell.objects.filter(subtree_q("region_code", region), year=year,
                                          level=level)
-    rows = [tuple(map(_int, r)) for r in stored.filter(
+    rows = [tuple(map(as_int, r)) for r in stored.filter(
         Q(program_id__in=ids) | Q(kind=PERSON_KIND, program_id__isnull=True))
         .values_list("kind", "program_id", "region_code", "desil", "sex", *MEASURES)]
     bit = layout["bit"]
     chosen_bits = sum(1 << bit[p.id] for p in chosen)
     ruled_bits = sum(1 << bit[p.id] for p in chosen if p.unit != GROUP)
-    m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", region),
+    m_sql, m_params = query_sql(FamilyMask.objects.filter(village_in_q("village_code", region),
                                                      year=year).values_list(
         "village_code", "desil", "head_sex", "served", "eligible"))
     k = int(key_len)
@@ -266,7 +266,7 @@ def _chosen_cells(region: str, year: int, chosen: list[Program], layout: dict) -
         f"SUM(CASE WHEN {sr} <> 0 AND {es} = 0 THEN 1 ELSE 0 END) "
         f"FROM ({m_sql}) m "
         f"GROUP BY substr(m.village_code, 1, {k}), m.desil, m.head_sex")
-    rows += [(FAMILY, None, *map(_int, r)) for r in _fetch(sql, m_params)]
+    rows += [(FAMILY, None, *map(as_int, r)) for r in fetch(sql, m_params)]
     return rows
 
 

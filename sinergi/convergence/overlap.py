@@ -9,7 +9,7 @@ from sinergi.programs.models import Program
 from sinergi.regions.codes import code_level
 
 from .models import CoverageSummary, MaskCount
-from .sql import _fetch, _households_qs, _layout, _programs, _served_sql, _sql
+from .sql import chosen_programs, fetch, households_qs, query_sql, rollup_layout, served_sql
 
 
 def overlap(*, region: str, year: int, programs: list[Program] | None = None,
@@ -29,28 +29,28 @@ def overlap(*, region: str, year: int, programs: list[Program] | None = None,
     per served mask for every region, so when it holds the region and the
     chosen programs the masks are read, not computed.
     """
-    chosen = _programs(programs, year)
-    layout = None if live else _layout(region, year, chosen, masks=True)
+    chosen = chosen_programs(programs, year)
+    layout = None if live else rollup_layout(region, year, chosen, masks=True)
     if layout is not None:
         return _overlap_result(region, year, chosen, *_overlap_rollup(region, year, chosen,
                                                                       layout["bit"]),
                                source="rollup", computed_at=layout["computed_at"])
-    families = _households_qs(region).count()
+    families = households_qs(region).count()
     if len(chosen) > 62:
         matrix, distribution = _overlap_join(region, year, chosen)
     else:
         matrix = {a.id: dict.fromkeys((b.id for b in chosen), 0) for a in chosen}
         distribution = defaultdict(int)
         if chosen:
-            h_sql, h_params = _sql(_households_qs(region).values_list("id"))
-            s_sql, s_params = _served_sql(year, chosen, "h")
+            h_sql, h_params = query_sql(households_qs(region).values_list("id"))
+            s_sql, s_params = served_sql(year, chosen, "h")
             bits = " ".join(f"WHEN {int(p.id)} THEN {1 << i}" for i, p in enumerate(chosen))
             sql = (f"WITH h(id) AS ({h_sql}), sp(hid, pid, r) AS ({s_sql}), "  # noqa: S608
                    "d AS (SELECT DISTINCT hid, pid FROM sp), "
                    f"m AS (SELECT hid, SUM(CASE pid {bits} ELSE 0 END) AS mask, COUNT(*) AS n "
                    "FROM d GROUP BY hid) "
                    "SELECT mask, n, COUNT(*) FROM m GROUP BY mask, n")
-            for mask, n, count in _fetch(sql, h_params + s_params):
+            for mask, n, count in fetch(sql, h_params + s_params):
                 mask, n, count = int(mask), int(n), int(count)
                 members = [p.id for i, p in enumerate(chosen) if mask >> i & 1]
                 for a in members:
@@ -75,10 +75,10 @@ def _overlap_rollup(region: str, year: int, chosen: list[Program], bit: dict):
                     defaultdict(int, {int(n): c for n, c in stored["distribution"].items()}))
     rows = MaskCount.objects.filter(year=year, level=code_level(region),
                                     region_code=region).values_list("served", "families")
-    return _fold_masks(rows, chosen, bit)
+    return fold_masks(rows, chosen, bit)
 
 
-def _fold_masks(rows, chosen: list[Program], bit: dict):
+def fold_masks(rows, chosen: list[Program], bit: dict):
     """Families, pair matrix and distribution (n >= 1) from (served mask,
     families) rows."""
     matrix = {a.id: dict.fromkeys((b.id for b in chosen), 0) for a in chosen}
@@ -116,16 +116,16 @@ def _overlap_result(region, year, chosen, families, matrix, distribution, **fres
 
 def _overlap_join(region: str, year: int, chosen: list[Program]):
     """Overlap for more than 62 programs (no mask fits): a self-join of pairs."""
-    h_sql, h_params = _sql(_households_qs(region).values_list("id"))
-    s_sql, s_params = _served_sql(year, chosen, "h")
+    h_sql, h_params = query_sql(households_qs(region).values_list("id"))
+    s_sql, s_params = served_sql(year, chosen, "h")
     head = (f"WITH h(id) AS ({h_sql}), sp(hid, pid, r) AS ({s_sql}), "  # noqa: S608
             "d AS (SELECT DISTINCT hid, pid FROM sp) ")
     matrix = {a.id: dict.fromkeys((b.id for b in chosen), 0) for a in chosen}
-    for a, b, n in _fetch(head + "SELECT x.pid, y.pid, COUNT(*) FROM d x JOIN d y "  # noqa: S608
+    for a, b, n in fetch(head + "SELECT x.pid, y.pid, COUNT(*) FROM d x JOIN d y "  # noqa: S608
                           "ON x.hid = y.hid GROUP BY x.pid, y.pid", h_params + s_params):
         matrix[a][b] = int(n)
     distribution = defaultdict(int)
-    for n, count in _fetch(head + "SELECT n, COUNT(*) FROM (SELECT hid, COUNT(*) AS n FROM d "  # noqa: S608
+    for n, count in fetch(head + "SELECT n, COUNT(*) FROM (SELECT hid, COUNT(*) AS n FROM d "  # noqa: S608
                            "GROUP BY hid) c GROUP BY n", h_params + s_params):
         distribution[int(n)] = int(count)
     return matrix, distribution

@@ -27,7 +27,7 @@ from sinergi.regions.codes import LEVEL_LENGTH, code_level, subtree_q, village_i
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household
 
-from .cells import _assemble, _cells
+from .cells import assemble, count_cells
 from .models import (
     FAMILY,
     ActualCell,
@@ -37,17 +37,17 @@ from .models import (
     MaskCount,
     RollupLayout,
 )
-from .overlap import _fold_masks
+from .overlap import fold_masks
 from .sql import (
     MEASURES,
-    _eligible_households_qs,
-    _execute,
-    _head_subquery,
-    _households_qs,
-    _served_sql,
-    _sql,
-    _table,
-    _union,
+    eligible_households_qs,
+    execute,
+    head_subquery,
+    households_qs,
+    query_sql,
+    served_sql,
+    table_name,
+    union_sql,
     year_programs,
 )
 
@@ -108,12 +108,12 @@ def _summarize(root: str, year: int, programs: list[Program], as_of, now) -> Non
                      if c == code or c.startswith(code + ".") or code.startswith(c + ".")]
             every = set.intersection(*parts) if parts else {p.id for p in programs}
             counted = [p for p in programs if p.id in every]
-        assembled = _assemble(code, counted, rows, kids.get(code, []), names)
+        assembled = assemble(code, counted, rows, kids.get(code, []), names)
         for entry in assembled["programs"]:
             del entry["code"], entry["name"]  # filled in when read
         overlap = None
         if code in masks:
-            families, matrix, distribution = _fold_masks(masks[code], programs, bit)
+            families, matrix, distribution = fold_masks(masks[code], programs, bit)
             overlap = {"families": families, "matrix": matrix, "distribution": distribution}
         summaries.append(CoverageSummary(year=year, region_code=code, data=assembled,
                                          overlap=overlap, **stamp))
@@ -147,7 +147,7 @@ def refresh(region: str | None = None, year: int | None = None, *,
 
 
 def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> int:
-    rows = _cells(root, year, programs, today, LEVEL_LENGTH[4])
+    rows = count_cells(root, year, programs, today, LEVEL_LENGTH[4])
     stamp = timezone.now()
     now = connection.ops.adapt_datetimefield_value(stamp)
     as_of = connection.ops.adapt_datefield_value(today)
@@ -160,7 +160,7 @@ def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> 
         if connection.vendor == "postgresql":
             # The worker and a serving thread may refresh the same province at
             # once: queue them (SQLite's IMMEDIATE transactions already do).
-            _execute("SELECT pg_advisory_xact_lock(%s, %s)", [_REFRESH_LOCK, int(root[:2])])
+            execute("SELECT pg_advisory_xact_lock(%s, %s)", [_REFRESH_LOCK, int(root[:2])])
         CoverageCell.objects.filter(subtree_q("region_code", root), year=year).delete()
         bulk_insert(table, columns, ((year, r[2], 4, r[0], r[1], r[3], r[4], *r[5:], as_of, now)
                                      for r in rows))
@@ -173,7 +173,7 @@ def _refresh_one(root: str, year: int, programs: list[Program], today: date) -> 
             n = LEVEL_LENGTH[level]
             src = CoverageCell.objects.filter(subtree_q("region_code", scope), year=year,
                                               level=4)
-            sel_sql, sel_params = _sql(src.values_list("id"))
+            sel_sql, sel_params = query_sql(src.values_list("id"))
             from_where = sel_sql[sel_sql.index(" FROM "):]
             with connection.cursor() as cur:
                 cur.execute(
@@ -202,16 +202,16 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
     RollupLayout.objects.filter(subtree_q("region_code", root), year=year).delete()
     y, v = int(year), LEVEL_LENGTH[4]
     if masks:
-        h_sql, h_params = _sql(_households_qs(root).annotate(
-            d=Coalesce("desil", Value(0)), hs=Coalesce(_head_subquery("sex"), Value("")))
+        h_sql, h_params = query_sql(households_qs(root).annotate(
+            d=Coalesce("desil", Value(0)), hs=Coalesce(head_subquery("sex"), Value("")))
             .values_list("id", "village_code", "d", "hs"))
-        s_sql, s_params = _served_sql(year, programs, "h")
-        e_sql, e_params = _union([_sql(_eligible_households_qs(p, root, today))
+        s_sql, s_params = served_sql(year, programs, "h")
+        e_sql, e_params = union_sql([query_sql(eligible_households_qs(p, root, today))
                                   for p in programs if p.unit != GROUP])
         bits = " ".join(f"WHEN {int(p.id)} THEN {1 << i}" for i, p in enumerate(programs))
         bits = bits or "WHEN 0 THEN 0"  # no programs: every family's masks are 0
-        _execute(
-            f"INSERT INTO {_table(FamilyMask)} (year, household_id, village_code, served, "  # noqa: S608
+        execute(
+            f"INSERT INTO {table_name(FamilyMask)} (year, household_id, village_code, served, "  # noqa: S608
             f"eligible, desil, head_sex) WITH h(id, vc, desil, sex) AS ({h_sql}), "
             f"sp(hid, pid, r) AS ({s_sql}), "
             f"ep(hid, pid) AS ({e_sql}), "
@@ -223,15 +223,15 @@ def _refresh_families(root: str, year: int, programs: list[Program], today: date
             f"SELECT {y}, h.id, substr(h.vc, 1, {v}), COALESCE(m.s, 0), COALESCE(m.e, 0), "
             "h.desil, h.sex "
             "FROM h LEFT JOIN m ON m.hid = h.id", h_params + s_params + e_params)
-    m_sql, m_params = _sql(FamilyMask.objects.filter(village_in_q("village_code", root), year=y)
-                           .values_list("id"))
-    _execute(f"INSERT INTO {_table(MaskCount)} (year, level, region_code, served, families) "  # noqa: S608
+    m_sql, m_params = query_sql(FamilyMask.objects.filter(
+        village_in_q("village_code", root), year=y).values_list("id"))
+    execute(f"INSERT INTO {table_name(MaskCount)} (year, level, region_code, served, families) "  # noqa: S608
              f"SELECT year, 4, village_code, served, COUNT(*) {m_sql[m_sql.index(' FROM '):]} "
              "GROUP BY year, village_code, served", m_params)
-    a_sql, a_params = _sql(Enrollment.objects.filter(village_in_q("village_code", root), year=y,
-                                                     status__in=SERVED).values_list("id"))
+    a_sql, a_params = query_sql(Enrollment.objects.filter(
+        village_in_q("village_code", root), year=y, status__in=SERVED).values_list("id"))
     a_from = a_sql[a_sql.index(" FROM "):]
-    _execute(f"INSERT INTO {_table(ActualCell)} (year, level, region_code, program_id, served, "  # noqa: S608
+    execute(f"INSERT INTO {table_name(ActualCell)} (year, level, region_code, program_id, served, "  # noqa: S608
              f"spent_own, unvalued) SELECT year, 4, substr(village_code, 1, {v}), program_id, "
              "COUNT(*), SUM(COALESCE(benefit_value, 0)), "
              f"SUM(CASE WHEN benefit_value IS NULL THEN 1 ELSE 0 END) {a_from} "
@@ -255,9 +255,9 @@ def _sum_levels(model, root: str, year: int, keys: list[str], sums: list[str]) -
         scope = root if level >= root_level else root[:LEVEL_LENGTH[level]]
         model.objects.filter(subtree_q("region_code", scope), year=year, level=level).delete()
         n = LEVEL_LENGTH[level]
-        sel_sql, sel_params = _sql(model.objects.filter(subtree_q("region_code", scope),
+        sel_sql, sel_params = query_sql(model.objects.filter(subtree_q("region_code", scope),
                                                         year=year, level=4).values_list("id"))
-        _execute(f"INSERT INTO {_table(model)} ({cols}) SELECT year, {level}, "  # noqa: S608
+        execute(f"INSERT INTO {table_name(model)} ({cols}) SELECT year, {level}, "  # noqa: S608
                  f"substr(region_code, 1, {n}), {key_cols}, {sum_cols} "
                  f"{sel_sql[sel_sql.index(' FROM '):]} "
                  f"GROUP BY year, substr(region_code, 1, {n}), {key_cols}", sel_params)

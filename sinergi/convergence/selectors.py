@@ -65,15 +65,15 @@ from .sql import (
     DESILS,
     MEASURES,
     SEXES,
-    _child_len,
-    _eligible_q,
-    _fetch,
-    _head_subquery,
-    _households_qs,
-    _layout,
-    _programs,
-    _served_sql,
-    _sql,
+    child_len,
+    chosen_programs,
+    eligible_q,
+    fetch,
+    head_subquery,
+    households_qs,
+    query_sql,
+    rollup_layout,
+    served_sql,
     year_programs,
 )
 
@@ -99,8 +99,8 @@ def _served_q(year: int, programs: list[Program]) -> Q:
 
 def _family_eligible_q(program: Program, today: date) -> Q:
     if program.unit == HOUSEHOLD:
-        return _eligible_q(program.rule, HOUSEHOLD, today)
-    return Q(Exists(Person.objects.filter(_eligible_q(program.rule, PERSON, today),
+        return eligible_q(program.rule, HOUSEHOLD, today)
+    return Q(Exists(Person.objects.filter(eligible_q(program.rule, PERSON, today),
                                           household=OuterRef("pk"))))
 
 
@@ -112,11 +112,11 @@ def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: 
     today's eligibility: each family walked costs one indexed probe of its
     mask row. Otherwise live: two EXISTS per program and family.
     """
-    qs = _households_qs(region).annotate(head_name=_head_subquery("name"))
+    qs = households_qs(region).annotate(head_name=head_subquery("name"))
     ruled = [p for p in programs if p.unit != GROUP] if programs is not None else []
     if programs is not None and not ruled:
         return qs.none(), [], None
-    layout = None if live else _layout(region, year, programs or [], masks=True, today=today)
+    layout = None if live else rollup_layout(region, year, programs or [], masks=True, today=today)
     if layout is not None:
         mask = FamilyMask.objects.filter(year=year, household_id=OuterRef("pk"))
         if programs is None:
@@ -223,11 +223,11 @@ def target_vs_actual(*, region: str, year: int, programs: list[Program] | None =
     its children's) when it holds the region and programs, else from the
     enrollments now.
     """
-    chosen = _programs(programs, year)
+    chosen = chosen_programs(programs, year)
     kids = (list(Region.objects.filter(parent_id=region, retired_in="").order_by("code")
                  .values_list("code", "name")) if code_level(region) < 4 else [])
     own_name = Region.objects.filter(code=region).values_list("name", flat=True).first() or ""
-    layout = None if live else _layout(region, year, chosen)
+    layout = None if live else rollup_layout(region, year, chosen)
     actual = (_actual_rollup(region, year, chosen) if layout is not None
               else _actual_live(region, year, chosen))
     counts, budgets = defaultdict(dict), defaultdict(dict)
@@ -258,7 +258,7 @@ def _actual_live(region: str, year: int, chosen: list[Program]) -> dict:
     for pid, code, n, spent in (
             Enrollment.objects.filter(village_in_q("village_code", region), year=year,
                                       status__in=SERVED, program__in=chosen)
-            .annotate(code=Substr("village_code", 1, _child_len(region)))
+            .annotate(code=Substr("village_code", 1, child_len(region)))
             .values_list("program_id", "code")
             .annotate(n=Count("id"), spent=Sum(Coalesce("benefit_value",
                                                         "program__benefit_value")))
@@ -323,9 +323,9 @@ def village_profile(*, village: str, year: int, today: date) -> dict:
         for a in g.agencies.all():
             agency(a)["groups"].append(g.code)
 
-    h_sql, h_params = _sql(_households_qs(village).annotate(d=Coalesce("desil", Value(0)))
+    h_sql, h_params = query_sql(households_qs(village).annotate(d=Coalesce("desil", Value(0)))
                            .values_list("id", "d"))
-    s_sql, s_params = _served_sql(year, year_programs(year), "h")
+    s_sql, s_params = served_sql(year, year_programs(year), "h")
     sql = (f"WITH h(id, desil) AS ({h_sql}), sp(hid, pid, r) AS ({s_sql}), "  # noqa: S608
            "c AS (SELECT hid, COUNT(DISTINCT pid) AS n FROM sp GROUP BY hid) "
            "SELECT h.desil, CASE WHEN c.n IS NULL THEN 0 WHEN c.n = 1 THEN 1 ELSE 2 END AS k, "
@@ -333,7 +333,7 @@ def village_profile(*, village: str, year: int, today: date) -> dict:
            "CASE WHEN c.n IS NULL THEN 0 WHEN c.n = 1 THEN 1 ELSE 2 END")
     desils = {d: {"families": 0, "served_0": 0, "served_1": 0, "served_2plus": 0}
               for d in DESILS}
-    for desil, k, count in _fetch(sql, h_params + s_params):
+    for desil, k, count in fetch(sql, h_params + s_params):
         cell = desils[desil or "unknown"]
         cell["families"] += int(count)
         cell[("served_0", "served_1", "served_2plus")[k]] += int(count)

@@ -35,11 +35,11 @@ def year_programs(year: int) -> list[Program]:
                 .select_related("owner_agency").order_by("code"))
 
 
-def _programs(programs, year) -> list[Program]:
+def chosen_programs(programs, year) -> list[Program]:
     return year_programs(year) if programs is None else list(programs)
 
 
-def _eligible_q(rule: str, unit: str, today: date) -> Q:
+def eligible_q(rule: str, unit: str, today: date) -> Q:
     """The rule as a filter on the unit's model, always within the living/active."""
     base = Q(life_status=ALIVE) if unit == PERSON else Q(is_active=True)
     try:
@@ -53,39 +53,39 @@ def _eligible_q(rule: str, unit: str, today: date) -> Q:
     return base
 
 
-def _head_subquery(field: str):
+def head_subquery(field: str):
     return Subquery(Person.objects.filter(household=OuterRef("pk"), shdk=SHDK_HEAD,
                                           life_status=ALIVE).order_by("id").values(field)[:1])
 
 
-def _sql(qs) -> tuple[str, list]:
+def query_sql(qs) -> tuple[str, list]:
     sql, params = qs.query.sql_with_params()
     return sql, list(params)
 
 
-def _table(model) -> str:
+def table_name(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _in(values) -> str:
+def int_list(values) -> str:
     """An SQL list of integers (ids, never user text), or NULL for an empty one."""
     return ", ".join(str(int(v)) for v in values) or "NULL"
 
 
-def _served_sql(year: int, programs: list[Program], households: str) -> tuple[str, list]:
+def served_sql(year: int, programs: list[Program], households: str) -> tuple[str, list]:
     """SELECT hid, pid, r: the (family, program) pairs served, maybe repeated;
     r = 1 when the program has a rule (not a group program). ``households``
     names a relation with an ``id`` column: the families considered."""
-    e, gm, p = _table(Enrollment), _table(GroupMember), _table(Person)
-    ruled = _in(x.id for x in programs if x.unit != GROUP)
-    ids = _in(x.id for x in programs)
+    e, gm, p = table_name(Enrollment), table_name(GroupMember), table_name(Person)
+    ruled = int_list(x.id for x in programs if x.unit != GROUP)
+    ids = int_list(x.id for x in programs)
     served = ", ".join(["%s"] * len(SERVED))
     sql = (f"SELECT e.household_id AS hid, e.program_id AS pid, "  # noqa: S608
            f"CASE WHEN e.program_id IN ({ruled}) THEN 1 ELSE 0 END AS r FROM {e} e "
            f"WHERE e.year = %s AND e.status IN ({served}) AND e.program_id IN ({ids}) "
            f"AND e.household_id IN (SELECT id FROM {households})")
     params = [year, *SERVED]
-    groups = _in(x.id for x in programs if x.unit == GROUP)
+    groups = int_list(x.id for x in programs if x.unit == GROUP)
     if groups != "NULL":
         sql += (f" UNION ALL SELECT p.household_id, e.program_id, 0 FROM {e} e "  # noqa: S608
                 f"JOIN {gm} gm ON gm.group_id = e.group_id AND gm.left_on IS NULL "
@@ -96,28 +96,28 @@ def _served_sql(year: int, programs: list[Program], households: str) -> tuple[st
     return sql, params
 
 
-def _households_qs(region: str):
+def households_qs(region: str):
     return Household.objects.filter(village_in_q("village_code", region), is_active=True)
 
 
-def _persons_qs(region: str):
+def persons_qs(region: str):
     return Person.objects.filter(village_in_q("village_code", region), life_status=ALIVE)
 
 
-def _eligible_households_qs(program: Program, region: str, today: date):
+def eligible_households_qs(program: Program, region: str, today: date):
     """(household id, program id) of the families of ``region`` eligible for
     ``program`` (household or person unit; repeated for several members)."""
     pid = Value(program.id, output_field=BigIntegerField())
     if program.unit == HOUSEHOLD:
-        return (_households_qs(region).filter(_eligible_q(program.rule, HOUSEHOLD, today))
+        return (households_qs(region).filter(eligible_q(program.rule, HOUSEHOLD, today))
                 .annotate(pid=pid).values_list("id", "pid"))
-    return (Person.objects.filter(_eligible_q(program.rule, PERSON, today),
+    return (Person.objects.filter(eligible_q(program.rule, PERSON, today),
                                   village_in_q("household__village_code", region),
                                   household__is_active=True)
             .annotate(pid=pid).values_list("household_id", "pid"))
 
 
-def _union(parts: list[tuple[str, list]]) -> tuple[str, list]:
+def union_sql(parts: list[tuple[str, list]]) -> tuple[str, list]:
     if not parts:
         return _NO_PAIRS, []
     return (" UNION ALL ".join(f"SELECT * FROM ({sql}) u{i}"  # noqa: S608
@@ -125,22 +125,22 @@ def _union(parts: list[tuple[str, list]]) -> tuple[str, list]:
             [x for _s, params in parts for x in params])
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
+def fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
 
 
-def _int(value):
+def as_int(value):
     """PostgreSQL sums come back as Decimal: make every count an int."""
     return int(value) if value is not None and not isinstance(value, str | int) else value
 
 
-def _child_len(region: str) -> int:
+def child_len(region: str) -> int:
     return LEVEL_LENGTH[min(code_level(region) + 1, 4)]
 
 
-def _execute(sql: str, params: list) -> None:
+def execute(sql: str, params: list) -> None:
     with connection.cursor() as cur:
         cur.execute(sql, params)
 
@@ -152,8 +152,8 @@ def pending_q(region: str) -> Q:
         "region_code", region, include_root=False)
 
 
-def _layout(region: str, year: int, chosen: list[Program], *, masks: bool = False,
-            today: date | None = None, fresh: bool = True) -> dict | None:
+def rollup_layout(region: str, year: int, chosen: list[Program], *, masks: bool = False,
+                  today: date | None = None, fresh: bool = True) -> dict | None:
     """Bit of each chosen program and when the family rollups were computed,
     when they hold ``region`` for ``year``: a refresh covered the region (it
     or an ancestor), every refresh in and above it saw the same programs as
