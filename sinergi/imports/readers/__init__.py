@@ -29,9 +29,9 @@ from .common import (
     OLE_MAGIC,
     ZIP_MAGIC,
     Table,
-    _no_cyclic_gc,
     column_letter,
     float_text,
+    no_cyclic_gc,
 )
 from .text import decode, read_csv, sniff_separator
 from .workbook import formula_cells, read_xlsx, sheet_xml_paths, unreadable_workbook
@@ -54,7 +54,7 @@ def read_table(path: Path, *, file_name: str, opensid: bool = False) -> Table:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(ZIP_MAGIC):
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             return read_xlsx(path, file_name=file_name, opensid=opensid)
     if head.startswith(OLE_MAGIC):
         raise DataFileError(_(

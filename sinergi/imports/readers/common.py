@@ -31,10 +31,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 # Codes of Table.issues; severities and messages are in normalize.py.
 CELL_ISSUE_CODES = ("number_16_digits", "formula", "too_long", "extra_fields")
-_ISSUE_SCHEMA = {"__row": pl.UInt32, "column": pl.String, "value": pl.String, "code": pl.String}
+ISSUE_SCHEMA = {"__row": pl.UInt32, "column": pl.String, "value": pl.String, "code": pl.String}
 # CSV formula injection (OWASP): a spreadsheet would run these on opening.
 _CSV_FORMULA_RE = r"^(?:=.|[+@\-][A-Za-z(])"
-_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"\x1f\x8b", b"Rar!",
+BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"\x1f\x8b", b"Rar!",
                  b"7z\xbc\xaf")
 
 
@@ -60,7 +60,7 @@ class Table:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def no_cyclic_gc():
     """Pause the cyclic garbage collector while a sheet becomes millions of
     small Python objects: its passes over them find nothing to free and cost
     a third of the conversion time. Reference counting still frees memory."""
@@ -73,8 +73,8 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def _header_text(value) -> str:
-    return " ".join(_cell_text(value).split()) if value is not None else ""
+def header_text(value) -> str:
+    return " ".join(cell_text(value).split()) if value is not None else ""
 
 
 def column_letter(index: int) -> str:
@@ -87,18 +87,18 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _column_index(letters: str) -> int:
+def column_index(letters: str) -> int:
     index = 0
     for ch in letters:
         index = index * 26 + (ord(ch) - 64)
     return index - 1
 
 
-def _empty_issues() -> pl.DataFrame:
-    return pl.DataFrame(schema=_ISSUE_SCHEMA)
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
-def _place(file_name: str, sheet: str | None = None) -> str:
+def where(file_name: str, sheet: str | None = None) -> str:
     """Where a problem is, as the start of a sentence."""
     if sheet is None:
         return _("File '%(file)s'") % {"file": file_name}
@@ -106,7 +106,7 @@ def _place(file_name: str, sheet: str | None = None) -> str:
     return _("File '%(file)s', sheet '%(sheet)s'") % {"file": file_name, "sheet": sheet}
 
 
-def _check_headers(headers: list[str], has_data: list[bool], *, place: str,
+def check_headers(headers: list[str], has_data: list[bool], *, place: str,
                    xlsx: bool) -> list[int]:
     """The positions of the columns to keep; raise on unusable headers.
 
@@ -144,13 +144,13 @@ def _check_headers(headers: list[str], has_data: list[bool], *, place: str,
     return keep
 
 
-def _no_data_error(place: str) -> DataFileError:
+def no_data_error(place: str) -> DataFileError:
     return DataFileError(_(
         "%(place)s has a header row but no data rows. Fill in at least one row under the "
         "header and upload it again.") % {"place": place})
 
 
-def _empty_error(file_name: str) -> DataFileError:
+def empty_error(file_name: str) -> DataFileError:
     return DataFileError(_(
         "File '%(file)s' is empty. Choose the file that holds the data (a CSV or .xlsx "
         "file with a header row and one row per person) and upload it again.")
@@ -161,7 +161,7 @@ _SPACE_FIRST = r"^[ \t\r\n\u00a0]"
 _FORMULA_FIRST = r"^[=+\-@]"
 
 
-def _odd_first_columns(df: pl.DataFrame) -> tuple[set[str], set[str]]:
+def odd_first_columns(df: pl.DataFrame) -> tuple[set[str], set[str]]:
     """The columns where some cell starts with white space, and those where
     some cell starts as a formula would (= + - @).
 
@@ -185,18 +185,18 @@ def _odd_first_columns(df: pl.DataFrame) -> tuple[set[str], set[str]]:
             {c for c, hit in zip(odd, found[len(odd):], strict=True) if hit})
 
 
-def _null_blank(df: pl.DataFrame, spaced: set[str] | None = None) -> pl.DataFrame:
+def null_blank(df: pl.DataFrame, spaced: set[str] | None = None) -> pl.DataFrame:
     """Empty and whitespace-only cells become null (a cell is empty or not).
     ``spaced``: the columns with a cell starting with white space, when known."""
     if spaced is None:
-        spaced = _odd_first_columns(df)[0]
+        spaced = odd_first_columns(df)[0]
     return df.with_columns(
         (pl.when(pl.col(c).str.contains(r"\S")) if c in spaced
          else pl.when(pl.col(c).str.len_bytes() > 0)).then(pl.col(c)).alias(c)
         for c in df.columns)
 
 
-def _long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
+def long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
     """too_long (and, in ``formula_columns``, formula) issues, found in one
     vectorised pass.
 
@@ -204,7 +204,7 @@ def _long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
     handful of rows, not on the whole file.
     """
     if df.width == 0 or df.height == 0:
-        return _empty_issues()
+        return empty_issues()
     checks = {c: [pl.col(c).str.len_chars() > MAX_CELL_CHARS] for c in df.columns}
     # Bytes are never fewer than characters, and much cheaper to count.
     quick = [pl.col(c).str.len_bytes() > MAX_CELL_CHARS for c in df.columns]
@@ -214,7 +214,7 @@ def _long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
     flag = pl.any_horizontal(quick).fill_null(False)
     hits = df.with_row_index("__row").filter(flag)
     if hits.is_empty():
-        return _empty_issues()
+        return empty_issues()
     frames = []
     for c in df.columns:
         for code, expr in zip(("too_long", "formula"), checks[c], strict=False):
@@ -223,7 +223,7 @@ def _long_cell_issues(df: pl.DataFrame, *, formula_columns=()) -> pl.DataFrame:
                 frames.append(found.select(
                     pl.col("__row").cast(pl.UInt32), pl.lit(c).alias("column"),
                     pl.col(c).str.slice(0, 200).alias("value"), pl.lit(code).alias("code")))
-    return pl.concat(frames) if frames else _empty_issues()
+    return pl.concat(frames) if frames else empty_issues()
 
 
 def float_text(value: float) -> str:
@@ -235,7 +235,7 @@ def float_text(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     """Text of a calamine cell: integral floats as digits, dates in ISO."""
     kind = type(value)
     if kind is str:
@@ -257,5 +257,5 @@ def _cell_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _sorted(issues: pl.DataFrame) -> pl.DataFrame:
+def sorted_issues(issues: pl.DataFrame) -> pl.DataFrame:
     return issues.sort("__row", "column", maintain_order=True)

@@ -14,24 +14,24 @@ from django.utils.translation import gettext as _
 from sinergi.core.errors import DataFileError
 
 from .common import (
-    _BINARY_MAGIC,
-    _ISSUE_SCHEMA,
+    BINARY_MAGIC,
+    ISSUE_SCHEMA,
     OPENSID_END_MARK,
     SEPARATORS,
     SNIFF_BYTES,
     SNIFF_LINES,
     Table,
-    _check_headers,
-    _empty_error,
-    _empty_issues,
-    _header_text,
-    _long_cell_issues,
-    _no_cyclic_gc,
-    _no_data_error,
-    _null_blank,
-    _odd_first_columns,
-    _place,
-    _sorted,
+    check_headers,
+    empty_error,
+    empty_issues,
+    header_text,
+    long_cell_issues,
+    no_cyclic_gc,
+    no_data_error,
+    null_blank,
+    odd_first_columns,
+    sorted_issues,
+    where,
 )
 
 
@@ -44,7 +44,7 @@ def decode(data: bytes, *, file_name: str) -> bytes:
             % {"file": file_name})
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if b"\x00" in data or data.startswith(_BINARY_MAGIC) or _looks_binary(data[:SNIFF_BYTES]):
+    if b"\x00" in data or data.startswith(BINARY_MAGIC) or _looks_binary(data[:SNIFF_BYTES]):
         raise DataFileError(_(
             "File '%(file)s' is not a CSV text file or an Excel workbook (.xlsx); it looks "
             "like a picture, a PDF or another binary file. Upload the data as .xlsx or as "
@@ -112,18 +112,18 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 
 def read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
     if not data or data.isspace():  # (not strip(): no copy of the whole file)
-        raise _empty_error(file_name)
+        raise empty_error(file_name)
     data = decode(data, file_name=file_name)
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")  # old Mac line ends
     body, skipped = _skip_leading_blank_lines(data)
     if _ONLY_SEPARATORS.match(body):
-        raise _empty_error(file_name)
+        raise empty_error(file_name)
     sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
     sep = sniff_separator(sample)
     try:
         raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1)
-        extra = _empty_issues()
+        extra = empty_issues()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
         # Some row has more fields than the header: read again with room for
         # the extra fields, which become ``extra_fields`` issues.
@@ -153,7 +153,7 @@ def _check_unclosed_quote(raw: pl.DataFrame, lines: pl.Series, *, file_name: str
         raise DataFileError(_(
             "%(place)s, line %(line)d: a quote mark (\") is opened and never closed, so the "
             "rest of the file reads as one cell. Close or remove the quote mark and upload "
-            "again.") % {"place": _place(file_name), "line": lines[-1]})
+            "again.") % {"place": where(file_name), "line": lines[-1]})
 
 
 EXTRA_FIELDS_KEPT = 20  # fields past the header's width kept to show in the issue
@@ -210,7 +210,7 @@ def _csv_python(text: str, *, sep: str, first_line: int,
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records: list[list[str]] = []
     ends: list[int] = []  # physical line where each record ends
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         try:
             for row in reader:
                 records.append(row)
@@ -219,7 +219,7 @@ def _csv_python(text: str, *, sep: str, first_line: int,
             raise DataFileError(_(
                 "%(place)s, line %(line)d cannot be read (%(error)s). Check for a quote mark "
                 "(\") that is opened and never closed, fix it and upload again.")
-                % {"place": _place(file_name), "line": reader.line_num + first_line - 1,
+                % {"place": where(file_name), "line": reader.line_num + first_line - 1,
                    "error": exc}) from None
         width = len(records[0])
         lengths = pl.Series(list(map(len, records)), dtype=pl.UInt32)
@@ -240,7 +240,7 @@ def _csv_python(text: str, *, sep: str, first_line: int,
     lines = pl.Series(ends, dtype=pl.UInt32).shift(1, fill_value=0) + first_line
     extra = pl.DataFrame({"__row": extra_rows, "column": [""] * len(extra_rows),
                           "value": extra_values, "code": ["extra_fields"] * len(extra_rows)},
-                         schema=_ISSUE_SCHEMA)
+                         schema=ISSUE_SCHEMA)
     return raw, lines.rename("line"), extra
 
 
@@ -248,9 +248,9 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
                 opensid: bool) -> Table:
     """Header checks, blank rows dropped, cell issues; ``extra.__row``
     indexes the data records (header excluded) before blank rows go."""
-    spaced, formulas = _odd_first_columns(raw)
-    raw = _null_blank(raw, spaced)
-    headers = [_header_text(v) for v in raw.row(0)]
+    spaced, formulas = odd_first_columns(raw)
+    raw = null_blank(raw, spaced)
+    headers = [header_text(v) for v in raw.row(0)]
     data = raw.slice(1)
     data_lines = lines.slice(1)
     if opensid and data.width > 1:
@@ -259,7 +259,7 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
         if len(stop):
             data, data_lines = data.slice(0, stop[0]), data_lines.slice(0, stop[0])
     has_data = [data.get_column(c).null_count() < data.height for c in data.columns]
-    keep = _check_headers(headers, has_data, place=_place(file_name), xlsx=False)
+    keep = check_headers(headers, has_data, place=where(file_name), xlsx=False)
     # A CSV has no formulas, but Excel runs a cell written like one when the
     # file is opened: such cells are reported (a cell of the header row only
     # makes its column looked at).
@@ -267,11 +267,11 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
     data = data.select([pl.col(data.columns[i]).alias(headers[i]) for i in keep])
     nonblank = data.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
     if data.width == 0 or not nonblank.any():
-        raise _no_data_error(_place(file_name))
+        raise no_data_error(where(file_name))
     positions = nonblank.arg_true().cast(pl.UInt32)
     if len(positions) < data.height:
         data, data_lines = data.filter(nonblank), data_lines.filter(nonblank)
-    issues = _long_cell_issues(data, formula_columns=formula_columns)
+    issues = long_cell_issues(data, formula_columns=formula_columns)
     if extra.height:
         # Re-index to rows of the final frame; the extra fields of a row cut
         # off by "###" or dropped as blank are not reported.
@@ -280,5 +280,5 @@ def _finish_csv(raw: pl.DataFrame, lines: pl.Series, extra: pl.DataFrame, *, fil
         extra = extra.join(remap, left_on="__row", right_on="old", how="inner").select(
             pl.col("__new").alias("__row"), "column", "value", "code")
         issues = pl.concat([extra, issues])
-    return Table(df=data, lines=data_lines.rename("line"), issues=_sorted(issues),
+    return Table(df=data, lines=data_lines.rename("line"), issues=sorted_issues(issues),
                  file_name=file_name, sheet=None)

@@ -24,15 +24,15 @@ from .common import (
     OPENSID_LOOKUP_SHEET,
     TRUSTED_DIGITS,
     Table,
-    _cell_text,
-    _check_headers,
-    _column_index,
-    _header_text,
-    _long_cell_issues,
-    _no_data_error,
-    _null_blank,
-    _place,
-    _sorted,
+    cell_text,
+    check_headers,
+    column_index,
+    header_text,
+    long_cell_issues,
+    no_data_error,
+    null_blank,
+    sorted_issues,
+    where,
 )
 
 _SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
@@ -96,7 +96,7 @@ def formula_cells(zf: zipfile.ZipFile, xml_path: str | None) -> dict[tuple[int, 
                     body_end = xml.find(close, tag_end)
                     body = xml[tag_end + 1:body_end if body_end > 0 else tag_end + 1][:400]
                 text = "=" + html.unescape(body.decode("utf-8", errors="replace"))
-                found[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = text[:200]
+                found[(int(ref.group(2)), column_index(ref.group(1).decode()))] = text[:200]
         pos = xml.find(needle, after)
     return found
 
@@ -146,7 +146,7 @@ def _column_texts(values: tuple, *, col: int, numbers: list[tuple[int, int, str]
         texts = done.to_list()
         for pos in rest:
             value = values[pos]
-            text = _cell_text(value)
+            text = cell_text(value)
             kind = type(value)
             if (kind is float or kind is int) and _digit_count(text) >= TRUSTED_DIGITS:
                 numbers.append((pos, col, text))
@@ -216,7 +216,7 @@ def read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
             zf.close()
     if not sheets:
         if header_only:
-            raise _no_data_error(_place(file_name, header_only))
+            raise no_data_error(where(file_name, header_only))
         raise DataFileError(_(
             "File '%(file)s' has no sheet with data. Put a header row and one row per person "
             "in the first sheet and upload it again.") % {"file": file_name})
@@ -245,7 +245,7 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
     body = rows[header_at + 1:end]
     lengths = set(map(len, body)) | {len(rows[header_at])}  # calamine's rows are even
     width = max(lengths)
-    headers = [_header_text(v) for v in rows[header_at]] + [""] * (width - len(rows[header_at]))
+    headers = [header_text(v) for v in rows[header_at]] + [""] * (width - len(rows[header_at]))
     if len(lengths) > 1:
         body = [list(r) + [""] * (width - len(r)) for r in body]
     first_row = header_at + 2  # spreadsheet row of body[0]
@@ -259,9 +259,9 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
     numbers: list[tuple[int, int, str]] = []
     df = pl.DataFrame({f"c{i}": _column_texts(col, col=i, numbers=numbers)
                        for i, col in enumerate(columns)})
-    df = _null_blank(df)
+    df = null_blank(df)
     has_data = [df.get_column(c).null_count() < df.height for c in df.columns]
-    keep = _check_headers(headers, has_data, place=_place(file_name, name), xlsx=True)
+    keep = check_headers(headers, has_data, place=where(file_name, name), xlsx=True)
     df = df.select([pl.col(f"c{i}").alias(headers[i]) for i in keep])
     lines = pl.int_range(first_row, first_row + len(body), dtype=pl.UInt32, eager=True)
     nonblank = (df.select(pl.any_horizontal(pl.all().is_not_null()).alias("k"))["k"]
@@ -274,9 +274,9 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
         pos = row_number - first_row
         if 0 <= pos < len(body) and col < width:
             if text == "=":  # a copy of a shared formula: show the value instead
-                text = _cell_text(body[pos][col]) or text
+                text = cell_text(body[pos][col]) or text
             raw_issues.append((pos, col, text, "formula"))
-    issues = _long_cell_issues(df)
+    issues = long_cell_issues(df)
     if raw_issues:
         kept = set(keep)
         raw_issues = [r for r in raw_issues if r[1] in kept]
@@ -297,7 +297,7 @@ def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
 def _combine(sheets: list[_Sheet], *, file_name: str) -> Table:
     if len(sheets) == 1:
         s = sheets[0]
-        return Table(df=s.df, lines=s.lines, issues=_sorted(s.issues), file_name=file_name,
+        return Table(df=s.df, lines=s.lines, issues=sorted_issues(s.issues), file_name=file_name,
                      sheet=s.name)
     offsets, offset = [], 0
     for s in sheets:
@@ -308,6 +308,6 @@ def _combine(sheets: list[_Sheet], *, file_name: str) -> Table:
                         for s, off in zip(sheets, offsets, strict=True)])
     row_sheets = pl.concat([pl.Series("sheet", [s.name] * s.df.height, dtype=pl.String)
                             for s in sheets])
-    return Table(df=df, lines=pl.concat([s.lines for s in sheets]), issues=_sorted(issues),
+    return Table(df=df, lines=pl.concat([s.lines for s in sheets]), issues=sorted_issues(issues),
                  file_name=file_name, sheet=", ".join(s.name for s in sheets),
                  row_sheets=row_sheets)

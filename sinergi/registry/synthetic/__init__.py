@@ -51,14 +51,14 @@ import polars as pl
 from .defects import (
     DEFECTS,
     REJECTING_DEFECTS,
-    _bad_step,
-    _defects,
+    bad_step,
     defect_plan,
     expected_rejections,
+    plant_defects,
 )
-from .families import _attributes, _families, _identifiers, _members
-from .names import HEADERS, _texts
-from .randomness import _Random
+from .families import draw_attributes, draw_families, draw_identifiers, draw_members
+from .names import HEADERS, text_columns
+from .randomness import SeededRandom
 
 __all__ = ["DEFECTS", "HEADERS", "REJECTING_DEFECTS", "defect_plan", "expected_rejections",
            "generate"]
@@ -83,14 +83,14 @@ def generate(villages: list[str], *, persons: int, seed: int = 1, bad_fraction: 
         raise ValueError(f"not a village code: {bad[0]!r} (expected PP.KK.CC.DDDD)")
     if persons <= 0:
         return pl.DataFrame(schema=dict.fromkeys(HEADERS.values(), pl.String))
-    step = _bad_step(bad_fraction)
+    step = bad_step(bad_fraction)
     today = today or date.today()
-    rnd = _Random(seed)
-    fam = _families(rnd, villages, persons, seed)
-    people = _members(rnd, fam, today)
-    people = _attributes(rnd, people)
-    people = _identifiers(people, today)
-    out = _texts(rnd, people)
+    rnd = SeededRandom(seed)
+    fam = draw_families(rnd, villages, persons, seed)
+    people = draw_members(rnd, fam, today)
+    people = draw_attributes(rnd, people)
+    people = draw_identifiers(people, today)
+    out = text_columns(rnd, people)
     if step is not None:
-        out = _defects(out, step)
+        out = plant_defects(out, step)
     return out.select([pl.col(c).alias(h) for c, h in HEADERS.items()])

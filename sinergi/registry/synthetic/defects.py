@@ -28,7 +28,7 @@ REJECTING_DEFECTS = frozenset(DEFECTS) - {"sex_mismatch"}
 
 def defect_plan(persons: int, bad_fraction: float) -> list[tuple[int, str]]:
     """(row index, defect) of every bad row ``generate`` makes."""
-    step = _bad_step(bad_fraction)
+    step = bad_step(bad_fraction)
     if step is None:
         return []
     return [(i, DEFECTS[(i // step) % len(DEFECTS)]) for i in range(0, persons, step)]
@@ -39,7 +39,7 @@ def expected_rejections(persons: int, bad_fraction: float) -> int:
     return sum(1 for _i, d in defect_plan(persons, bad_fraction) if d in REJECTING_DEFECTS)
 
 
-def _bad_step(bad_fraction: float) -> int | None:
+def bad_step(bad_fraction: float) -> int | None:
     if bad_fraction <= 0:
         return None
     if bad_fraction > 0.5:
@@ -48,7 +48,7 @@ def _bad_step(bad_fraction: float) -> int | None:
     return max(2, round(1 / bad_fraction))
 
 
-def _defects(out: pl.DataFrame, step: int) -> pl.DataFrame:
+def plant_defects(out: pl.DataFrame, step: int) -> pl.DataFrame:
     """Give every ``step``-th row one defect, cycling through ``DEFECTS``."""
     i = pl.col("pid").cast(pl.Int64)
     is_bad = (i % step) == 0

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from .names import LOCAL_TOWNS, OTHER_TOWNS
-from .randomness import U, _choice, _normal, _Random
+from .randomness import SeededRandom, U, normal, weighted
 
 YEAR = 365.2425
 
@@ -68,12 +68,12 @@ def _village_table(villages: list[str], seed: int) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _families(rnd: _Random, villages: list[str], persons: int, seed: int) -> pl.DataFrame:
+def draw_families(rnd: SeededRandom, villages: list[str], persons: int, seed: int) -> pl.DataFrame:
     """One row per family: size, village and the family-wide draws."""
     n = int(persons / 3.2) + 16
     while True:
         fam = rnd.draw(pl.select(fid=pl.int_range(n, dtype=pl.UInt32)), "fid", "size")
-        fam = fam.with_columns(_choice(U("size"), FAMILY_SIZES, pl.Int32).alias("size"))
+        fam = fam.with_columns(weighted(U("size"), FAMILY_SIZES, pl.Int32).alias("size"))
         fam = fam.with_columns(pl.col("size").cum_sum().alias("end"))
         if fam.get_column("end").item(-1) >= persons:
             break
@@ -160,16 +160,16 @@ def _families(rnd: _Random, villages: list[str], persons: int, seed: int) -> pl.
 def _religion(u: pl.Expr, urban: pl.Expr) -> pl.Expr:
     rural = [(1, 92.0), (5, 3.5), (6, 1.0), (2, 2.0), (3, 1.3), (4, 0.2)]
     town = [(1, 80.0), (5, 9.5), (6, 3.0), (2, 4.0), (3, 3.0), (4, 0.5)]
-    return pl.when(urban).then(_choice(u, town)).otherwise(_choice(u, rural))
+    return pl.when(urban).then(weighted(u, town)).otherwise(weighted(u, rural))
 
 
 def _health(u: pl.Expr, desil: pl.Expr) -> pl.Expr:
-    return (pl.when(desil <= 4).then(_choice(u, [(2, 82), (3, 8), (1, 10)]))
-            .when(desil <= 6).then(_choice(u, [(2, 40), (3, 45), (1, 15)]))
-            .otherwise(_choice(u, [(2, 6), (3, 82), (1, 8), (99, 4)])))
+    return (pl.when(desil <= 4).then(weighted(u, [(2, 82), (3, 8), (1, 10)]))
+            .when(desil <= 6).then(weighted(u, [(2, 40), (3, 45), (1, 15)]))
+            .otherwise(weighted(u, [(2, 6), (3, 82), (1, 8), (99, 4)])))
 
 
-def _members(rnd: _Random, fam: pl.DataFrame, today: date) -> pl.DataFrame:
+def draw_members(rnd: SeededRandom, fam: pl.DataFrame, today: date) -> pl.DataFrame:
     """One row per person: role, sex, age in days, in card order."""
     fid = fam.select(pl.col("fid").repeat_by("size").explode()).get_column("fid")
     k = fam.select(pl.int_ranges(0, pl.col("size"), dtype=pl.Int32).explode()
@@ -228,7 +228,7 @@ def _members(rnd: _Random, fam: pl.DataFrame, today: date) -> pl.DataFrame:
     ).drop("pid").with_row_index("pid")
 
 
-def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
+def draw_attributes(rnd: SeededRandom, p: pl.DataFrame) -> pl.DataFrame:
     """Education, occupation, marital status, income, documents, KB, disability."""
     p = rnd.draw(p, "pid", *ATTRIBUTE_STREAMS)
     age = pl.col("age")
@@ -252,9 +252,9 @@ def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
     }
 
     def by_wealth(table):
-        return (pl.when(wealth == 0).then(_choice(ue, table["low"]))
-                .when(wealth == 1).then(_choice(ue, table["mid"]))
-                .otherwise(_choice(ue, table["high"])))
+        return (pl.when(wealth == 0).then(weighted(ue, table["low"]))
+                .when(wealth == 1).then(weighted(ue, table["mid"]))
+                .otherwise(weighted(ue, table["high"])))
 
     p = p.with_columns(
         pl.when(age < 5).then(1)
@@ -277,17 +277,17 @@ def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
         .otherwise(False)
     )
     uw = U("work")
-    male_work = _choice(uw, [(9, 22), (11, 10), (19, 14), (15, 14), (88, 12), (84, 7),
+    male_work = weighted(uw, [(9, 22), (11, 10), (19, 14), (15, 14), (88, 12), (84, 7),
                              (20, 5), (81, 3), (26, 3), (12, 2), (14, 2), (1, 6)])
-    male_work_hi = _choice(uw, [(5, 25), (65, 15), (15, 25), (88, 12), (16, 5), (72, 2),
+    male_work_hi = weighted(uw, [(5, 25), (65, 15), (15, 25), (88, 12), (16, 5), (72, 2),
                                 (74, 3), (64, 2), (70, 3), (18, 8)])
-    female_work = _choice(uw, [(2, 45), (84, 10), (9, 8), (15, 8), (88, 7), (19, 4), (30, 3),
+    female_work = weighted(uw, [(2, 45), (84, 10), (9, 8), (15, 8), (88, 7), (19, 4), (30, 3),
                                (1, 10), (65, 3), (18, 2)])
-    female_work_hi = _choice(uw, [(65, 25), (5, 15), (15, 20), (74, 8), (73, 7), (2, 15),
+    female_work_hi = weighted(uw, [(65, 25), (5, 15), (15, 20), (74, 8), (73, 7), (2, 15),
                                   (88, 10)])
     old_work = (pl.when((edu >= 5) & (uw < 0.3)).then(4)
-                .when(female).then(_choice(uw, [(2, 60), (1, 30), (84, 10)]))
-                .otherwise(_choice(uw, [(9, 30), (1, 45), (84, 10), (88, 15)])))
+                .when(female).then(weighted(uw, [(2, 60), (1, 30), (84, 10)]))
+                .otherwise(weighted(uw, [(9, 30), (1, 45), (84, 10), (88, 15)])))
     p = p.with_columns(
         pl.when(age < 5).then(1)
         .when(studying).then(3)
@@ -308,14 +308,14 @@ def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
             .when(female & (age >= 50)).then(pl.when(um < 0.75).then(4).otherwise(3))
             .when(female).then(pl.when(um < 0.6).then(3).otherwise(4))
             .when(age < 35).then(pl.when(um < 0.6).then(1).otherwise(3))
-            .otherwise(_choice(um, [(4, 50), (3, 30), (1, 20)])))
+            .otherwise(weighted(um, [(4, 50), (3, 30), (1, 20)])))
         .when(role == 7).then(pl.when(um < 0.9).then(4).otherwise(3))
         .when((role == 4) & (age >= 22)).then(pl.when(um < 0.94).then(1).otherwise(3))
         .otherwise(1).cast(pl.Int16).alias("marital_status"),
     )
     # Income: earners only (not children, pupils, housewives, the jobless).
     median = pl.col("desil").replace_strict(INCOME_MEDIAN, return_dtype=pl.Float64)
-    spread = (0.35 * _normal("income1", "income2")).exp().clip(0.6, 1.6)
+    spread = (0.35 * normal("income1", "income2")).exp().clip(0.6, 1.6)
     earner = ~occ.is_in([1, 2, 3]) | ((occ == 3) & (age >= 18) & (U("side_job") < 0.05))
     factor = pl.when(occ == 3).then(0.3).when(occ == 4).then(0.8).otherwise(1.0)
     p = p.with_columns(
@@ -324,10 +324,10 @@ def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
         # KB: married women 15-49, about 55 % on a method, mostly injection and pill.
         pl.when(female & (pl.col("marital_status") == 2) & (age >= 15) & (age < 50)
                 & (U("kb_on") < 0.55))
-        .then(_choice(U("kb"), [(3, 60), (1, 18), (5, 9), (2, 7), (6, 3), (4, 3)]))
+        .then(weighted(U("kb"), [(3, 60), (1, 18), (5, 9), (2, 7), (6, 3), (4, 3)]))
         .cast(pl.Int16).alias("kb_method"),
         pl.when(U("disability") < 0.012 + 0.04 * (age >= 65).cast(pl.Float64))
-        .then(_choice(U("disability_kind"), [(1, 45), (2, 15), (3, 15), (4, 15),
+        .then(weighted(U("disability_kind"), [(1, 45), (2, 15), (3, 15), (4, 15),
                                                     (5, 5), (6, 5)]))
         .otherwise(7).cast(pl.Int16).alias("disability"),
         (U("akta") < pl.when(age < 18).then(0.93).when(age < 40).then(0.8)
@@ -337,7 +337,7 @@ def _attributes(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
     return p.drop(["_u_" + s for s in ATTRIBUTE_STREAMS])
 
 
-def _identifiers(p: pl.DataFrame, today: date) -> pl.DataFrame:
+def draw_identifiers(p: pl.DataFrame, today: date) -> pl.DataFrame:
     """NIK and KK numbers, unique by construction.
 
     Both are built as integers (kecamatan * 10^10 + DDMMYY * 10^4 + serial):

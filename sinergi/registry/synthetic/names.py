@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .randomness import U, _pick, _Random
+from .randomness import SeededRandom, U, pick
 
 # Template headers (sinergi/imports/columns.py CANONICAL), in template order.
 HEADERS = {
@@ -120,7 +120,7 @@ OTHER_TOWNS = ("PALEMBANG", "JAKARTA", "MEDAN", "PONTIANAK", "SEMARANG", "SURABA
                "BANDUNG", "JAMBI", "BANDAR LAMPUNG", "PANGKALPINANG", "YOGYAKARTA")
 
 
-def _texts(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
+def text_columns(rnd: SeededRandom, p: pl.DataFrame) -> pl.DataFrame:
     """Every output column as text."""
     p = rnd.draw(p, "pid", *TEXT_STREAMS)
     female = pl.col("female")
@@ -129,13 +129,13 @@ def _texts(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
     # A given name and a second name, or a Javanese-style name of two
     # syllables, or a given name and such a name, or a given name alone.
     p = p.with_columns(
-        pl.when(female).then(_pick(U("g"), FEMALE_GIVEN))
-        .otherwise(_pick(U("g"), MALE_GIVEN)).alias("_given"),
-        pl.when(female).then(_pick(U("s"), FEMALE_SECOND))
-        .otherwise(_pick(U("s"), MALE_SECOND)).alias("_second"),
-        pl.when(female).then(pl.concat_str([_pick(U("fp"), FEMALE_PREFIX),
-                                            _pick(U("fs"), FEMALE_SUFFIX)]))
-        .otherwise(pl.concat_str([_pick(U("mp"), MALE_PREFIX), _pick(U("ms"), MALE_SUFFIX)]))
+        pl.when(female).then(pick(U("g"), FEMALE_GIVEN))
+        .otherwise(pick(U("g"), MALE_GIVEN)).alias("_given"),
+        pl.when(female).then(pick(U("s"), FEMALE_SECOND))
+        .otherwise(pick(U("s"), MALE_SECOND)).alias("_second"),
+        pl.when(female).then(pl.concat_str([pick(U("fp"), FEMALE_PREFIX),
+                                            pick(U("fs"), FEMALE_SUFFIX)]))
+        .otherwise(pl.concat_str([pick(U("mp"), MALE_PREFIX), pick(U("ms"), MALE_SUFFIX)]))
         .alias("_syllables"),
     )
     un = U("name_pattern")
@@ -144,15 +144,15 @@ def _texts(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
                   .when(un < 0.75).then(syllables)
                   .when(un < 0.9).then(pl.concat_str([given, syllables], separator=" "))
                   .otherwise(given))
-    chinese_name = pl.concat_str([_pick(U("surname"), CHINESE_SURNAME),
-                                  _pick(U("c1"), CHINESE_SYLLABLE),
-                                  _pick(U("c2"), CHINESE_SYLLABLE)], separator=" ")
+    chinese_name = pl.concat_str([pick(U("surname"), CHINESE_SURNAME),
+                                  pick(U("c1"), CHINESE_SYLLABLE),
+                                  pick(U("c2"), CHINESE_SYLLABLE)], separator=" ")
     ub = U("birth_place")
     place = (pl.when(pl.col("age") < 18).then(
         pl.when(ub < 0.8).then(pl.col("town_a")).otherwise(pl.col("town_b")))
         .when(ub < 0.6).then(pl.col("town_a"))
         .when(ub < 0.82).then(pl.col("town_b"))
-        .otherwise(_pick(U("migrant"), OTHER_TOWNS)))
+        .otherwise(pick(U("migrant"), OTHER_TOWNS)))
 
     def code(col):
         return pl.col(col).cast(pl.String)
@@ -179,7 +179,7 @@ def _texts(rnd: _Random, p: pl.DataFrame) -> pl.DataFrame:
         number(1 + (U("rw") * n_rw).floor().cast(pl.Int32)).alias("rw"),
         number(1 + (U("rt") * n_rt).floor().cast(pl.Int32)).alias("rt"),
         pl.concat_str([pl.when(U("gang") < 0.3).then(pl.lit("GG.")).otherwise(
-            pl.lit("JL.")), _pick(U("street"), STREETS), pl.lit("NO."),
+            pl.lit("JL.")), pick(U("street"), STREETS), pl.lit("NO."),
             (1 + (U("house") * 120).floor().cast(pl.Int32)).cast(pl.String)],
             separator=" ").alias("address"),
         *[code(c).alias(c) for c in ("religion", "marital_status", "education", "occupation",

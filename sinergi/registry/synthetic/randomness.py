@@ -12,7 +12,7 @@ import polars as pl
 _U64 = pl.UInt64
 
 
-class _Random:
+class SeededRandom:
     """Uniform [0, 1) streams: splitmix64 of a row index, one stream per name.
 
     ``draw`` adds the streams as columns ``_u_<name>`` once, so expressions
@@ -41,16 +41,16 @@ class _Random:
 
 
 def U(stream: str) -> pl.Expr:
-    """A drawn uniform (see ``_Random.draw``)."""
+    """A drawn uniform (see ``SeededRandom.draw``)."""
     return pl.col("_u_" + stream)
 
 
-def _normal(a: str, b: str) -> pl.Expr:
+def normal(a: str, b: str) -> pl.Expr:
     """Standard normal from two drawn uniforms (Box-Muller)."""
     return (-2.0 * (1.0 - U(a)).log()).sqrt() * (2 * math.pi * U(b)).cos()
 
 
-def _choice(u: pl.Expr, options: Sequence[tuple[object, float]],
+def weighted(u: pl.Expr, options: Sequence[tuple[object, float]],
             dtype: pl.DataType = pl.Int16) -> pl.Expr:
     """A value drawn with the given weights, from one uniform."""
     total = float(sum(w for _v, w in options))
@@ -66,7 +66,7 @@ def _choice(u: pl.Expr, options: Sequence[tuple[object, float]],
     return chain.otherwise(pl.lit(options[-1][0], dtype))
 
 
-def _pick(u: pl.Expr, values: Sequence[str]) -> pl.Expr:
+def pick(u: pl.Expr, values: Sequence[str]) -> pl.Expr:
     """One of ``values``, uniformly."""
     idx = (u * len(values)).floor().cast(pl.Int32).clip(0, len(values) - 1)
     return pl.lit(pl.Series(values, dtype=pl.String)).gather(idx)
