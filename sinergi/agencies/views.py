@@ -1,11 +1,10 @@
 """Agency pages: list in scope, detail, create, edit, seed the default set."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
@@ -13,22 +12,7 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.forms import form_page, saved
 
 from . import selectors, services
-from .models import SECTOR_CHOICES
-
-
-class AgencyForm(forms.Form):
-    """Input only; rules live in services.agency_create/agency_update."""
-
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    short_name = forms.CharField(label=gettext_lazy("Short name"), max_length=40)
-    sector = forms.ChoiceField(label=gettext_lazy("Sector"), choices=SECTOR_CHOICES)
-    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
-
-
-class AgencyCreateForm(AgencyForm):
-    region = forms.CharField(
-        label=gettext_lazy("Region code (province or kabupaten/kota)"), max_length=13
-    )
+from .forms import AgencyCreateForm, AgencyForm
 
 
 @login_required
@@ -62,8 +46,6 @@ def agency_detail(request, agency_id: int):
         request.user, agency.region_id
     )
     return render(request, "agencies/detail.html", {"agency": agency, "can_edit": can_edit})
-
-
 
 
 @login_required

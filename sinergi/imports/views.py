@@ -1,35 +1,18 @@
 """Import pages: upload, job status with progress, issues, report, review."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 
 from . import selectors, services, template
-from .models import FORMAT_CHOICES, ON_ERROR_CHOICES
+from .forms import UploadForm
 from .selectors import access_job, jobs_visible
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
-    file_format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMAT_CHOICES,
-                                    initial="auto")
-    region = forms.CharField(label=gettext_lazy("Region of the list"), max_length=13,
-                             required=False)
-    village = forms.CharField(label=gettext_lazy("Village (for OpenSID files)"),
-                              max_length=13, required=False)
-    on_error = forms.ChoiceField(label=gettext_lazy("Rows with errors"),
-                                 choices=ON_ERROR_CHOICES, initial="skip")
-    complete_list = forms.BooleanField(
-        label=gettext_lazy("This is the complete list of the region (persons missing from "
-                           "it are proposed as gone)"), required=False)
 
 
 @login_required
