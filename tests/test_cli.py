@@ -9,6 +9,7 @@ from sinergi.accounts.models import User
 from sinergi.cli import build_parser, main
 from sinergi.regions.models import Region
 
+
 def _commands(parser, words=()) -> list[list[str]]:
     """Every command and subcommand of the parser, walked from the top, so a
     command added later is covered too."""

@@ -163,14 +163,14 @@ def unserved_export(ctx):
 
 def board_export(ctx):
     coordinator = ctx.world["coordinator"]
-    meeting = meeting_services.meeting_create(actor=coordinator, data={
-        "kind": "rakor", "title": "=Rakor()", "starts_on": "2026-02-10", "region": KAB})
+    meeting = meeting_services.meeting_create(actor=coordinator,
+        kind="rakor", title="=Rakor()", starts_on="2026-02-10", region=KAB)
     hostile = Agency.objects.create(region_id=KAB, name="@Dinas", short_name="=OPD()",
                                     level=agency("Dinsos").level, sector="other")
     for payload in PAYLOADS:
-        meeting_services.commitment_create(actor=coordinator, meeting=meeting, data={
-            "text": payload, "owner_agency": hostile.pk,
-            "supporting_agencies": [hostile.pk], "unit": "-persen", "target": "10"})
+        meeting_services.commitment_create(actor=coordinator, meeting=meeting,
+            text=payload, owner_agency=hostile.pk,
+            supporting_agencies=[hostile.pk], unit="-persen", target="10")
     stored = list(Commitment.objects.filter(meeting=meeting).values_list("text", flat=True))
     assert all(looks_like_formula(t) or t == "#N/A" for t in stored)  # still hostile
     content = content_of(ctx.client.get(reverse("meetings:board_export"),

@@ -45,9 +45,9 @@ def agency(short, region=KAB) -> Agency:
 
 @pytest.fixture
 def meeting(world):
-    return services.meeting_create(actor=world["coordinator"], data={
-        "kind": "rakor", "title": "Rakor Bangka Tengah", "starts_on": "2026-02-10",
-        "region": KAB})
+    return services.meeting_create(actor=world["coordinator"],
+        kind="rakor", title="Rakor Bangka Tengah", starts_on="2026-02-10",
+        region=KAB)
 
 
 def village_of(world) -> str:
@@ -64,10 +64,10 @@ def add_person(village: str, n: int) -> None:
 def test_data_bound_commitment_follows_the_registry_without_updates(world, meeting,
                                                                      client_of):
     village = village_of(world)
-    c = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-        "text": "Semua warga desa terdata", "owner_agency": agency("DP3ACSKB").pk,
-        "region": village, "baseline": "0", "target": "3", "unit": "jiwa",
-        "source": "registry.persons", "due_date": "2030-12-31"})
+    c = services.commitment_create(actor=world["coordinator"], meeting=meeting,
+        text="Semua warga desa terdata", owner_agency=agency("DP3ACSKB").pk,
+        region=village, baseline="0", target="3", unit="jiwa",
+        source="registry.persons", due_date="2030-12-31")
     state = progress.progress_of([c])[c.pk]
     assert (state.value, state.status, state.live) == (Decimal(0), NOT_STARTED, True)
 
@@ -90,9 +90,9 @@ def test_live_counts_stay_inside_the_commitment_region(world, meeting):
         code=village).order_by("code").first().code
     add_person(village, 4)
     add_person(other, 5)
-    c = services.commitment_create(actor=None, meeting=meeting, data={
-        "text": "x", "owner_agency": agency("Dinsos").pk, "region": village, "target": "10",
-        "source": "registry.persons"})
+    c = services.commitment_create(actor=None, meeting=meeting,
+        text="x", owner_agency=agency("Dinsos").pk, region=village, target="10",
+        source="registry.persons")
     assert progress.progress_of([c])[c.pk].value == Decimal(1)
 
 
@@ -133,25 +133,25 @@ def test_percent_counts_from_the_baseline_in_either_direction():
 
 def test_officers_update_only_commitments_their_agency_owns_or_supports(world, meeting):
     officer = world["officer"]
-    own = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-        "text": "IR baru", "owner_agency": agency("DP3ACSKB").pk})
-    other = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-        "text": "Puskesos", "owner_agency": agency("Dinsos").pk})
-    services.progress_report(actor=officer, commitment=own, data={"value": "5",
-                                                                  "narrative": "5 IR"})
+    own = services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                     text="IR baru", owner_agency=agency("DP3ACSKB").pk)
+    other = services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                       text="Puskesos", owner_agency=agency("Dinsos").pk)
+    services.progress_report(actor=officer, commitment=own, value="5",
+                                                                  narrative="5 IR")
     with pytest.raises(AccessDenied):
-        services.progress_report(actor=officer, commitment=other, data={"narrative": "x"})
+        services.progress_report(actor=officer, commitment=other, narrative="x")
     services.commitment_update(actor=world["coordinator"], commitment=other,
-                               data={"supporting_agencies": [agency("DP3ACSKB").pk]})
-    services.progress_report(actor=officer, commitment=other, data={"narrative": "ikut"})
+                               supporting_agencies=[agency("DP3ACSKB").pk])
+    services.progress_report(actor=officer, commitment=other, narrative="ikut")
     # An officer may mark done but never cancel, and never edit the commitment itself.
     with pytest.raises(AccessDenied):
         services.progress_report(actor=officer, commitment=other,
-                                 data={"kind": "cancelled", "narrative": "no"})
+                                 kind="cancelled", narrative="no")
     with pytest.raises(AccessDenied):
-        services.commitment_update(actor=officer, commitment=own, data={"unit": "x"})
+        services.commitment_update(actor=officer, commitment=own, unit="x")
     with pytest.raises(AccessDenied):
-        services.progress_report(actor=world["leader"], commitment=own, data={"narrative": "x"})
+        services.progress_report(actor=world["leader"], commitment=own, narrative="x")
     own.refresh_from_db()
     assert own.value == Decimal(5) and own.last_update_on == timezone.localdate()
     actions = list(AuditLog.objects.filter(object_type="meetings.commitment")
@@ -162,9 +162,9 @@ def test_officers_update_only_commitments_their_agency_owns_or_supports(world, m
 
 def test_progress_reports_refuse_what_makes_no_sense(world, meeting):
     coord = world["coordinator"]
-    c = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "x", "owner_agency": agency("DP3ACSKB").pk, "target": "5",
-        "source": "registry.persons"})
+    c = services.commitment_create(actor=coord, meeting=meeting,
+                                   text="x", owner_agency=agency("DP3ACSKB").pk, target="5",
+                                   source="registry.persons")
     cases = [
         ({"narrative": "x", "date": "2999-01-01"}, "date"),
         ({"value": "4"}, "value"),  # counted from data: no typed values
@@ -176,19 +176,19 @@ def test_progress_reports_refuse_what_makes_no_sense(world, meeting):
     ]
     for data, field in cases:
         with pytest.raises(SinergiError) as err:
-            services.progress_report(actor=coord, commitment=c, data=data)
+            services.progress_report(actor=coord, commitment=c, **data)
         assert err.value.field == field, data
     assert not c.updates.exists()
     update = services.progress_report(actor=coord, commitment=c,
-                                      data={"kind": "cancelled", "narrative": "dialihkan"})
+                                      kind="cancelled", narrative="dialihkan")
     c = update.commitment  # the saved row; ``c`` as loaded above is stale
     assert progress.progress_of([c])[c.pk].status == CANCELLED
     # A cancelled commitment takes no report, not even "done", until reopened.
     for data in ({"narrative": "masih jalan"}, {"kind": "done"}):
         with pytest.raises(SinergiError) as err:
-            services.progress_report(actor=coord, commitment=c, data=data)
+            services.progress_report(actor=coord, commitment=c, **data)
         assert err.value.field == "kind" and "reopen" in err.value.message
-    services.progress_report(actor=coord, commitment=c, data={"kind": "reopened"})
+    services.progress_report(actor=coord, commitment=c, kind="reopened")
     c.refresh_from_db()
     assert c.cancelled_on is None and c.updates.count() == 2
 
@@ -210,24 +210,24 @@ def test_commitment_rules_point_at_the_field(world, meeting):
     ]
     for extra, field in cases:
         with pytest.raises(SinergiError) as err:
-            services.commitment_create(actor=coord, meeting=meeting, data={**base, **extra})
+            services.commitment_create(actor=coord, meeting=meeting, **{**base, **extra})
         assert err.value.field == field, extra
     # Regions outside the user's scope are "not found", as everywhere.
     for code in ("18.06", "19.05"):
         with pytest.raises(NotInScope):
             services.commitment_create(actor=coord, meeting=meeting,
-                                       data={**base, "region": code})
+                                       **{**base, "region": code})
     assert not Commitment.objects.filter(meeting=meeting).exists()
 
 
 def test_board_filters_and_overdue_on_home_pages(world, meeting, client_of):
     coord = world["coordinator"]
-    late = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "Terlambat sekali", "owner_agency": agency("Dinsos").pk,
-        "due_date": "2026-01-31"})
-    soon = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "Masih berjalan", "owner_agency": agency("DP3ACSKB").pk,
-        "due_date": "2099-06-30"})
+    late = services.commitment_create(actor=coord, meeting=meeting,
+                                      text="Terlambat sekali", owner_agency=agency("Dinsos").pk,
+                                      due_date="2026-01-31")
+    soon = services.commitment_create(actor=coord, meeting=meeting,
+                                      text="Masih berjalan", owner_agency=agency("DP3ACSKB").pk,
+                                      due_date="2099-06-30")
     rows, _ = selectors.board(user=coord, status=LATE, today=TODAY)
     assert [c.pk for c, _s in rows] == [late.pk]
     rows, _ = selectors.board(user=coord, status=LATE, today=datetime.date(2026, 1, 1))
@@ -367,12 +367,12 @@ def test_demo_meetings_show_every_status(world, capsys):
 
 def test_an_edit_from_a_stale_copy_keeps_progress_reported_meanwhile(world, meeting):
     coord = world["coordinator"]
-    c = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "Desa layak anak", "owner_agency": agency("DP3ACSKB").pk, "unit": "desa"})
+    c = services.commitment_create(actor=coord, meeting=meeting,
+        text="Desa layak anak", owner_agency=agency("DP3ACSKB").pk, unit="desa")
     stale = Commitment.objects.get(pk=c.pk)  # what the edit form loaded
     services.progress_report(actor=world["officer"], commitment=Commitment.objects.get(pk=c.pk),
-                             data={"kind": "done", "value": "7", "narrative": "tuntas"})
-    saved = services.commitment_update(actor=coord, commitment=stale, data={"unit": "kampung"})
+                             kind="done", value="7", narrative="tuntas")
+    saved = services.commitment_update(actor=coord, commitment=stale, unit="kampung")
     fresh = Commitment.objects.get(pk=c.pk)
     assert (fresh.value, fresh.done_on, fresh.last_update_on, fresh.unit) == (
         Decimal(7), TODAY, TODAY, "kampung")
@@ -382,8 +382,8 @@ def test_an_edit_from_a_stale_copy_keeps_progress_reported_meanwhile(world, meet
 
     stale_meeting = Meeting.objects.get(pk=meeting.pk)
     services.meeting_update(actor=coord, meeting=Meeting.objects.get(pk=meeting.pk),
-                            data={"place": "Koba"})
-    saved = services.meeting_update(actor=coord, meeting=stale_meeting, data={"chair": "Sekda"})
+                            place="Koba")
+    saved = services.meeting_update(actor=coord, meeting=stale_meeting, chair="Sekda")
     fresh = Meeting.objects.get(pk=meeting.pk)
     assert (fresh.place, fresh.chair) == ("Koba", "Sekda") == (saved.place, saved.chair)
     entry = AuditLog.objects.filter(action="meeting.update").latest("id")
@@ -395,10 +395,10 @@ def test_numbering_locks_the_meeting_row(world, meeting):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-            "text": "x", "owner_agency": agency("Dinsos").pk})
+        services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                   text="x", owner_agency=agency("Dinsos").pk)
         services.agenda_add(actor=world["coordinator"], meeting=meeting,
-                            data={"desk": "Ekonomi", "title": "KUR"})
+                            desk="Ekonomi", title="KUR")
     if connection.features.has_select_for_update:
         locks = [q["sql"] for q in queries.captured_queries
                  if "FOR UPDATE" in q["sql"] and "meetings_meeting" in q["sql"]]
@@ -409,18 +409,18 @@ def test_moving_a_meeting_refuses_to_strand_its_commitments_and_issues(world):
     admin = world["admin"]
     others = list(Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB)
                   .order_by("code").values_list("code", flat=True)[:2])
-    m = services.meeting_create(actor=admin, data={"kind": "rakor", "title": "Rakor Babel",
-                                                   "starts_on": "2026-02-10", "region": "19"})
-    services.commitment_create(actor=admin, meeting=m, data={
-        "text": "x", "owner_agency": agency("Dinsos").pk, "region": KAB})
-    services.issue_add(actor=admin, meeting=m, data={"category": "poverty", "region": others[0],
-                                                     "description": "y"})
+    m = services.meeting_create(actor=admin, kind="rakor", title="Rakor Babel",
+                                                   starts_on="2026-02-10", region="19")
+    services.commitment_create(actor=admin, meeting=m,
+                               text="x", owner_agency=agency("Dinsos").pk, region=KAB)
+    services.issue_add(actor=admin, meeting=m, category="poverty", region=others[0],
+                                                     description="y")
     for code, n in ((KAB, "1 commitment or issue"), (others[1], "2 commitments or issues")):
         with pytest.raises(SinergiError) as err:
-            services.meeting_update(actor=admin, meeting=m, data={"region": code})
+            services.meeting_update(actor=admin, meeting=m, region=code)
         assert err.value.field == "region" and n in err.value.message, code
     assert Meeting.objects.get(pk=m.pk).region_id == "19"
-    services.meeting_update(actor=admin, meeting=m, data={"region": "19", "place": "Pangkal"})
+    services.meeting_update(actor=admin, meeting=m, region="19", place="Pangkal")
 
 
 def test_issues_lie_inside_the_meeting_region_and_page_messages_name_the_field(
@@ -436,8 +436,8 @@ def test_issues_lie_inside_the_meeting_region_and_page_messages_name_the_field(
         page.content.decode()
     assert page.status_code == 200 and not meeting.issues.exists()
     assert not meeting.participants.exists()
-    c = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-        "text": "x", "owner_agency": agency("DP3ACSKB").pk})
+    c = services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                   text="x", owner_agency=agency("DP3ACSKB").pk)
     page = client.post(f"/meetings/commitments/{c.pk}/progress/",
                        {"kind": "progress", "date": "2999-01-01", "narrative": "x"},
                        follow=True)
@@ -464,24 +464,24 @@ def test_board_export_refuses_bad_filters_with_400(world, client_of):
 
 def test_only_the_owner_or_a_coordinator_marks_done_or_reopens(world, meeting):
     coord, officer = world["coordinator"], world["officer"]
-    supported = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "Puskesos", "owner_agency": agency("Dinsos").pk,
-        "supporting_agencies": [agency("DP3ACSKB").pk]})
-    owned = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "IR baru", "owner_agency": agency("DP3ACSKB").pk})
-    services.progress_report(actor=officer, commitment=supported, data={"narrative": "ikut"})
+    supported = services.commitment_create(actor=coord, meeting=meeting,
+                                           text="Puskesos", owner_agency=agency("Dinsos").pk,
+                                           supporting_agencies=[agency("DP3ACSKB").pk])
+    owned = services.commitment_create(actor=coord, meeting=meeting,
+                                       text="IR baru", owner_agency=agency("DP3ACSKB").pk)
+    services.progress_report(actor=officer, commitment=supported, narrative="ikut")
     with pytest.raises(AccessDenied):
-        services.progress_report(actor=officer, commitment=supported, data={"kind": "done"})
-    services.progress_report(actor=coord, commitment=supported, data={"kind": "done"})
+        services.progress_report(actor=officer, commitment=supported, kind="done")
+    services.progress_report(actor=coord, commitment=supported, kind="done")
     with pytest.raises(AccessDenied):
-        services.progress_report(actor=officer, commitment=supported, data={"kind": "reopened"})
-    services.progress_report(actor=coord, commitment=supported, data={"kind": "reopened"})
-    services.progress_report(actor=officer, commitment=owned, data={"kind": "done"})
-    services.progress_report(actor=officer, commitment=owned, data={"kind": "reopened"})
+        services.progress_report(actor=officer, commitment=supported, kind="reopened")
+    services.progress_report(actor=coord, commitment=supported, kind="reopened")
+    services.progress_report(actor=officer, commitment=owned, kind="done")
+    services.progress_report(actor=officer, commitment=owned, kind="reopened")
     services.progress_report(actor=coord, commitment=owned,
-                             data={"kind": "cancelled", "narrative": "digabung"})
+                             kind="cancelled", narrative="digabung")
     with pytest.raises(AccessDenied):  # a cancelled one is reopened by a coordinator only
-        services.progress_report(actor=officer, commitment=owned, data={"kind": "reopened"})
+        services.progress_report(actor=officer, commitment=owned, kind="reopened")
     kinds = list(owned.updates.order_by("id").values_list("kind", flat=True))
     assert kinds == ["done", "reopened", "cancelled"]
     assert selectors.can_settle(officer, owned) and not selectors.can_settle(officer, supported)
@@ -491,15 +491,15 @@ def test_api_pages_commitments_and_shows_only_visible_ones(world, client_of):
     admin = world["admin"]
     other = Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB)\
         .order_by("code").first().code
-    m = services.meeting_create(actor=admin, data={"kind": "rakor", "title": "Rakor Babel",
-                                                   "starts_on": "2026-02-10", "region": "19"})
-    ours = [services.commitment_create(actor=admin, meeting=m, data={
-        "text": f"Untuk Bangka Tengah {i}", "owner_agency": agency("Dinsos").pk,
-        "region": KAB, "due_date": "2026-01-31" if i % 2 else "2099-01-31"}).pk
+    m = services.meeting_create(actor=admin, kind="rakor", title="Rakor Babel",
+                                                   starts_on="2026-02-10", region="19")
+    ours = [services.commitment_create(actor=admin, meeting=m,
+        text=f"Untuk Bangka Tengah {i}", owner_agency=agency("Dinsos").pk,
+        region=KAB, due_date="2026-01-31" if i % 2 else "2099-01-31").pk
         for i in range(5)]
-    theirs = services.commitment_create(actor=admin, meeting=m, data={
-        "text": "Untuk kabupaten lain", "owner_agency": agency("Dinsos").pk,
-        "region": other}).pk
+    theirs = services.commitment_create(actor=admin, meeting=m,
+        text="Untuk kabupaten lain", owner_agency=agency("Dinsos").pk,
+        region=other).pk
     client = client_of("coordinator")
     assert client.get(f"/api/v1/meetings/{m.pk}").json()["commitment_ids"] == ours
     assert client_of("admin").get(f"/api/v1/meetings/{m.pk}").json()["commitment_ids"] == \
@@ -532,9 +532,9 @@ def test_api_patch_keeps_supporting_agencies_on_null_and_refuses_inactive_agenci
         return getattr(client, method)(url, data=json.dumps(body),
                                        content_type="application/json")
 
-    c = services.commitment_create(actor=world["coordinator"], meeting=meeting, data={
-        "text": "x", "owner_agency": agency("DP3ACSKB").pk,
-        "supporting_agencies": [agency("Dinsos").pk]})
+    c = services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                   text="x", owner_agency=agency("DP3ACSKB").pk,
+                                   supporting_agencies=[agency("Dinsos").pk])
     patched = send("patch", f"/api/v1/commitments/{c.pk}",
                    {"supporting_agencies": None, "unit": "desa"})
     assert patched.status_code == 200, patched.content
@@ -594,16 +594,16 @@ def test_home_and_board_queries_do_not_grow_with_rows(world, meeting, client_of,
 def test_board_status_filter_reaches_past_the_cut(world, meeting, monkeypatch):
     coord = world["coordinator"]
     for i in range(3):  # done, due earlier than the late one
-        services.commitment_create(actor=coord, meeting=meeting, data={
-            "text": f"selesai {i}", "owner_agency": agency("Dinsos").pk,
-            "due_date": "2026-01-01"})
+        services.commitment_create(actor=coord, meeting=meeting,
+                                   text=f"selesai {i}", owner_agency=agency("Dinsos").pk,
+                                   due_date="2026-01-01")
     Commitment.objects.filter(meeting=meeting).update(done_on=datetime.date(2026, 2, 1))
-    late = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "terlambat", "owner_agency": agency("Dinsos").pk, "due_date": "2026-06-01"})
-    undated = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "tanpa tenggat", "owner_agency": agency("Dinsos").pk})
-    dated = services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "bertenggat", "owner_agency": agency("Dinsos").pk, "due_date": "2099-01-01"})
+    late = services.commitment_create(actor=coord, meeting=meeting,
+        text="terlambat", owner_agency=agency("Dinsos").pk, due_date="2026-06-01")
+    undated = services.commitment_create(actor=coord, meeting=meeting,
+                                         text="tanpa tenggat", owner_agency=agency("Dinsos").pk)
+    dated = services.commitment_create(actor=coord, meeting=meeting,
+        text="bertenggat", owner_agency=agency("Dinsos").pk, due_date="2099-01-01")
     monkeypatch.setattr(selectors, "BOARD_MAX", 2)
     rows, truncated = selectors.board(user=coord, status=LATE, today=TODAY)
     assert [c.pk for c, _s in rows] == [late.pk] and not truncated
@@ -643,7 +643,7 @@ def test_files_of_a_failed_save_are_removed(world, meeting, settings, monkeypatc
                                   owner_agency=agency("DP3ACSKB"))
     with pytest.raises(RuntimeError):
         services.progress_report(actor=world["coordinator"], commitment=c,
-                                 data={"narrative": "x"},
+                                 narrative="x",
                                  files=[SimpleUploadedFile("foto.jpg", b"\xff\xd8 jpeg")])
     assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 
@@ -659,18 +659,18 @@ def test_issues_and_participants_show_only_to_users_whose_scope_covers_their_reg
     other_kab = Region.objects.filter(code__startswith="19.", level=2).exclude(code=KAB) \
         .order_by("code").first().code
     agency_seed_defaults(actor=None, region_code=other_kab)
-    m = services.meeting_create(actor=admin, data={
-        "kind": "rakor", "title": "Rakor Provinsi", "starts_on": "2026-03-02", "region": "19"})
+    m = services.meeting_create(actor=admin,
+        kind="rakor", title="Rakor Provinsi", starts_on="2026-03-02", region="19")
     for category, region, text in [("violence", other_kab, "ISU-LAIN kasus di kabupaten lain"),
                                    ("poverty", KAB, "ISU-KAB kemiskinan ekstrem"),
                                    ("data", None, "ISU-PROV data se-provinsi")]:
-        services.issue_add(actor=admin, meeting=m, data={
-            "category": category, "region": region, "description": text})
+        services.issue_add(actor=admin, meeting=m,
+                           category=category, region=region, description=text)
     for data in [{"region": other_kab, "name": "DELEGASI-LAIN"},
                  {"agency": agency("Bappeda", other_kab).pk, "name": "UTUSAN-BAPPEDA-LAIN"},
                  {"region": KAB, "name": "DELEGASI-KAB", "attended": True},
                  {"agency": agency("Dinsos", "19").pk, "name": "DELEGASI-PROV"}]:
-        services.participant_add(actor=admin, meeting=m, data=data)
+        services.participant_add(actor=admin, meeting=m, **data)
     hidden = ["ISU-LAIN", "DELEGASI-LAIN", "UTUSAN-BAPPEDA-LAIN"]
     shown = ["ISU-KAB", "ISU-PROV", "DELEGASI-KAB", "DELEGASI-PROV"]
 

@@ -102,23 +102,23 @@ def big_meeting(world):
     coordinator = world["coordinator"]
     today = timezone.localdate()
     host = Agency.objects.get(region_id=KAB, short_name="DP3ACSKB")
-    meeting = services.meeting_create(actor=coordinator, data={
-        "kind": "rakor_teknis", "title": TITLE, "starts_on": today - datetime.timedelta(days=90),
-        "region": KAB, "place": "Aula Koba", "chair": "Sekda Bangka Tengah",
-        "host_agency": host.pk})
+    meeting = services.meeting_create(actor=coordinator,
+        kind="rakor_teknis", title=TITLE, starts_on=today - datetime.timedelta(days=90),
+        region=KAB, place="Aula Koba", chair="Sekda Bangka Tengah",
+        host_agency=host.pk)
     for desk, topic in [("Layanan Dasar", "Akta kelahiran anak"),
                         ("Layanan Dasar", "Jaminan kesehatan"),
                         ("Ekonomi Keluarga", "Industri Rumahan")]:
         services.agenda_add(actor=coordinator, meeting=meeting,
-                            data={"desk": desk, "title": topic})
-    services.agenda_add(actor=coordinator, meeting=meeting, data={"title": "Lain-lain"})
+                            desk=desk, title=topic)
+    services.agenda_add(actor=coordinator, meeting=meeting, title="Lain-lain")
     for short, attended in [("DP3ACSKB", True), ("DPPKB", True), ("Dinsos", False)]:
-        services.participant_add(actor=coordinator, meeting=meeting, data={
-            "agency": Agency.objects.get(region_id=KAB, short_name=short).pk,
-            "attended": attended})
-    services.issue_add(actor=coordinator, meeting=meeting, data={
-        "category": "violence", "region": KAB,
-        "description": "ISUKEKERASAN 12 kasus kekerasan terhadap anak"})
+        services.participant_add(actor=coordinator, meeting=meeting,
+                                 agency=Agency.objects.get(region_id=KAB, short_name=short).pk,
+                                 attended=attended)
+    services.issue_add(actor=coordinator, meeting=meeting,
+                       category="violence", region=KAB,
+                       description="ISUKEKERASAN 12 kasus kekerasan terhadap anak")
     make_commitments(meeting, 50, region=KAB, today=today,
                      village=world["operator"].region_id)
     return meeting
@@ -309,14 +309,14 @@ def test_briefs_show_and_serve_only_what_the_reader_s_scope_sees(world, client_o
     the PDF made by the province's administrator is not the coordinator's."""
     admin = world["admin"]
     other = Region.objects.get(code="19.01")
-    meeting = services.meeting_create(actor=admin, data={
-        "kind": "rakor", "title": "Rakor Provinsi Babel", "starts_on": "2026-10-01",
-        "region": "19"})
+    meeting = services.meeting_create(actor=admin,
+        kind="rakor", title="Rakor Provinsi Babel", starts_on="2026-10-01",
+        region="19")
     dinsos = Agency.objects.get(region_id="19", short_name="Dinsos")
     for number, code in ((1, KAB), (2, other.code)):
-        services.commitment_create(actor=admin, meeting=meeting, data={
-            "text": f"{token(number)} untuk {code}", "owner_agency": dinsos.pk,
-            "region": code})
+        services.commitment_create(actor=admin, meeting=meeting,
+                                   text=f"{token(number)} untuk {code}", owner_agency=dinsos.pk,
+                                   region=code)
     client = client_of("coordinator")
     page = client.get(f"/meetings/{meeting.pk}/brief/").content.decode()
     assert token(1) in page and token(2) not in page
@@ -344,14 +344,14 @@ def test_briefs_show_and_serve_only_what_the_reader_s_scope_sees(world, client_o
 
 def test_region_brief_keeps_to_the_scope_it_was_made_under(world, client_of):
     admin = world["admin"]
-    meeting = services.meeting_create(actor=admin, data={
-        "kind": "rakor", "title": "Rakor Provinsi Babel", "starts_on": "2026-10-01",
-        "region": "19"})
+    meeting = services.meeting_create(actor=admin,
+        kind="rakor", title="Rakor Provinsi Babel", starts_on="2026-10-01",
+        region="19")
     dinsos = Agency.objects.get(region_id="19", short_name="Dinsos")
-    services.commitment_create(actor=admin, meeting=meeting, data={
-        "text": f"{token(1)} untuk provinsi", "owner_agency": dinsos.pk, "region": "19"})
-    services.commitment_create(actor=admin, meeting=meeting, data={
-        "text": f"{token(2)} untuk Bangka Tengah", "owner_agency": dinsos.pk, "region": KAB})
+    services.commitment_create(actor=admin, meeting=meeting,
+        text=f"{token(1)} untuk provinsi", owner_agency=dinsos.pk, region="19")
+    services.commitment_create(actor=admin, meeting=meeting,
+        text=f"{token(2)} untuk Bangka Tengah", owner_agency=dinsos.pk, region=KAB)
     region = Region.objects.get(code=KAB)
     # A commitment for the province as a whole is not in a kabupaten's brief.
     brief = briefs.brief_context(region=region, scope_root=KAB)

@@ -38,9 +38,9 @@ def agency(short, region=KAB) -> Agency:
 
 @pytest.fixture
 def meeting(world):
-    return services.meeting_create(actor=world["coordinator"], data={
-        "kind": "rakor", "title": "Rakor Bangka Tengah", "starts_on": "2026-02-10",
-        "region": KAB})
+    return services.meeting_create(actor=world["coordinator"],
+        kind="rakor", title="Rakor Bangka Tengah", starts_on="2026-02-10",
+        region=KAB)
 
 
 def xlsx(rows, headers=HEADERS, *, name="komitmen.xlsx", sheet="Komitmen"):
@@ -90,9 +90,9 @@ def test_template_downloads_and_reimports_its_example_row(world, meeting, client
 def test_a_valid_file_creates_numbered_commitments(world, meeting):
     coordinator = world["coordinator"]
     topic = services.agenda_add(actor=coordinator, meeting=meeting,
-                                data={"title": "Perlindungan Anak"})
-    services.commitment_create(actor=coordinator, meeting=meeting, data={
-        "text": "Sudah ada", "owner_agency": agency("Dinsos").pk})
+                                title="Perlindungan Anak")
+    services.commitment_create(actor=coordinator, meeting=meeting,
+                               text="Sudah ada", owner_agency=agency("Dinsos").pk)
     kecamatan = Region.objects.filter(code__startswith=KAB + ".", level=3).order_by(
         "code").first().code
     upload = xlsx([
@@ -298,8 +298,8 @@ def test_only_coordinators_of_the_meeting_import(world, meeting):
 
 def test_agencies_of_the_meeting_region_come_first_then_the_named_one(world):
     admin = world["admin"]
-    province = services.meeting_create(actor=admin, data={
-        "kind": "rakor", "title": "Rakor provinsi", "starts_on": "2026-03-01", "region": "19"})
+    province = services.meeting_create(actor=admin,
+        kind="rakor", title="Rakor provinsi", starts_on="2026-03-01", region="19")
     for code in ("19.01", "19.02"):
         Agency.objects.create(name="Satuan Polisi Pamong Praja", short_name="Satpol PP",
                               level="kabupaten", region_id=code, sector="other")
@@ -343,14 +343,14 @@ def test_numbers_that_could_be_misread_are_refused(value, message):
 
 def test_export_contains_the_commitments_and_their_statuses(world, meeting, client_of):
     coordinator = world["coordinator"]
-    done = services.commitment_create(actor=coordinator, meeting=meeting, data={
-        "text": "=Selesai", "owner_agency": agency("DP3ACSKB").pk,
-        "supporting_agencies": [agency("Dinsos").pk, agency("DPPKB").pk],
-        "baseline": "0", "target": "10", "unit": "desa", "due_date": "2030-12-31"})
+    done = services.commitment_create(actor=coordinator, meeting=meeting,
+                                      text="=Selesai", owner_agency=agency("DP3ACSKB").pk,
+                                      supporting_agencies=[agency("Dinsos").pk, agency("DPPKB").pk],
+                                      baseline="0", target="10", unit="desa", due_date="2030-12-31")
     services.progress_report(actor=coordinator, commitment=done,
-                             data={"value": "10", "narrative": "tercapai"})
-    late = services.commitment_create(actor=coordinator, meeting=meeting, data={
-        "text": "Terlambat", "owner_agency": agency("Dinsos").pk, "due_date": "2026-01-31"})
+                             value="10", narrative="tercapai")
+    late = services.commitment_create(actor=coordinator, meeting=meeting,
+        text="Terlambat", owner_agency=agency("Dinsos").pk, due_date="2026-01-31")
     rows, _truncated = selectors.board(user=coordinator, meeting=meeting.pk)
     response = sheet.commitments_xlsx(rows, "komitmen.xlsx")
     assert 'filename="komitmen.xlsx"' in response["Content-Disposition"]

@@ -48,7 +48,7 @@ def family(village_code: str, n: int, desil: int | None, members=(("P", 1985),))
 
 def program(world, code="PKH", owner="Dinsos", unit="household", rule="desil <= 3",
             actor="coordinator"):
-    return services.program_create(actor=world[actor] if actor else None, data={
+    return services.program_create(actor=world[actor] if actor else None, **{
         "owner_agency": agency(owner).pk, "code": code, "name": f"Program {code}",
         "year_start": YEAR - 1, "unit": unit, "benefit_type": "cash", "rule": rule})
 
@@ -68,7 +68,7 @@ def test_program_rules_point_at_the_field(world):
     ]
     for extra, field in cases:
         with pytest.raises(SinergiError) as err:
-            services.program_create(actor=coord, data={**base, **extra})
+            services.program_create(actor=coord, **{**base, **extra})
         assert err.value.field == field, extra
     program(world, code="PKH")
     with pytest.raises(SinergiError) as err:
@@ -81,24 +81,24 @@ def test_officers_change_only_their_own_agency_programs_and_groups(world):
     own = program(world, code="IR-LATIH", owner="DP3ACSKB", unit="person", rule="",
                   actor="officer")
     other = program(world, code="PKH")
-    services.program_update(actor=officer, program=own, data={"description": "ok"})
+    services.program_update(actor=officer, program=own, **{"description": "ok"})
     with pytest.raises(AccessDenied):
-        services.program_update(actor=officer, program=other, data={"description": "no"})
+        services.program_update(actor=officer, program=other, **{"description": "no"})
     with pytest.raises(AccessDenied):
         program(world, code="BPNT", owner="Dinsos", actor="officer")
     hh = family(village(world), 1, 2)
     with pytest.raises(AccessDenied):
         services.enrollment_create(actor=officer, program=other, year=YEAR, beneficiary=hh)
-    grp = group_services.group_create(actor=officer, data={
+    grp = group_services.group_create(actor=officer, **{
         "code": "IR-1", "name": "IR Mawar", "kind": "IR", "village_code": village(world)})
     assert list(grp.agencies.values_list("short_name", flat=True)) == ["DP3ACSKB"]
-    foreign = group_services.group_create(actor=world["coordinator"], data={
+    foreign = group_services.group_create(actor=world["coordinator"], **{
         "code": "KWT-1", "name": "KWT Melati", "kind": "KWT", "village_code": village(world)},
         agencies=[agency("Distan").pk])
     with pytest.raises(AccessDenied):
-        group_services.group_update(actor=officer, group=foreign, data={"name": "x"})
+        group_services.group_update(actor=officer, group=foreign, **{"name": "x"})
     with pytest.raises(AccessDenied):
-        group_services.group_create(actor=world["leader"], data={
+        group_services.group_create(actor=world["leader"], **{
             "code": "X", "name": "X", "kind": "IR", "village_code": village(world)})
 
 
@@ -167,7 +167,7 @@ def test_targets_are_set_replaced_and_removed(world):
 def test_group_members_levels_and_partners(world):
     coord = world["coordinator"]
     hh = family(village(world), 4, 3, members=(("P", 1980), ("P", 2001)))
-    grp = group_services.group_create(actor=coord, data={
+    grp = group_services.group_create(actor=coord, **{
         "code": "uppka-1", "name": "UPPKA Sejahtera", "kind": "uppka",
         "village_code": village(world)})
     assert (grp.code, grp.kind_id) == ("UPPKA-1", "UPPKA")
@@ -190,29 +190,29 @@ def test_group_members_levels_and_partners(world):
                              since=datetime.date(2025, 6, 1))
     grp.refresh_from_db()
     assert grp.level == "Berkembang" and grp.level_history.count() == 2
-    group_services.partner_add(actor=coord, group=grp, data={"name": "Hotel Novilla",
+    group_services.partner_add(actor=coord, group=grp, **{"name": "Hotel Novilla",
                                                              "kind": "hotel"})
     with pytest.raises(SinergiError):
-        group_services.group_create(actor=coord, data={
+        group_services.group_create(actor=coord, **{
             "code": "X", "name": "X", "kind": "IR", "village_code": KAB})  # not a village
 
 
 def test_commitment_counts_groups_and_served_beneficiaries_live(world):
     coord = world["coordinator"]
-    meeting = meeting_services.meeting_create(actor=coord, data={
-        "kind": "rakor", "title": "Rakor", "starts_on": "2026-01-05", "region": KAB})
-    c = meeting_services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "Dua kelompok UPPKA", "owner_agency": agency("DPPKB").pk, "target": "2",
-        "source": "groups.of_kind", "source_param": "UPPKA"})
+    meeting = meeting_services.meeting_create(actor=coord,
+        kind="rakor", title="Rakor", starts_on="2026-01-05", region=KAB)
+    c = meeting_services.commitment_create(actor=coord, meeting=meeting,
+        text="Dua kelompok UPPKA", owner_agency=agency("DPPKB").pk, target="2",
+        source="groups.of_kind", source_param="UPPKA")
     assert progress.progress_of([c])[c.pk].value == 0
     for n in (1, 2):
-        group_services.group_create(actor=coord, data={
+        group_services.group_create(actor=coord, **{
             "code": f"UPPKA-{n}", "name": "U", "kind": "UPPKA", "village_code": village(world)})
     assert progress.progress_of([c])[c.pk].status == "done"
     pkh = program(world)
-    c2 = meeting_services.commitment_create(actor=coord, meeting=meeting, data={
-        "text": "PKH menjangkau keluarga", "owner_agency": agency("Dinsos").pk, "target": "1",
-        "source": "programs.served", "source_param": "PKH"})
+    c2 = meeting_services.commitment_create(actor=coord, meeting=meeting,
+        text="PKH menjangkau keluarga", owner_agency=agency("Dinsos").pk, target="1",
+        source="programs.served", source_param="PKH")
     e = services.enrollment_create(actor=coord, program=pkh, year=YEAR,
                                    beneficiary=family(village(world), 5, 1))
     assert progress.progress_of([c2])[c2.pk].value == 0  # proposed is not served yet
@@ -397,9 +397,9 @@ def test_officer_edits_keep_the_own_agency_and_lists_match_group_codes(world):
     from sinergi.programs import transfer
 
     officer = world["officer"]
-    grp = group_services.group_create(actor=officer, data={
+    grp = group_services.group_create(actor=officer, **{
         "code": "IR-19.04-01", "name": "IR", "kind": "IR", "village_code": village(world)})
-    group_services.group_update(actor=officer, group=grp, data={},
+    group_services.group_update(actor=officer, group=grp,
                                 agencies=[agency("Dinsos").pk])
     assert set(grp.agencies.values_list("short_name", flat=True)) == {"Dinsos", "DP3ACSKB"}
     log = AuditLog.objects.filter(action="group.update").latest("id")

@@ -17,9 +17,9 @@ def test_a_live_count_is_reused_until_it_expires(world, meeting, settings):  # n
     cache.clear()
     village = village_of(world)
     add_person(village, 1)
-    c = services.commitment_create(actor=None, meeting=meeting, data={
-        "text": "x", "owner_agency": agency("Dinsos").pk, "region": village, "target": "10",
-        "source": "registry.persons"})
+    c = services.commitment_create(actor=None, meeting=meeting,
+        text="x", owner_agency=agency("Dinsos").pk, region=village, target="10",
+        source="registry.persons")
     assert progress.progress_of([c])[c.pk].value == Decimal(1)
     add_person(village, 2)
     with CaptureQueriesContext(connection) as queries:

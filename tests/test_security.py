@@ -84,8 +84,8 @@ def no_store(response) -> bool:
 
 
 def test_nothing_shown_to_a_signed_in_user_is_stored_by_a_cache(client_of, world):
-    meeting = meeting_services.meeting_create(actor=world["coordinator"], data={
-        "kind": "rakor", "title": "Rakor", "starts_on": "2026-03-02", "region": KAB})
+    meeting = meeting_services.meeting_create(actor=world["coordinator"],
+        kind="rakor", title="Rakor", starts_on="2026-03-02", region=KAB)
     attachment = Attachment(meeting=meeting, title="notulen", size=5)
     attachment.file.save("notulen.txt", ContentFile(b"hello"), save=True)
     client = client_of("coordinator")
@@ -167,11 +167,11 @@ def test_pages_run_under_the_policy_without_a_violation(live_server, transaction
     from sinergi.accounts.models import User
 
     coordinator = User.objects.get(username="coordinator")
-    meeting = meeting_services.meeting_create(actor=coordinator, data={
-        "kind": "rakor", "title": "Rakor peramban", "region": KAB,
-        "starts_on": datetime.date(2026, 3, 2)})
-    meeting_services.issue_add(actor=coordinator, meeting=meeting, data={
-        "category": "poverty", "description": "Isu uji peramban"})
+    meeting = meeting_services.meeting_create(actor=coordinator,
+                                              kind="rakor", title="Rakor peramban", region=KAB,
+                                              starts_on=datetime.date(2026, 3, 2))
+    meeting_services.issue_add(actor=coordinator, meeting=meeting,
+                               category="poverty", description="Isu uji peramban")
 
     base = live_server.url
     problems: list[str] = []

@@ -1,7 +1,7 @@
 """The one access layer: what a user may see and change.
 
 Every page, API endpoint and command fetches objects through these helpers.
-An object outside the user's scope answers 404 (``Http404``), never its
+An object outside the user's scope raises ``NotInScope`` (a 404), never its
 content and never a 403 that would confirm it exists; an object the user
 may see but not change answers 403 (``AccessDenied``).
 
@@ -88,6 +88,16 @@ def access_region(user, code: str) -> Region:
     except Region.DoesNotExist:
         raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
                       % {"code": code}) from None
+
+
+def access_subtree(user, code: str) -> Region:
+    """The region ``code`` if it lies in the user's own subtree, else 404:
+    for what gathers everything below a region (a rakor brief), where a
+    region above the root would show what the user may not see."""
+    if not in_scope(user, code):
+        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
+                         % {"code": code})
+    return access_region(user, code)
 
 
 def agencies_visible(user) -> QuerySet[Agency]:

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
-from sinergi.core.errors import NotInScope, SinergiError
+from sinergi.core.errors import SinergiError
 from sinergi.programs import selectors as program_selectors
 from sinergi.regions import codes as region_codes
 
@@ -23,10 +23,7 @@ def resolve(user, *, region: str | None, year: str | int | None,
     problem = region_codes.code_problem(region)
     if problem:
         raise SinergiError(problem, field="region")
-    if not access.in_scope(user, region):
-        raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": region})
-    region_obj = access.access_region(user, region)
+    region_obj = access.access_subtree(user, region)
     text = str(year or "").strip()
     if text and not (text.isdigit() and 2000 <= int(text) <= 2100):
         raise SinergiError(_("The year must be written like 2026."), field="year")

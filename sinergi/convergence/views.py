@@ -131,9 +131,7 @@ def village(request, code: str):
     access.check_capability(request.user, "program.view")
     if region_codes.code_problem(code) or region_codes.code_level(code) != 4:
         raise Http404(_("Not a village code."))
-    if not access.in_scope(request.user, code):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": code})
+    access.access_subtree(request.user, code)
     try:
         chosen = params.resolve(request.user, region=code, year=request.GET.get("year"))
     except SinergiError as exc:

@@ -1,17 +1,22 @@
 """Writes to groups: create and change, members, level history, market partners."""
 
+import datetime
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
+from sinergi.agencies.models import Agency
 from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
-from sinergi.programs import selectors
+from sinergi.core.values import UNSET
 from sinergi.registry import codes as registry_codes
 from sinergi.registry.models import Person
 
+from . import selectors
 from .models import (
     PARTNER_KIND_CHOICES,
     ROLE_CHOICES,
@@ -32,40 +37,61 @@ def _check_edit(actor, group: Group) -> None:
                              "region may change it."))
 
 
-def _clean(actor, data: dict) -> dict:
+def _kind(value) -> GroupKind:
+    kind = GroupKind.objects.filter(code=str(value or "").strip().upper()).first()
+    if kind is None:
+        raise SinergiError(_("Unknown group kind '%(v)s'; choose one of: %(all)s.")
+                           % {"v": value, "all": ", ".join(
+                               GroupKind.objects.values_list("code", flat=True))},
+                           field="kind")
+    return kind
+
+
+def _village(actor, value) -> str:
+    region = access.region_field(actor, value, "village_code")
+    if region.level != 4:
+        raise SinergiError(_("A group belongs to a village (desa/kelurahan): give a "
+                             "10-digit village code such as 19.04.01.2001."),
+                           field="village_code")
+    if actor is not None and not access.in_scope(actor, region.code):
+        raise AccessDenied(_("You may only register groups in your own region."))
+    return region.code
+
+
+def _cleaned(actor, *, code: str = UNSET, name: str = UNSET, kind: str = UNSET,
+             village_code: str = UNSET, founded_on: datetime.date | str | None = UNSET,
+             sector: str | None = UNSET, products: str | None = UNSET, nib: str | None = UNSET,
+             pirt: str | None = UNSET, halal: str | None = UNSET,
+             is_active: bool | None = UNSET) -> dict:
+    """The fields given, parsed and checked, in GROUP_FIELDS order (so the
+    first problem reported is the first field of the form)."""
     out: dict = {}
-    for field in GROUP_FIELDS:
-        if field not in data:
-            continue
-        value = data[field]
-        if field == "code":
-            out[field] = values.text(value, field, 40, required=True).upper()
-        elif field == "name":
-            out[field] = values.text(value, field, 200, required=True)
-        elif field == "kind":
-            kind = GroupKind.objects.filter(code=str(value or "").strip().upper()).first()
-            if kind is None:
-                raise SinergiError(_("Unknown group kind '%(v)s'; choose one of: %(all)s.")
-                                   % {"v": value, "all": ", ".join(
-                                       GroupKind.objects.values_list("code", flat=True))},
-                                   field=field)
-            out[field] = kind
-        elif field == "village_code":
-            region = access.region_field(actor, value, field)
-            if region.level != 4:
-                raise SinergiError(_("A group belongs to a village (desa/kelurahan): give a "
-                                     "10-digit village code such as 19.04.01.2001."),
-                                   field=field)
-            if actor is not None and not access.in_scope(actor, region.code):
-                raise AccessDenied(_("You may only register groups in your own region."))
-            out[field] = region.code
-        elif field == "founded_on":
-            out[field] = values.as_date(value, field)
-        elif field in {"sector", "products", "nib", "pirt", "halal"}:
-            out[field] = values.text(value, field, Group._meta.get_field(field).max_length)
-        elif field == "is_active":
-            out[field] = bool(value)
+    if code is not UNSET:
+        out["code"] = values.text(code, "code", 40, required=True).upper()
+    if name is not UNSET:
+        out["name"] = values.text(name, "name", 200, required=True)
+    if kind is not UNSET:
+        out["kind"] = _kind(kind)
+    if village_code is not UNSET:
+        out["village_code"] = _village(actor, village_code)
+    if founded_on is not UNSET:
+        out["founded_on"] = values.as_date(founded_on, "founded_on")
+    texts = {"sector": sector, "products": products, "nib": nib, "pirt": pirt, "halal": halal}
+    for field, value in values.given(**texts).items():
+        out[field] = values.text(value, field, Group._meta.get_field(field).max_length)
+    if is_active is not UNSET:
+        out["is_active"] = bool(is_active)
     return out
+
+
+def _supervisors(actor, agencies) -> list:
+    """The chosen agencies, each one the actor may see; an officer's own
+    agency always stays among them (an officer cannot hand a group away)."""
+    chosen = [access.agency_field(actor, a, "agencies") for a in agencies or ()]
+    if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
+            a.pk for a in chosen}:
+        chosen.append(actor.agency)
+    return chosen
 
 
 def _save(group: Group) -> None:
@@ -81,17 +107,23 @@ def _save(group: Group) -> None:
 
 
 @transaction.atomic
-def group_create(*, actor, data: dict, agencies=()) -> Group:
+def group_create(*, actor, code: str, name: str, kind: str, village_code: str,
+                 agencies: Iterable[int | str | Agency] = (),
+                 founded_on: datetime.date | str | None = None, sector: str = "",
+                 products: str = "", nib: str = "", pirt: str = "", halal: str = "",
+                 is_active: bool = True) -> Group:
+    """Register a group in a village of the actor's region, supervised by
+    ``agencies`` (an officer's own agency is always added)."""
     if actor is not None:
         access.check_capability(actor, "program.edit")
-    for required in ("code", "name", "kind", "village_code"):
-        if data.get(required) in (None, ""):
-            raise SinergiError(_("This field is required; fill it in."), field=required)
-    group = Group(**_clean(actor, data))
-    chosen = [access.agency_field(actor, a, "agencies") for a in agencies]
-    if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
-            a.pk for a in chosen}:
-        chosen.append(actor.agency)  # an officer's group is supervised by the own agency
+    required = {"code": code, "name": name, "kind": kind, "village_code": village_code}
+    for field, value in required.items():
+        if value in (None, ""):
+            raise SinergiError(_("This field is required; fill it in."), field=field)
+    group = Group(**_cleaned(actor, **required, founded_on=founded_on, sector=sector,
+                             products=products, nib=nib, pirt=pirt, halal=halal,
+                             is_active=is_active))
+    chosen = _supervisors(actor, agencies)
     _save(group)
     group.agencies.set(chosen)
     audit_record(actor=actor, action="group.create", obj=group,
@@ -100,19 +132,26 @@ def group_create(*, actor, data: dict, agencies=()) -> Group:
 
 
 @transaction.atomic
-def group_update(*, actor, group: Group, data: dict, agencies=None) -> Group:
+def group_update(*, actor, group: Group, code: str = UNSET, name: str = UNSET,
+                 kind: str = UNSET, village_code: str = UNSET,
+                 founded_on: datetime.date | str | None = UNSET, sector: str | None = UNSET,
+                 products: str | None = UNSET, nib: str | None = UNSET,
+                 pirt: str | None = UNSET, halal: str | None = UNSET,
+                 is_active: bool | None = UNSET,
+                 agencies: Iterable[int | str | Agency] | None = UNSET) -> Group:
+    """Change the fields given; ``agencies``, when given, replaces the
+    supervising agencies (None or empty: none but an officer's own)."""
     _check_edit(actor, group)
     before = snapshot(group)
     agencies_before = sorted(group.agencies.values_list("pk", flat=True))
-    for field, value in _clean(actor, data).items():
+    fields = values.given(code=code, name=name, kind=kind, village_code=village_code,
+                          founded_on=founded_on, sector=sector, products=products, nib=nib,
+                          pirt=pirt, halal=halal, is_active=is_active)
+    for field, value in _cleaned(actor, **fields).items():
         setattr(group, field, value)
     _save(group)
-    if agencies is not None:
-        chosen = [access.agency_field(actor, a, "agencies") for a in agencies]
-        if actor is not None and actor.role == roles.OFFICER and actor.agency_id not in {
-                a.pk for a in chosen}:
-            chosen.append(actor.agency)  # an officer cannot hand the group away
-        group.agencies.set(chosen)
+    if agencies is not UNSET:
+        group.agencies.set(_supervisors(actor, agencies))
     old, new = changed_fields(before, snapshot(group))
     old.pop("updated_at", None)
     new.pop("updated_at", None)
@@ -126,7 +165,7 @@ def group_update(*, actor, group: Group, data: dict, agencies=None) -> Group:
 
 @transaction.atomic
 def member_add(*, actor, group: Group, nik: str, role: str = "anggota",
-               joined_on=None) -> GroupMember:
+               joined_on: datetime.date | str | None = None) -> GroupMember:
     """Add a registry person (by NIK, inside the actor's scope) to the group."""
     _check_edit(actor, group)
     nik = values.text(nik, "nik", 20, required=True).replace(" ", "")
@@ -153,7 +192,9 @@ def member_add(*, actor, group: Group, nik: str, role: str = "anggota",
 
 
 @transaction.atomic
-def member_leave(*, actor, group: Group, member_id: int, left_on=None) -> GroupMember:
+def member_leave(*, actor, group: Group, member_id: int,
+                 left_on: datetime.date | str | None = None) -> GroupMember:
+    """End a current membership (today, unless ``left_on``); the row stays as history."""
     _check_edit(actor, group)
     member = GroupMember.objects.filter(group=group, pk=member_id, left_on__isnull=True).first()
     if member is None:
@@ -170,7 +211,8 @@ def member_leave(*, actor, group: Group, member_id: int, left_on=None) -> GroupM
 
 
 @transaction.atomic
-def level_set(*, actor, group: Group, level: str, since=None, note: str = "") -> GroupLevel:
+def level_set(*, actor, group: Group, level: str, since: datetime.date | str | None = None,
+              note: str = "") -> GroupLevel:
     """Record the group's level from a date on; the kind's level names only."""
     _check_edit(actor, group)
     names = list(group.kind.levels or [])
@@ -193,13 +235,15 @@ def level_set(*, actor, group: Group, level: str, since=None, note: str = "") ->
 
 
 @transaction.atomic
-def partner_add(*, actor, group: Group, data: dict) -> MarketPartner:
+def partner_add(*, actor, group: Group, name: str, kind: str, takes: str = "",
+                since: datetime.date | str | None = None) -> MarketPartner:
+    """Record who buys from the group (a shop, a hotel) and what it takes."""
     _check_edit(actor, group)
     partner = MarketPartner.objects.create(
-        group=group, name=values.text(data.get("name"), "name", 200, required=True),
-        kind=values.choice(data.get("kind"), "kind", PARTNER_KIND_CHOICES),
-        takes=values.text(data.get("takes"), "takes", 300),
-        since=values.as_date(data.get("since"), "since"))
+        group=group, name=values.text(name, "name", 200, required=True),
+        kind=values.choice(kind, "kind", PARTNER_KIND_CHOICES),
+        takes=values.text(takes, "takes", 300),
+        since=values.as_date(since, "since"))
     audit_record(actor=actor, action="group.partner_add", obj=group,
                  after={"partner": partner.name, "kind": partner.kind})
     return partner

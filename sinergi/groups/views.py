@@ -7,13 +7,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
-from sinergi.core.errors import SinergiError
+from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.forms import errors_text, form_page, saved
-from sinergi.core.pagination import keyset_page
-from sinergi.programs import forms, selectors
-from sinergi.regions.codes import village_in_q
 from sinergi.registry.selectors import mask_nik
 
+from . import forms, selectors
 from . import services as group_services
 from .models import GroupKind
 
@@ -21,18 +19,14 @@ from .models import GroupKind
 @login_required
 @require_GET
 def group_list(request):
-    qs = selectors.groups_visible(request.user).select_related("kind")
     kind = request.GET.get("kind", "")
     region = request.GET.get("region", "").strip()
     error = None
     try:
-        if kind:
-            qs = qs.filter(kind_id=kind)
-        if region:
-            access.access_region(request.user, region)
-            qs = qs.filter(village_in_q("village_code", region))
-        page = keyset_page(qs, ["village_code", "id"], cursor=request.GET.get("cursor"),
-                           limit=None)
+        page = selectors.group_list(request.user, kind=kind, region=region,
+                                    cursor=request.GET.get("cursor"))
+    except AccessDenied:
+        raise  # a role that may not see groups is refused (403), not shown a filter error
     except SinergiError as exc:
         page, error = None, exc.message
     return render(request, "groups/list.html", {
@@ -49,15 +43,10 @@ def group_create(request):
     form = forms.GroupForm(request.POST or None, user=request.user,
                            initial={"village_code": access.scope_root(request.user) or ""})
     group = saved(request, form, lambda data: group_services.group_create(
-        actor=request.user, **_group_data(data)), _("The group has been saved."))
+        actor=request.user, **data), _("The group has been saved."))
     if group:
         return redirect("groups:detail", group_id=group.pk)
     return form_page(request, "groups/form.html", form, {"group": None})
-
-
-def _group_data(cleaned: dict) -> dict:
-    data = dict(cleaned)
-    return {"agencies": data.pop("agencies"), "data": data}
 
 
 @login_required
@@ -68,7 +57,7 @@ def group_edit(request, group_id: int):
     initial.update(kind=group.kind_id, agencies=[str(a.pk) for a in group.agencies.all()])
     form = forms.GroupForm(request.POST or None, user=request.user, initial=initial)
     if saved(request, form, lambda data: group_services.group_update(
-            actor=request.user, group=group, **_group_data(data)),
+            actor=request.user, group=group, **data),
             _("The group has been saved.")):
         return redirect("groups:detail", group_id=group.pk)
     return form_page(request, "groups/form.html", form, {"group": group})
@@ -113,8 +102,7 @@ def _group_part(request, group_id, form_class, prefix, apply):
 @require_POST
 def group_member_add(request, group_id: int):
     return _group_part(request, group_id, forms.MemberForm, "m", lambda g, d: (
-        group_services.member_add(actor=request.user, group=g, nik=d["nik"], role=d["role"],
-                                  joined_on=d["joined_on"])))
+        group_services.member_add(actor=request.user, group=g, **d)))
 
 
 @login_required
@@ -133,12 +121,11 @@ def group_member_leave(request, group_id: int, member_id: int):
 @require_POST
 def group_level(request, group_id: int):
     return _group_part(request, group_id, forms.LevelForm, "l", lambda g, d: (
-        group_services.level_set(actor=request.user, group=g, level=d["level"],
-                                 since=d["since"], note=d["note"])))
+        group_services.level_set(actor=request.user, group=g, **d)))
 
 
 @login_required
 @require_POST
 def group_partner_add(request, group_id: int):
     return _group_part(request, group_id, forms.PartnerForm, "p", lambda g, d: (
-        group_services.partner_add(actor=request.user, group=g, data=d)))
+        group_services.partner_add(actor=request.user, group=g, **d)))

@@ -4,20 +4,50 @@ import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from sinergi.accounts import access
 from sinergi.core.pagination import clamp_limit
 
 from . import progress, selectors, services
-from .models import Commitment, Meeting
 
 meetings_router = Router(tags=["meetings"])
 commitments_router = Router(tags=["commitments"])
 
 
+class MeetingAgendaItemOut(Schema):
+    id: int
+    desk: str
+    title: str
+    description: str
+
+    @staticmethod
+    def resolve_desk(item) -> str:
+        return item.desk.name if item.desk_id else ""
+
+
+class MeetingParticipantOut(Schema):
+    agency_id: int | None
+    region_code: str | None = Field(alias="region_id")
+    name: str
+    position: str
+    invited: bool
+    attended: bool
+
+
+class MeetingIssueOut(Schema):
+    category: str
+    region_code: str | None = Field(alias="region_id")
+    description: str
+    raised_by: str
+
+
 class MeetingOut(Schema):
+    """A meeting as the API shows it to the caller (read from the model): its
+    participants, issues and commitments are only those the caller may see
+    (a kabupaten sees the province's for itself, not another kabupaten's)."""
+
     id: int
     kind: str
     title: str
@@ -25,15 +55,34 @@ class MeetingOut(Schema):
     starts_on: datetime.date
     ends_on: datetime.date | None
     place: str
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region_id")
+    region_name: str = Field(alias="region.name")
     host_agency_id: int | None
     chair: str
     minutes: str
-    agenda: list[dict]
-    participants: list[dict]
-    issues: list[dict]
+    agenda: list[MeetingAgendaItemOut]
+    participants: list[MeetingParticipantOut]
+    issues: list[MeetingIssueOut]
     commitment_ids: list[int]
+
+    @staticmethod
+    def resolve_agenda(meeting):
+        return meeting.agenda.select_related("desk")
+
+    @staticmethod
+    def resolve_participants(meeting, context):
+        root = access.scope_root(context["request"].auth)
+        return selectors.participants_visible(root).filter(meeting=meeting).order_by("id")
+
+    @staticmethod
+    def resolve_issues(meeting, context):
+        root = access.scope_root(context["request"].auth)
+        return selectors.issues_visible(root).filter(meeting=meeting).order_by("id")
+
+    @staticmethod
+    def resolve_commitment_ids(meeting, context):
+        return (selectors.commitments_visible(context["request"].auth).filter(meeting=meeting)
+                .order_by("number").values_list("id", flat=True))
 
 
 class MeetingSummary(Schema):
@@ -41,7 +90,7 @@ class MeetingSummary(Schema):
     kind: str
     title: str
     starts_on: datetime.date
-    region_code: str
+    region_code: str = Field(alias="region_id")
 
 
 class MeetingIn(Schema):
@@ -70,25 +119,34 @@ class MeetingPatch(Schema):
 
 
 class CommitmentOut(Schema):
-    id: int
-    meeting_id: int
-    number: int
-    text: str
-    owner_agency_id: int
-    owner_agency: str
+    """A commitment with its progress as read now, from a progress.Tracked
+    (the commitment and its Progress): the commitment's terms, then the
+    value, its date and the status that follow from the data or the reports."""
+
+    id: int = Field(alias="commitment.id")
+    meeting_id: int = Field(alias="commitment.meeting_id")
+    number: int = Field(alias="commitment.number")
+    text: str = Field(alias="commitment.text")
+    owner_agency_id: int = Field(alias="commitment.owner_agency_id")
+    owner_agency: str = Field(alias="commitment.owner_agency.short_name")
     supporting_agency_ids: list[int]
-    region_code: str
-    due_date: datetime.date | None
-    unit: str
-    baseline: Decimal | None
-    target: Decimal | None
-    source: str
-    source_param: str
-    value: Decimal | None
-    value_as_of: datetime.date | None
-    live: bool
-    percent: int | None
-    status: str
+    region_code: str = Field(alias="commitment.region_id")
+    due_date: datetime.date | None = Field(alias="commitment.due_date")
+    unit: str = Field(alias="commitment.unit")
+    baseline: Decimal | None = Field(alias="commitment.baseline")
+    target: Decimal | None = Field(alias="commitment.target")
+    source: str = Field(alias="commitment.source")
+    source_param: str = Field(alias="commitment.source_param")
+    value: Decimal | None = Field(alias="progress.value")
+    value_as_of: datetime.date | None = Field(alias="progress.as_of")
+    live: bool = Field(alias="progress.live")
+    percent: int | None = Field(alias="progress.percent")
+    status: str = Field(alias="progress.status")
+
+    @staticmethod
+    def resolve_supporting_agency_ids(row: progress.Tracked) -> list[int]:
+        # .all(), not values_list: a list's rows come with them prefetched.
+        return sorted(a.pk for a in row.commitment.supporting_agencies.all())
 
 
 class CommitmentPage(Schema):
@@ -139,47 +197,9 @@ class ProgressOut(Schema):
     narrative: str
     commitment: CommitmentOut
 
-
-def _meeting_out(m: Meeting, user) -> dict:
-    """A meeting as the API shows it to ``user``: its commitments, issues and
-    participants are only those the user may see (a kabupaten sees the
-    province's for itself, not those of another kabupaten)."""
-    root = access.scope_root(user)
-    return {
-        "id": m.pk, "kind": m.kind, "title": m.title, "theme": m.theme,
-        "starts_on": m.starts_on, "ends_on": m.ends_on, "place": m.place,
-        "region_code": m.region_id, "region_name": m.region.name,
-        "host_agency_id": m.host_agency_id, "chair": m.chair, "minutes": m.minutes,
-        "agenda": [{"id": i.pk, "desk": i.desk.name if i.desk_id else "", "title": i.title,
-                    "description": i.description}
-                   for i in m.agenda.select_related("desk")],
-        "participants": [{"agency_id": p.agency_id, "region_code": p.region_id, "name": p.name,
-                          "position": p.position, "invited": p.invited,
-                          "attended": p.attended}
-                         for p in selectors.participants_visible(root).filter(meeting=m)
-                         .order_by("id")],
-        "issues": [{"category": i.category, "region_code": i.region_id,
-                    "description": i.description, "raised_by": i.raised_by}
-                   for i in selectors.issues_visible(root).filter(meeting=m).order_by("id")],
-        "commitment_ids": list(selectors.commitments_visible(user).filter(meeting=m)
-                               .order_by("number").values_list("id", flat=True)),
-    }
-
-
-def _commitment_out(c: Commitment, state: progress.Progress) -> dict:
-    return {
-        "id": c.pk, "meeting_id": c.meeting_id, "number": c.number, "text": c.text,
-        "owner_agency_id": c.owner_agency_id, "owner_agency": c.owner_agency.short_name,
-        "supporting_agency_ids": sorted(a.pk for a in c.supporting_agencies.all()),
-        "region_code": c.region_id, "due_date": c.due_date, "unit": c.unit,
-        "baseline": c.baseline, "target": c.target, "source": c.source,
-        "source_param": c.source_param, "value": state.value, "value_as_of": state.as_of,
-        "live": state.live, "percent": state.percent, "status": state.status,
-    }
-
-
-def _one(c: Commitment) -> dict:
-    return _commitment_out(c, progress.progress_of([c])[c.pk])
+    @staticmethod
+    def resolve_commitment(update) -> progress.Tracked:
+        return progress.tracked_one(update.commitment)
 
 
 @meetings_router.get("", response=list[MeetingSummary], summary="Meetings in scope")
@@ -187,40 +207,34 @@ def meeting_list(request: HttpRequest, year: int | None = None, kind: str | None
                  limit: int | None = None):
     """The most recent meetings first. ``year``: from 1900 to 2100; ``kind``:
     one of the meeting kinds; ``limit``: 1 to 200 (default 50)."""
-    meetings = selectors.meeting_list(request.auth, kind=kind, year=year,
-                                      limit=clamp_limit(limit))
-    return [{"id": m.pk, "kind": m.kind, "title": m.title, "starts_on": m.starts_on,
-             "region_code": m.region_id} for m in meetings]
+    return selectors.meeting_list(request.auth, kind=kind, year=year, limit=clamp_limit(limit))
 
 
 @meetings_router.post("", response={201: MeetingOut}, summary="Record a meeting")
 def meeting_create(request: HttpRequest, payload: MeetingIn):
-    meeting = services.meeting_create(actor=request.auth, data=payload.dict())
-    return Status(201, _meeting_out(meeting, request.auth))
+    return Status(201, services.meeting_create(actor=request.auth, **payload.dict()))
 
 
 @meetings_router.get("/{meeting_id}", response=MeetingOut, summary="One meeting")
 def meeting_detail(request: HttpRequest, meeting_id: int):
-    return _meeting_out(selectors.access_meeting(request.auth, meeting_id), request.auth)
+    return selectors.access_meeting(request.auth, meeting_id)
 
 
 @meetings_router.patch("/{meeting_id}", response=MeetingOut, summary="Change a meeting")
 def meeting_patch(request: HttpRequest, meeting_id: int, payload: MeetingPatch):
     meeting = selectors.access_meeting(request.auth, meeting_id, for_write=True)
-    meeting = services.meeting_update(actor=request.auth, meeting=meeting,
-                                      data=payload.dict(exclude_unset=True))
-    return _meeting_out(meeting, request.auth)
+    return services.meeting_update(actor=request.auth, meeting=meeting,
+                                   **payload.dict(exclude_unset=True))
 
 
 @meetings_router.post("/{meeting_id}/commitments", response={201: CommitmentOut},
                       summary="Add a commitment to a meeting")
 def commitment_create(request: HttpRequest, meeting_id: int, payload: CommitmentIn):
+    """``region`` left out or null: the meeting's own region."""
     meeting = selectors.access_meeting(request.auth, meeting_id, for_write=True)
-    data = payload.dict()
-    if data["region"] is None:
-        data.pop("region")
-    commitment = services.commitment_create(actor=request.auth, meeting=meeting, data=data)
-    return Status(201, _one(commitment))
+    commitment = services.commitment_create(actor=request.auth, meeting=meeting,
+                                            **payload.dict())
+    return Status(201, progress.tracked_one(commitment))
 
 
 @commitments_router.get("", response=CommitmentPage, summary="Commitments in scope")
@@ -232,34 +246,30 @@ def commitment_list(request: HttpRequest, meeting: int | None = None,
     back as ``cursor`` for the next page, until it is null. With ``status``
     a page may hold fewer than ``limit`` commitments and still have a next
     one (the status is derived from the data, not stored)."""
-    page = selectors.commitments_page(user=request.auth, meeting=meeting, agency=agency,
+    return selectors.commitments_page(user=request.auth, meeting=meeting, agency=agency,
                                       region=region, status=status, due=due, mine=mine,
                                       limit=limit, cursor=cursor)
-    return {"items": [_commitment_out(c, state) for c, state in page.items],
-            "next_cursor": page.next_cursor}
 
 
 @commitments_router.get("/{commitment_id}", response=CommitmentOut, summary="One commitment")
 def commitment_detail(request: HttpRequest, commitment_id: int):
-    return _one(selectors.access_commitment(request.auth, commitment_id))
+    return progress.tracked_one(selectors.access_commitment(request.auth, commitment_id))
 
 
 @commitments_router.patch("/{commitment_id}", response=CommitmentOut,
                           summary="Change a commitment")
 def commitment_patch(request: HttpRequest, commitment_id: int, payload: CommitmentPatch):
+    """Only the fields sent change; ``supporting_agencies`` null leaves them
+    as they are, like leaving the key out."""
     commitment = selectors.access_commitment(request.auth, commitment_id, for_edit=True)
-    # "supporting_agencies": null means unchanged, like leaving the key out.
     commitment = services.commitment_update(actor=request.auth, commitment=commitment,
-                                            data=payload.dict(exclude_unset=True))
-    return _one(commitment)
+                                            **payload.dict(exclude_unset=True))
+    return progress.tracked_one(commitment)
 
 
 @commitments_router.post("/{commitment_id}/progress", response={201: ProgressOut},
                          summary="Report progress on a commitment")
 def progress_create(request: HttpRequest, commitment_id: int, payload: ProgressIn):
     commitment = selectors.access_commitment(request.auth, commitment_id, for_update=True)
-    update = services.progress_report(actor=request.auth, commitment=commitment,
-                                      data=payload.dict())
-    return Status(201, {"id": update.pk, "kind": update.kind, "date": update.date,
-                        "value": update.value, "narrative": update.narrative,
-                        "commitment": _one(update.commitment)})
+    return Status(201, services.progress_report(actor=request.auth, commitment=commitment,
+                                                **payload.dict()))

@@ -79,20 +79,20 @@ class _Demo:
 
     def meeting(self, **data) -> Meeting:
         self.meetings += 1
-        return services.meeting_create(actor=None, data=data)
+        return services.meeting_create(actor=None, **data)
 
     def commit(self, meeting, text, owner, *, support=(), region=None, due=None, unit="",
                baseline=None, target=None, source="manual", param="", agenda=None,
                updates=()):
         """A commitment and its dated updates: (days ago, kind, value, narrative)."""
-        c = services.commitment_create(actor=None, meeting=meeting, data={
-            "text": text, "owner_agency": owner, "supporting_agencies": list(support),
-            "region": region or meeting.region_id, "due_date": due, "unit": unit,
-            "baseline": baseline, "target": target, "source": source, "source_param": param,
-            "agenda_item": agenda.pk if agenda else None})
+        c = services.commitment_create(actor=None, meeting=meeting,
+            text=text, owner_agency=owner, supporting_agencies=list(support),
+            region=region or meeting.region_id, due_date=due, unit=unit,
+            baseline=baseline, target=target, source=source, source_param=param,
+            agenda_item=agenda.pk if agenda else None)
         for ago, kind, value, narrative in updates:
-            services.progress_report(actor=None, commitment=c, data={
-                "kind": kind, "date": self.day(-ago), "value": value, "narrative": narrative})
+            services.progress_report(actor=None, commitment=c,
+                kind=kind, date=self.day(-ago), value=value, narrative=narrative)
         self.commitments.append(c)
         return c
 
@@ -111,16 +111,16 @@ class _Demo:
         for desk, topics in RAKOR_DESKS:
             for topic in topics:
                 items[topic] = services.agenda_add(actor=None, meeting=m,
-                                                   data={"desk": desk, "title": topic})
+                                                   desk=desk, title=topic)
         for short in ("Bappeda", "DP3ACSKB", "Dinsos", "Dinkop UKM", "Dinas PMD",
                       "Disdukcapil", "Dinkes"):
-            services.participant_add(actor=None, meeting=m, data={
-                "agency": a(short).pk, "name": f"Kepala {short}", "position": "Kepala Dinas",
-                "attended": True})
+            services.participant_add(actor=None, meeting=m,
+                agency=a(short).pk, name=f"Kepala {short}", position="Kepala Dinas",
+                attended=True)
         for kab in self.kabs:
-            services.participant_add(actor=None, meeting=m, data={
-                "region": kab.code, "name": f"Sekda {kab.name.title()}",
-                "position": "Sekretaris Daerah", "attended": kab.code[-2:] != "06"})
+            services.participant_add(actor=None, meeting=m,
+                                     region=kab.code, name=f"Sekda {kab.name.title()}",
+                                     position="Sekretaris Daerah", attended=kab.code[-2:] != "06")
         alive = Person.objects.filter(village_in_q("village_code", self.province)).count()
         self.commit(m, "Seluruh anak usia 0-17 tahun memiliki akta kelahiran",
                     a("Disdukcapil"), support=[a("DP3ACSKB").pk], due=self.day(120),
@@ -182,12 +182,12 @@ class _Demo:
                 kind="sinergitas", title=f"Sinergitas Program ke {kab.name.title()}",
                 starts_on=self.day(-210 + i * 14), place=kab.name.title(), region=kab.code,
                 host_agency=host.pk, chair="Kepala DP3ACSKB Provinsi")
-            services.issue_add(actor=None, meeting=m, data={
-                "category": "violence", "region": kab.code,
-                "description": f"Peserta melaporkan {4 + i * 2} kasus kekerasan terhadap "
+            services.issue_add(actor=None, meeting=m,
+                category="violence", region=kab.code,
+                description=f"Peserta melaporkan {4 + i * 2} kasus kekerasan terhadap "
                                "perempuan dan anak sejak awal tahun; layanan UPTD PPA belum "
                                "menjangkau desa terjauh.",
-                "raised_by": "Kepala Desa"})
+                raised_by="Kepala Desa")
             local = Agency.objects.filter(region_id=kab.code, short_name="DP3ACSKB").first()
             pmd = Agency.objects.filter(region_id=kab.code, short_name="Dinas PMD").first()
             if local is None or pmd is None:
@@ -214,12 +214,12 @@ class _Demo:
             theme="Komitmen bersama penanggulangan kemiskinan ekstrem",
             starts_on=self.day(-150), place="Pangkalpinang", region=self.province,
             host_agency=a("Bappeda").pk, chair="Wakil Gubernur (Ketua TKPK)")
-        services.issue_add(actor=None, meeting=m, data={
-            "category": "poverty", "description": "Data penerima bantuan berbeda antar "
-            "OPD; banyak keluarga desil 1 tidak menerima program apa pun."})
-        services.issue_add(actor=None, meeting=m, data={
-            "category": "data", "description": "Sebagian desa belum memutakhirkan data "
-            "penduduk di OpenSID."})
+        services.issue_add(actor=None, meeting=m,
+                           category="poverty", description="Data penerima bantuan berbeda antar "
+                           "OPD; banyak keluarga desil 1 tidak menerima program apa pun.")
+        services.issue_add(actor=None, meeting=m,
+                           category="data", description="Sebagian desa belum memutakhirkan data "
+                           "penduduk di OpenSID.")
         self.commit(m, "Menambah Puskesos dari 2 unit menjadi satu di setiap kabupaten/kota",
                     a("Dinsos"), due=self.day(90), unit="Puskesos", baseline=Decimal(2),
                     target=Decimal(len(self.kabs)),

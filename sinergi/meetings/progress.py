@@ -208,3 +208,32 @@ def progress_of(commitments: Iterable[Commitment],
         out[c.pk] = Progress(value=value, as_of=as_of, live=live,
                              status=derive(c, value, today), percent=_percent(c, value))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """A commitment with its progress as read now: a row of the board, the
+    home page, the export and the API (whose CommitmentOut reads both).
+    Unpacks as ``commitment, progress``. Not a tuple: the API would take a
+    tuple returned by an endpoint for (status, body)."""
+
+    commitment: Commitment
+    progress: Progress
+
+    def __iter__(self):
+        return iter((self.commitment, self.progress))
+
+    def __len__(self) -> int:  # templates unpack what has a length
+        return 2
+
+
+def tracked(commitments: Iterable[Commitment],
+            today: datetime.date | None = None) -> list[Tracked]:
+    """Each commitment with its progress (progress_of), in the order given."""
+    commitments = list(commitments)
+    states = progress_of(commitments, today)
+    return [Tracked(c, states[c.pk]) for c in commitments]
+
+
+def tracked_one(commitment: Commitment) -> Tracked:
+    return tracked([commitment])[0]

@@ -15,12 +15,14 @@ done and reopening is for the owner agency's officer and coordinators.
 
 import datetime
 import re
+from collections.abc import Iterable
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
+from sinergi.agencies.models import Agency
 from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.pagination import (
     Page,
@@ -30,6 +32,7 @@ from sinergi.core.pagination import (
     encode_cursor,
 )
 from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
 
 from . import progress
 from .models import (
@@ -165,6 +168,42 @@ def access_commitment(user, pk, *, for_update: bool = False,
         raise AccessDenied(_("Only the owner or a supporting agency of this commitment, or a "
                              "coordinator of its region, may report progress."))
     return commitment
+
+
+def locked_meeting(pk: int) -> Meeting:
+    """The meeting's row, read again and locked until the transaction ends.
+
+    What depends on the meeting (next commitment number, agenda position,
+    desk, its region for a commitment's or issue's region) is decided under
+    this lock, so writers of one meeting go one after the other. A lock on
+    ``aggregate(Max(...))`` would not do: Django drops FOR UPDATE there.
+    """
+    return Meeting.objects.select_for_update().get(pk=pk)
+
+
+# --- agencies and regions chosen in meeting and commitment forms ---------------------------
+
+def active_agency(actor, value, field: str, *, keep: Iterable[int] = frozenset()) -> Agency:
+    """An agency the actor may see and still active; one in ``keep`` (the
+    value the object has now) may stay even if it has been deactivated since."""
+    agency = access.agency_field(actor, value, field)
+    if not agency.is_active and agency.pk not in keep:
+        raise SinergiError(_("Agency %(a)s is marked inactive; choose an active agency or ask "
+                             "a coordinator to reactivate it.") % {"a": agency}, field=field)
+    return agency
+
+
+def region_inside(actor, value, field: str, *, within: str | None = None) -> Region:
+    """A region the actor may see (access.region_field), inside ``within``
+    (the meeting's region) when given: the commitments and issues of a
+    meeting lie in its region."""
+    region = access.region_field(actor, value, field)
+    if within and not region_codes.code_in_subtree(region.code, within):
+        raise SinergiError(_("Region %(code)s lies outside the meeting's region %(root)s; "
+                             "choose a region inside it.") % {"code": region.code,
+                                                               "root": within}, field=field)
+    return region
+
 
 
 def _brief_jobs(user):
@@ -315,18 +354,19 @@ def board(*, user, meeting: int | str | None = None, agency: int | str | None = 
           mine: bool = False, today: datetime.date | None = None):
     """Commitments in scope matching the filters, with their progress, overdue
     first then by due date. Returns (rows, truncated) where rows are
-    (commitment, Progress) pairs."""
+    progress.Tracked (commitment, Progress) pairs. The board page, its export
+    and the home page read this; the API's pages (commitments_page) the same
+    filters (_board_qs)."""
     today = today or timezone.localdate()
     qs = _board_qs(user, meeting=meeting, agency=agency, region=region, status=status,
                    due=due, mine=mine, today=today).order_by(
         F("due_date").asc(nulls_last=True), "meeting_id", "number")
     items = list(qs[:BOARD_MAX + 1])
     truncated = len(items) > BOARD_MAX
-    items = items[:BOARD_MAX]
-    states = progress.progress_of(items, today)
-    rows = [(c, states[c.pk]) for c in items if not status or states[c.pk].status == status]
+    rows = [row for row in progress.tracked(items[:BOARD_MAX], today)
+            if not status or row.progress.status == status]
     # Stable: rows of one status keep the database's order (due date, meeting, number).
-    rows.sort(key=lambda r: STATUS_RANK[r[1].status])
+    rows.sort(key=lambda row: STATUS_RANK[row.progress.status])
     return rows, truncated
 
 
@@ -335,8 +375,8 @@ def commitments_page(*, user, cursor: str | None = None, limit: int | None = Non
                      region: str | None = None, status: str | None = None,
                      due: str | None = None, mine: bool = False,
                      today: datetime.date | None = None) -> Page:
-    """One page of (commitment, Progress) pairs for the API: the board's
-    filters, keyset-paged in id order (stable while rows are added).
+    """One page of progress.Tracked (commitment, Progress) pairs for the API:
+    the board's filters, keyset-paged in id order (stable while rows are added).
 
     With a status filter the status is derived per row, so a page is filled
     from at most API_SCAN_ROUNDS batches; it may then hold fewer than
@@ -352,13 +392,12 @@ def commitments_page(*, user, cursor: str | None = None, limit: int | None = Non
     rows, last = [], None
     for _round in range(API_SCAN_ROUNDS if status else 1):
         batch = list((qs if last is None else qs.filter(id__gt=last))[:limit])
-        states = progress.progress_of(batch, today)
-        for c in batch:
+        for row in progress.tracked(batch, today):
             if len(rows) == limit:
                 break
-            last = c.pk
-            if not status or states[c.pk].status == status:
-                rows.append((c, states[c.pk]))
+            last = row.commitment.pk
+            if not status or row.progress.status == status:
+                rows.append(row)
         if len(rows) == limit or len(batch) < limit:
             break
     more = last is not None and qs.filter(id__gt=last).exists()
@@ -374,9 +413,7 @@ def overdue(user, *, limit: int = 10, today: datetime.date | None = None):
           .select_related("meeting", "owner_agency", "region")
           .prefetch_related("supporting_agencies").order_by("due_date", "meeting_id", "number")
           [:200])
-    items = list(qs)
-    states = progress.progress_of(items, today)
-    return [(c, states[c.pk]) for c in items if states[c.pk].status == LATE][:limit]
+    return [row for row in progress.tracked(qs, today) if row.progress.status == LATE][:limit]
 
 
 def upcoming(user, *, limit: int = 5, today: datetime.date | None = None):

@@ -1,12 +1,20 @@
 """Writes to meetings and commitments. Every change is checked against the
-actor's rights (selectors.can_manage / can_update) and audited in the same
-transaction. Values arrive as typed by forms or as text from the API and the
-Excel import; ``_clean_*`` turns both into one form or says what is wrong.
+actor's rights (selectors.check_manage / can_update) and audited in the same
+transaction. Values arrive as typed by forms (dates, decimals, ids as text)
+or as text from the API and the Excel import; each service turns both into
+one form (sinergi/core/values.py) or says which field is wrong and why.
+
+An update service takes every field as a keyword defaulting to UNSET and
+changes only those given; None is a value ("empty it") where a field may be
+empty, and refused with its reason where it may not.
 """
 
+import datetime
 import logging
 import re
+from collections.abc import Iterable
 from contextlib import contextmanager
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -18,13 +26,12 @@ from sinergi.accounts import access
 from sinergi.agencies.models import Agency
 from sinergi.core import values
 from sinergi.core.audit import audit_changes, audit_record, snapshot
-from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
+from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.values import UNSET
 from sinergi.regions import codes as region_codes
-from sinergi.regions.models import Region
 
 from . import progress, selectors
 from .models import (
-    ISSUE_CATEGORY_CHOICES,
     KIND_CHOICES,
     MANUAL,
     MARK_CANCELLED,
@@ -34,73 +41,74 @@ from .models import (
     AgendaItem,
     Attachment,
     Commitment,
-    Desk,
     Evidence,
     Meeting,
     MeetingIssue,
-    Participant,
     ProgressUpdate,
 )
 
+# The writes to a meeting's participants, agenda and issues live in parts.py
+# (this module would pass 500 lines); they are services of the app like the
+# rest, called by this module's name.
+from .parts import agenda_add as agenda_add
+from .parts import issue_add as issue_add
+from .parts import meeting_part_remove as meeting_part_remove
+from .parts import participant_add as participant_add
+
 log = logging.getLogger(__name__)
+
+# What callers may pass for a date, an agency and a number: the value itself,
+# or the text a person typed (an agency by its id).
+DateValue = datetime.date | str | None
+AgencyValue = Agency | int | str
+NumberValue = Decimal | int | float | str | None
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MEETING_FIELDS = ("kind", "title", "theme", "starts_on", "ends_on", "place", "region",
                   "host_agency", "chair", "minutes")
-COMMITMENT_FIELDS = ("text", "agenda_item", "owner_agency", "supporting_agencies", "region",
-                     "due_date", "unit", "baseline", "target", "source", "source_param")
 
 
-# Shared cleaning (sinergi/core/values.py), under the names used here and by transfer.py.
-_text, as_date, as_decimal, _choice = (values.text, values.as_date, values.as_decimal,
-                                       values.choice)
+def _length(field: str) -> int:
+    return Meeting._meta.get_field(field).max_length
 
 
-def _agency(actor, value, field: str, *, keep: set[int] = frozenset()) -> Agency:
-    """An agency the actor may see and still active; one in ``keep`` (the
-    value the object has now) may stay even if it has been deactivated since."""
-    agency = access.agency_field(actor, value, field)
-    if not agency.is_active and agency.pk not in keep:
-        raise SinergiError(_("Agency %(a)s is marked inactive; choose an active agency or ask "
-                             "a coordinator to reactivate it.") % {"a": agency}, field=field)
-    return agency
-
-
-def _region(actor, value, field: str, *, within: str | None = None) -> Region:
-    region = access.region_field(actor, value, field)
-    if within and not region_codes.code_in_subtree(region.code, within):
-        raise SinergiError(_("Region %(code)s lies outside the meeting's region %(root)s; "
-                             "choose a region inside it.") % {"code": region.code,
-                                                               "root": within}, field=field)
-    return region
-
-
-def _clean_meeting(actor, data: dict, *, current: Meeting | None = None) -> dict:
-    out = {}
-    for field in MEETING_FIELDS:
-        if field not in data:
-            continue
-        value = data[field]
-        if field == "kind":
-            out[field] = _choice(value, field, KIND_CHOICES)
-        elif field == "title":
-            out[field] = _text(value, field, 200, required=True)
-        elif field in {"theme", "place", "chair"}:
-            out[field] = _text(value, field, Meeting._meta.get_field(field).max_length)
-        elif field == "minutes":
-            out[field] = _text(value, field, None)
-        elif field in {"starts_on", "ends_on"}:
-            out[field] = as_date(value, field, required=field == "starts_on")
-        elif field == "region":
-            region = _region(actor, value, field)
-            if actor is not None and not access.in_scope(actor, region.code):
-                raise SinergiError(_("You may only hold meetings of your own region or below "
-                                     "it."), field=field)
-            out[field] = region
-        elif field == "host_agency":
-            keep = {current.host_agency_id} if current and current.host_agency_id else set()
-            out[field] = _agency(actor, value, field, keep=keep) \
-                if value not in (None, "") else None
+def _meeting_fields(actor, *, current: Meeting | None = None, kind=UNSET, title=UNSET,
+                    theme=UNSET, starts_on=UNSET, ends_on=UNSET, place=UNSET, region=UNSET,
+                    host_agency=UNSET, chair=UNSET, minutes=UNSET) -> dict:
+    """The values given (not UNSET) as the meeting's fields, checked in the
+    form's order, so the first wrong field is the one named."""
+    out: dict = {}
+    if kind is not UNSET:
+        out["kind"] = values.choice(kind, "kind", KIND_CHOICES)
+    if title is not UNSET:
+        out["title"] = values.text(title, "title", 200, required=True)
+    if theme is not UNSET:
+        out["theme"] = values.text(theme, "theme", _length("theme"))
+    if starts_on is not UNSET:
+        out["starts_on"] = values.as_date(starts_on, "starts_on", required=True)
+    if ends_on is not UNSET:
+        out["ends_on"] = values.as_date(ends_on, "ends_on")
+    if place is not UNSET:
+        out["place"] = values.text(place, "place", _length("place"))
+    if region is not UNSET:
+        chosen = selectors.region_inside(actor, region, "region")
+        # Visible is not enough: a kabupaten sees the province but holds no
+        # meeting of it.
+        if actor is not None and not access.in_scope(actor, chosen.code):
+            raise SinergiError(_("You may only hold meetings of your own region or below "
+                                 "it."), field="region")
+        out["region"] = chosen
+    if host_agency is not UNSET:
+        if host_agency in (None, ""):
+            out["host_agency"] = None
+        else:
+            keep = {current.host_agency_id} if current and current.host_agency_id else ()
+            out["host_agency"] = selectors.active_agency(actor, host_agency, "host_agency",
+                                                         keep=keep)
+    if chair is not UNSET:
+        out["chair"] = values.text(chair, "chair", _length("chair"))
+    if minutes is not UNSET:
+        out["minutes"] = values.text(minutes, "minutes", None)
     starts = out.get("starts_on", current.starts_on if current else None)
     ends = out.get("ends_on", current.ends_on if current else None)
     if starts and ends and ends < starts:
@@ -111,31 +119,47 @@ def _clean_meeting(actor, data: dict, *, current: Meeting | None = None) -> dict
 # --- meetings -----------------------------------------------------------------------------
 
 @transaction.atomic
-def meeting_create(*, actor, data: dict) -> Meeting:
-    """Record a meeting; ``actor`` None is the system (demo, commands)."""
+def meeting_create(*, actor, kind: str, title: str, starts_on: DateValue, region: str,
+                   theme: str = "", ends_on: DateValue = None, place: str = "",
+                   host_agency: AgencyValue | None = None, chair: str = "",
+                   minutes: str = "") -> Meeting:
+    """Record a meeting held by the government of ``region`` (a code in the
+    actor's own subtree); ``actor`` None is the system (demo, commands)."""
     if actor is not None:
         access.check_capability(actor, "meeting.manage")
-    for required in ("kind", "title", "starts_on", "region"):
-        if data.get(required) in (None, ""):
-            raise SinergiError(_("This field is required; fill it in."), field=required)
+    for field, value in (("kind", kind), ("title", title), ("starts_on", starts_on),
+                         ("region", region)):
+        if value in (None, ""):
+            raise SinergiError(_("This field is required; fill it in."), field=field)
     meeting = Meeting(created_by=actor if getattr(actor, "pk", None) else None,
-                      **_clean_meeting(actor, data))
+                      **_meeting_fields(actor, kind=kind, title=title, theme=theme,
+                                        starts_on=starts_on, ends_on=ends_on, place=place,
+                                        region=region, host_agency=host_agency, chair=chair,
+                                        minutes=minutes))
     meeting.save()
     audit_record(actor=actor, action="meeting.create", obj=meeting, after=snapshot(meeting))
     return meeting
 
 
 @transaction.atomic
-def meeting_update(*, actor, meeting: Meeting, data: dict) -> Meeting:
-    """Change a meeting; returns the saved row (read again under a lock, so a
-    change made meanwhile by someone else is neither lost nor audited wrong)."""
-    meeting = _locked_meeting(meeting.pk)
-    _check_manage(actor, meeting)
+def meeting_update(*, actor, meeting: Meeting, kind: str = UNSET, title: str = UNSET,
+                   theme: str | None = UNSET, starts_on: DateValue = UNSET,
+                   ends_on: DateValue = UNSET, place: str | None = UNSET,
+                   region: str = UNSET, host_agency: AgencyValue | None = UNSET,
+                   chair: str | None = UNSET, minutes: str | None = UNSET) -> Meeting:
+    """Change the fields given of a meeting; returns the saved row (read
+    again under a lock, so a change made meanwhile by someone else is
+    neither lost nor audited wrong). A new region must still hold the
+    meeting's commitments and issues."""
+    meeting = selectors.locked_meeting(meeting.pk)
+    selectors.check_manage(actor, meeting)
     before = snapshot(meeting)
-    fields = _clean_meeting(actor, data, current=meeting)
-    region = fields.get("region")
-    if region is not None and region.code != meeting.region_id:
-        _check_parts_within(meeting, region.code)
+    fields = _meeting_fields(actor, current=meeting, **values.given(
+        kind=kind, title=title, theme=theme, starts_on=starts_on, ends_on=ends_on, place=place,
+        region=region, host_agency=host_agency, chair=chair, minutes=minutes))
+    chosen = fields.get("region")
+    if chosen is not None and chosen.code != meeting.region_id:
+        _check_parts_within(meeting, chosen.code)
     for field, value in fields.items():
         setattr(meeting, field, value)
     meeting.save(update_fields=[*fields, "updated_at"])
@@ -159,84 +183,7 @@ def _check_parts_within(meeting: Meeting, code: str) -> None:
             % {"n": outside, "code": code}, field="region")
 
 
-def _check_manage(actor, meeting: Meeting, *, what: str = "meeting") -> None:
-    selectors.check_manage(actor, meeting, what=what)
-
-
-def _locked_meeting(pk: int) -> Meeting:
-    """The meeting's row, read again and locked until the transaction ends.
-
-    What depends on the meeting (next commitment number, agenda position,
-    desk, its region for a commitment's or issue's region) is decided under
-    this lock, so writers of one meeting go one after the other. A lock on
-    ``aggregate(Max(...))`` would not do: Django drops FOR UPDATE there.
-    """
-    return Meeting.objects.select_for_update().get(pk=pk)
-
-
-@transaction.atomic
-def participant_add(*, actor, meeting: Meeting, data: dict) -> Participant:
-    _check_manage(actor, meeting)
-    agency = _agency(actor, data["agency"], "agency") if data.get("agency") else None
-    region = _region(actor, data["region"], "region") if data.get("region") else None
-    name = _text(data.get("name"), "name", 120)
-    if agency is None and region is None and not name:
-        raise SinergiError(_("Name an agency, a region or a representative."), field="agency")
-    participant = Participant.objects.create(
-        meeting=meeting, agency=agency, region=region, name=name,
-        position=_text(data.get("position"), "position", 120),
-        invited=bool(data.get("invited", True)), attended=bool(data.get("attended", False)))
-    audit_record(actor=actor, action="meeting.participant_add", obj=meeting,
-                 after={"participant": str(participant), "attended": participant.attended})
-    return participant
-
-
-@transaction.atomic
-def agenda_add(*, actor, meeting: Meeting, data: dict) -> AgendaItem:
-    """Add a topic, in the named desk (created on first use) or none."""
-    _check_manage(actor, meeting)
-    title = _text(data.get("title"), "title", 300, required=True)
-    desk_name = _text(data.get("desk"), "desk", 120)
-    # Lock the meeting row: SELECT ... FOR UPDATE on an aggregate (Max) locks
-    # nothing (Django drops it), so two adds at once would take the same
-    # position or both create the desk. The meeting row serialises them.
-    meeting = _locked_meeting(meeting.pk)
-    desk = None
-    if desk_name:
-        desk = Desk.objects.filter(meeting=meeting, name=desk_name).first()
-        if desk is None:
-            last = Desk.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
-            desk = Desk.objects.create(meeting=meeting, name=desk_name,
-                                       position=(last or 0) + 1)
-    last = AgendaItem.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
-    item = AgendaItem.objects.create(meeting=meeting, desk=desk, title=title,
-                                     description=_text(data.get("description"), "description",
-                                                       None),
-                                     position=(last or 0) + 1)
-    audit_record(actor=actor, action="meeting.agenda_add", obj=meeting,
-                 after={"topic": title, "desk": desk_name})
-    return item
-
-
-@transaction.atomic
-def issue_add(*, actor, meeting: Meeting, data: dict) -> MeetingIssue:
-    _check_manage(actor, meeting)
-    # The meeting's region as it is now, held until the issue is saved (a
-    # region change of the meeting checks its issues under the same lock).
-    meeting = _locked_meeting(meeting.pk)
-    region = _region(actor, data["region"], "region", within=meeting.region_id) \
-        if data.get("region") else None
-    issue = MeetingIssue.objects.create(
-        meeting=meeting, category=_choice(data.get("category"), "category",
-                                          ISSUE_CATEGORY_CHOICES),
-        region=region, description=_text(data.get("description"), "description", None,
-                                         required=True),
-        raised_by=_text(data.get("raised_by"), "raised_by", 120))
-    audit_record(actor=actor, action="meeting.issue_add", obj=meeting,
-                 after={"category": issue.category, "region": issue.region_id,
-                        "description": issue.description[:200]})
-    return issue
-
+# --- uploaded files -----------------------------------------------------------------------
 
 @contextmanager
 def _files_removed_on_error():
@@ -254,7 +201,9 @@ def _files_removed_on_error():
         raise
 
 
-def _file_name(upload) -> str:
+def upload_name(upload) -> str:
+    """A safe file name for an upload: its own name's last part, with
+    anything but letters, digits, dots, dashes and spaces replaced."""
     name = re.sub(r"[^\w.\- ]+", "_", str(getattr(upload, "name", "") or "file"))
     return name.rsplit("/", 1)[-1][-120:] or "file"
 
@@ -271,10 +220,12 @@ def _check_file(upload, field: str) -> None:
 
 @transaction.atomic
 def attachment_add(*, actor, meeting: Meeting, upload, title: str = "") -> Attachment:
-    _check_manage(actor, meeting)
+    """Keep a file of the meeting (signed minutes, attendance list, slides);
+    the file is removed again if the save fails."""
+    selectors.check_manage(actor, meeting)
     _check_file(upload, "file")
-    name = _file_name(upload)
-    attachment = Attachment(meeting=meeting, title=_text(title, "title", 200) or name,
+    name = upload_name(upload)
+    attachment = Attachment(meeting=meeting, title=values.text(title, "title", 200) or name,
                             size=upload.size, uploaded_by=actor if getattr(actor, "pk", None)
                             else None)
     with _files_removed_on_error() as written:
@@ -286,78 +237,60 @@ def attachment_add(*, actor, meeting: Meeting, upload, title: str = "") -> Attac
     return attachment
 
 
-PARTS = {"participant": Participant, "agenda": AgendaItem, "issue": MeetingIssue,
-         "attachment": Attachment}
-
-
-@transaction.atomic
-def meeting_part_remove(*, actor, meeting: Meeting, kind: str, pk: int) -> None:
-    """Remove a participant, agenda item, issue or minutes file entered by mistake.
-
-    Commitments of a removed agenda item keep their text and lose the link.
-    """
-    _check_manage(actor, meeting)
-    model = PARTS.get(kind)
-    obj = model.objects.filter(meeting=meeting, pk=pk).first() if model else None
-    if obj is None:
-        raise NotInScope(_("Not found in this meeting."))
-    label = str(obj)
-    if kind == "attachment" and obj.file:
-        # Only once the removal is committed: a rollback keeps row and file.
-        storage, name = obj.file.storage, obj.file.name
-        transaction.on_commit(lambda: storage.delete(name))
-    obj.delete()
-    if kind == "agenda":
-        Desk.objects.filter(meeting=meeting, items__isnull=True).delete()
-    audit_record(actor=actor, action=f"meeting.{kind}_remove", obj=meeting,
-                 before={kind: label[:200]})
-
-
 # --- commitments --------------------------------------------------------------------------
 
-def _clean_commitment(actor, meeting: Meeting, data: dict, *,
-                      current: Commitment | None = None) -> tuple[dict, list[Agency] | None]:
+def _agenda_item(meeting: Meeting, value) -> AgendaItem | None:
+    if value in (None, ""):
+        return None
+    item = AgendaItem.objects.filter(meeting=meeting,
+                                     pk=values.as_int(value, "agenda_item")).first()
+    if item is None:
+        raise SinergiError(_("That agenda item is not one of this meeting's."),
+                           field="agenda_item")
+    return item
+
+
+def _commitment_fields(actor, meeting: Meeting, *, current: Commitment | None = None,
+                       text=UNSET, agenda_item=UNSET, owner_agency=UNSET,
+                       supporting_agencies=UNSET, region=UNSET, due_date=UNSET, unit=UNSET,
+                       baseline=UNSET, target=UNSET, source=UNSET,
+                       source_param=UNSET) -> tuple[dict, list[Agency] | None]:
+    """The values given (not UNSET) as the commitment's fields, checked in
+    the form's order, and its supporting agencies (None: unchanged)."""
     out: dict = {}
     supporting = None
-    for field in COMMITMENT_FIELDS:
-        if field not in data:
-            continue
-        value = data[field]
-        if field == "text":
-            out[field] = _text(value, field, 2000, required=True)
-        elif field == "agenda_item":
-            if value in (None, ""):
-                out[field] = None
-            else:
-                item = AgendaItem.objects.filter(meeting=meeting,
-                                                 pk=values.as_int(value, field)).first()
-                if item is None:
-                    raise SinergiError(_("That agenda item is not one of this meeting's."),
-                                       field=field)
-                out[field] = item
-        elif field == "owner_agency":
-            if value in (None, ""):
-                raise SinergiError(_("Name the agency that owns the commitment."), field=field)
-            out[field] = _agency(actor, value, field, keep={current.owner_agency_id}
-                                 if current else set())
-        elif field == "supporting_agencies":
-            if value is None:  # "not given": the supporting agencies stay as they are
-                continue
-            keep = set(current.supporting_agencies.values_list("id", flat=True)) \
-                if current else set()
-            supporting = [_agency(actor, v, field, keep=keep) for v in value]
-        elif field == "region":
-            out[field] = _region(actor, value, field, within=meeting.region_id)
-        elif field == "due_date":
-            out[field] = as_date(value, field)
-        elif field == "unit":
-            out[field] = _text(value, field, 60)
-        elif field in {"baseline", "target"}:
-            out[field] = as_decimal(value, field)
-        elif field == "source":
-            out[field] = _text(value, field, 40) or MANUAL
-        elif field == "source_param":
-            out[field] = _text(value, field, 60)
+    if text is not UNSET:
+        out["text"] = values.text(text, "text", 2000, required=True)
+    if agenda_item is not UNSET:
+        out["agenda_item"] = _agenda_item(meeting, agenda_item)
+    if owner_agency is not UNSET:
+        if owner_agency in (None, ""):
+            raise SinergiError(_("Name the agency that owns the commitment."),
+                               field="owner_agency")
+        keep = {current.owner_agency_id} if current else ()
+        out["owner_agency"] = selectors.active_agency(actor, owner_agency, "owner_agency",
+                                                      keep=keep)
+    # None is "not given" here, as the API documents: the supporting agencies
+    # stay as they are; an empty list removes them all.
+    if supporting_agencies is not UNSET and supporting_agencies is not None:
+        keep = set(current.supporting_agencies.values_list("id", flat=True)) \
+            if current else set()
+        supporting = [selectors.active_agency(actor, v, "supporting_agencies", keep=keep)
+                      for v in supporting_agencies]
+    if region is not UNSET:
+        out["region"] = selectors.region_inside(actor, region, "region",
+                                                within=meeting.region_id)
+    if due_date is not UNSET:
+        out["due_date"] = values.as_date(due_date, "due_date")
+    if unit is not UNSET:
+        out["unit"] = values.text(unit, "unit", 60)
+    for field, value in (("baseline", baseline), ("target", target)):
+        if value is not UNSET:
+            out[field] = values.as_decimal(value, field)
+    if source is not UNSET:
+        out["source"] = values.text(source, "source", 40) or MANUAL
+    if source_param is not UNSET:
+        out["source_param"] = values.text(source_param, "source_param", 60)
     source = out.get("source", current.source if current else MANUAL)
     param = out.get("source_param", current.source_param if current else "")
     problem = progress.counter_problem(source, param)
@@ -377,18 +310,29 @@ def _commitment_snapshot(c: Commitment) -> dict:
 
 
 @transaction.atomic
-def commitment_create(*, actor, meeting: Meeting, data: dict) -> Commitment:
-    _check_manage(actor, meeting)
+def commitment_create(*, actor, meeting: Meeting, text: str, owner_agency: AgencyValue,
+                      supporting_agencies: Iterable[AgencyValue] = (),
+                      region: str | None = None, agenda_item: int | str | None = None,
+                      due_date: DateValue = None, unit: str = "",
+                      baseline: NumberValue = None, target: NumberValue = None,
+                      source: str = MANUAL, source_param: str = "") -> Commitment:
+    """Add the next numbered commitment to a meeting. ``region`` None is the
+    meeting's own; ``source`` names a counter (progress.COUNTERS) when the
+    progress is counted from the data, which then needs a ``target``."""
+    selectors.check_manage(actor, meeting)
     # Numbering under a lock of the meeting row: SELECT ... FOR UPDATE on an
     # aggregate (Max) locks nothing (Django drops it), so two creations at
     # once would both take the same next number. The meeting row serialises them.
-    meeting = _locked_meeting(meeting.pk)
-    data = {"region": meeting.region_id, **data}
-    if not data.get("text"):
+    meeting = selectors.locked_meeting(meeting.pk)
+    if not text:
         raise SinergiError(_("This field is required; fill it in."), field="text")
-    if not data.get("owner_agency"):
+    if not owner_agency:
         raise SinergiError(_("Name the agency that owns the commitment."), field="owner_agency")
-    fields, supporting = _clean_commitment(actor, meeting, data)
+    fields, supporting = _commitment_fields(
+        actor, meeting, text=text, agenda_item=agenda_item, owner_agency=owner_agency,
+        supporting_agencies=supporting_agencies,
+        region=meeting.region_id if region is None else region, due_date=due_date, unit=unit,
+        baseline=baseline, target=target, source=source, source_param=source_param)
     last = Commitment.objects.filter(meeting=meeting).aggregate(m=Max("number"))["m"]
     commitment = Commitment.objects.create(
         meeting=meeting, number=(last or 0) + 1,
@@ -401,15 +345,26 @@ def commitment_create(*, actor, meeting: Meeting, data: dict) -> Commitment:
 
 
 @transaction.atomic
-def commitment_update(*, actor, commitment: Commitment, data: dict) -> Commitment:
-    """Change a commitment's terms; returns the saved row. The row is read
-    again under a lock and only the changed fields are written, so progress
-    reported meanwhile (value, done, cancelled) is kept."""
+def commitment_update(*, actor, commitment: Commitment, text: str = UNSET,
+                      agenda_item: int | str | None = UNSET,
+                      owner_agency: AgencyValue = UNSET,
+                      supporting_agencies: Iterable[AgencyValue] | None = UNSET,
+                      region: str = UNSET, due_date: DateValue = UNSET,
+                      unit: str | None = UNSET, baseline: NumberValue = UNSET,
+                      target: NumberValue = UNSET, source: str | None = UNSET,
+                      source_param: str | None = UNSET) -> Commitment:
+    """Change the terms given of a commitment; returns the saved row. The row
+    is read again under a lock and only the changed fields are written, so
+    progress reported meanwhile (value, done, cancelled) is kept.
+    ``supporting_agencies`` None leaves them as they are."""
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    meeting = commitment.meeting = _locked_meeting(commitment.meeting_id)
-    _check_manage(actor, meeting, what="commitment")
+    meeting = commitment.meeting = selectors.locked_meeting(commitment.meeting_id)
+    selectors.check_manage(actor, meeting, what="commitment")
     before = _commitment_snapshot(commitment)
-    fields, supporting = _clean_commitment(actor, meeting, data, current=commitment)
+    fields, supporting = _commitment_fields(actor, meeting, current=commitment, **values.given(
+        text=text, agenda_item=agenda_item, owner_agency=owner_agency,
+        supporting_agencies=supporting_agencies, region=region, due_date=due_date, unit=unit,
+        baseline=baseline, target=target, source=source, source_param=source_param))
     for field, value in fields.items():
         setattr(commitment, field, value)
     commitment.save(update_fields=[*fields, "updated_at"])
@@ -421,13 +376,15 @@ def commitment_update(*, actor, commitment: Commitment, data: dict) -> Commitmen
 
 
 @transaction.atomic
-def progress_report(*, actor, commitment: Commitment, data: dict,
+def progress_report(*, actor, commitment: Commitment, kind: str = PROGRESS,
+                    date: DateValue = None, value: NumberValue = None, narrative: str = "",
                     files=()) -> ProgressUpdate:
     """Record one progress update: a value and/or narrative, or a change of
     state (done, cancelled, reopened). Progress is for anyone who may report;
     done and reopen for the owner agency and coordinators; cancelling (and
     reopening a cancelled one) for the meeting's coordinators. A cancelled
-    commitment takes no report until it is reopened.
+    commitment takes no report until it is reopened. ``date`` None is today;
+    ``files`` are evidence uploads.
 
     The commitment is read again under a lock: two reports at once, or a
     report and an edit, apply one after the other. ``update.commitment`` is
@@ -437,8 +394,8 @@ def progress_report(*, actor, commitment: Commitment, data: dict,
     if actor is not None and not selectors.can_update(actor, commitment):
         raise AccessDenied(_("Only the owner or a supporting agency of this commitment, or a "
                              "coordinator of its region, may report progress."))
-    kind = _choice(data.get("kind") or PROGRESS, "kind",
-                   [(PROGRESS, ""), (MARK_DONE, ""), (MARK_CANCELLED, ""), (REOPEN, "")])
+    kind = values.choice(kind or PROGRESS, "kind",
+                         [(PROGRESS, ""), (MARK_DONE, ""), (MARK_CANCELLED, ""), (REOPEN, "")])
     if commitment.cancelled_on and kind != REOPEN:
         raise SinergiError(_("This commitment is cancelled; reopen it before reporting on "
                              "it."), field="kind")
@@ -448,25 +405,25 @@ def progress_report(*, actor, commitment: Commitment, data: dict,
                              "mark it done or reopen it; a supporting agency reports "
                              "progress."))
     today = timezone.localdate()
-    date = as_date(data.get("date"), "date") or today
+    date = values.as_date(date, "date") or today
     if date > today:
         raise SinergiError(_("The date of an update cannot be in the future."), field="date")
-    value = as_decimal(data.get("value"), "value")
-    narrative = _text(data.get("narrative"), "narrative", None)
+    value = values.as_decimal(value, "value")
+    narrative = values.text(narrative, "narrative", None)
     if value is not None and commitment.is_data_bound:
         raise SinergiError(_("This commitment's value is counted from the data; write a "
                              "narrative instead of a value."), field="value")
     if kind == PROGRESS and value is None and not narrative and not files:
         raise SinergiError(_("Give a value, a narrative or an evidence file."), field="value")
     if kind == MARK_CANCELLED:
-        _check_manage(actor, commitment.meeting, what="commitment")
+        selectors.check_manage(actor, commitment.meeting, what="commitment")
         if not narrative:
             raise SinergiError(_("Say why the commitment is cancelled."), field="narrative")
     if kind == REOPEN and not (commitment.done_on or commitment.cancelled_on):
         raise SinergiError(_("Only a commitment marked done or cancelled can be reopened."),
                            field="kind")
     if kind == REOPEN and commitment.cancelled_on:
-        _check_manage(actor, commitment.meeting, what="commitment")
+        selectors.check_manage(actor, commitment.meeting, what="commitment")
     for upload in files:
         _check_file(upload, "evidence")
     before = snapshot(commitment)
@@ -476,7 +433,7 @@ def progress_report(*, actor, commitment: Commitment, data: dict,
             author=actor if getattr(actor, "pk", None) else None,
             author_label=actor.get_username() if getattr(actor, "pk", None) else "system")
         for upload in files:
-            evidence = Evidence(update=update, name=_file_name(upload), size=upload.size)
+            evidence = Evidence(update=update, name=upload_name(upload), size=upload.size)
             evidence.file.save(evidence.name, upload, save=False)
             written.append((evidence.file.storage, evidence.file.name))
             evidence.save()
@@ -501,3 +458,25 @@ def progress_report(*, actor, commitment: Commitment, data: dict,
                       extra={"update_id": update.pk, "kind": kind,
                              "narrative": narrative[:200], "evidence": len(files)})
     return update
+
+
+def commitments_export(*, actor, meeting: int | str | None = None,
+                       agency: int | str | None = None, region: str | None = None,
+                       status: str | None = None, due: str | None = None,
+                       mine: bool = False) -> list[progress.Tracked]:
+    """The board's commitments under its filters (selectors.board), for a
+    spreadsheet, with the export audited: who read out how many, under which
+    filters. A filter that makes no sense is a SinergiError before anything
+    is audited."""
+    filters = {"meeting": meeting, "agency": agency, "region": region, "status": status,
+               "due": due, "mine": mine}
+    rows, _truncated = selectors.board(user=actor, **filters)
+    # Read first, audit after in a short transaction of its own: on SQLite a
+    # transaction holds the write lock, which a province's board read would
+    # keep from every other writer.
+    with transaction.atomic():
+        audit_record(actor=actor, action="commitment.export",
+                     object_type="meetings.commitment", object_repr=f"{len(rows)} commitments",
+                     region_code=access.scope_root(actor) or "",
+                     after={"filters": {k: v for k, v in filters.items() if v}})
+    return rows

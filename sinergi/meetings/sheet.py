@@ -66,7 +66,7 @@ class Column:
     header: str  # as the template writes it
     aliases: tuple[str, ...]  # other accepted headers (English first)
     required: bool = False
-    field: str | None = None  # the field of services.commitment_create it feeds
+    field: str | None = None  # the keyword of services.commitment_create it feeds
 
 
 COLUMNS = (
@@ -88,13 +88,13 @@ BY_KEY = {c.key: c for c in COLUMNS}
 BY_FIELD = {c.field: c for c in COLUMNS if c.field}
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
     """Headers match whatever the case and spacing; a trailing * or : is a
     common "required" or label mark and is ignored too."""
     return " ".join(text.split()).rstrip("*: ").strip().casefold()
 
 
-BY_HEADER = {_header_key(h): c for c in COLUMNS for h in (c.header, *c.aliases)}
+BY_HEADER = {header_key(h): c for c in COLUMNS for h in (c.header, *c.aliases)}
 
 
 # Bahasa Indonesia, like the registry's template (a document for operators):

@@ -37,6 +37,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from sinergi.accounts import access
 from sinergi.agencies.models import Agency
+from sinergi.core import values
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import AccessDenied, DataFileError, NotInScope, SinergiError
 from sinergi.imports import readers
@@ -44,7 +45,7 @@ from sinergi.regions import codes as region_codes
 
 from . import selectors, services
 from .models import Commitment, Meeting
-from .sheet import BY_FIELD, BY_HEADER, BY_KEY, COLUMNS, DATA_SHEET, _header_key
+from .sheet import BY_FIELD, BY_HEADER, BY_KEY, COLUMNS, DATA_SHEET, header_key
 
 MAX_ROWS = 500  # a meeting has dozens; each row is validated and saved in the request
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -294,23 +295,23 @@ def _number(value, field_name: str):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = readers.float_text(value) if isinstance(value, float) else str(value)
-        return services.as_decimal(text, field_name)
+        return values.as_decimal(text, field_name)
     if not isinstance(value, str):
-        return services.as_decimal(value, field_name)  # says it is not a number
+        return values.as_decimal(value, field_name)  # says it is not a number
     text = value.strip().replace("\u00a0", "").replace(" ", "")
     if text.endswith("%"):
         raise SinergiError(_("Write the number without %%, e.g. %(n)s, and write %% in the "
                              "Unit column.") % {"n": text[:-1]}, field=field_name)
     m = _NUMBER.fullmatch(text)
     if m is None:
-        return services.as_decimal(text, field_name)
+        return values.as_decimal(text, field_name)
     sign, body = m.groups()
     marks = [ch for ch in body if ch in ".,"]
     unreadable = SinergiError(
         _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
           "decimal mark, e.g. 1500 or 12,5.") % {"v": value.strip()[:40]}, field=field_name)
     if not marks:
-        return services.as_decimal(sign + body, field_name)
+        return values.as_decimal(sign + body, field_name)
     if len(marks) == 1:
         whole, fraction = re.split(r"[.,]", body)
         if not fraction:
@@ -322,7 +323,7 @@ def _number(value, field_name: str):
                   "use a number cell in Excel.")
                 % {"v": value.strip(), "mark": marks[0], "whole": whole + fraction},
                 field=field_name)
-        return services.as_decimal(f"{sign}{whole}.{fraction}", field_name)
+        return values.as_decimal(f"{sign}{whole}.{fraction}", field_name)
     thousands = marks[0]
     decimal_mark = marks[-1] if marks[-1] != thousands else None
     whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
@@ -330,7 +331,7 @@ def _number(value, field_name: str):
     if (decimal_mark and (not fraction or decimal_mark in whole)) or not (
             1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
         raise unreadable
-    return services.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
+    return values.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
                                field_name)
 
 
@@ -346,7 +347,7 @@ def commitments_import(*, actor, meeting: Meeting, upload) -> ImportResult:
     None is the system.
     """
     selectors.check_manage(actor, meeting)
-    name = services._file_name(upload)
+    name = services.upload_name(upload)
     result = ImportResult(file_name=name)
     try:
         rows, formulas = _read(upload, name)
@@ -414,7 +415,7 @@ def _header_index(rows: list[tuple[int, list]]) -> int | None:
     first non-blank row."""
     filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(_blank, cells))]
     for i in filled[:HEADER_SEARCH_ROWS]:
-        keys = {BY_HEADER.get(_header_key(_text(h))) for h in rows[i][1]}
+        keys = {BY_HEADER.get(header_key(_text(h))) for h in rows[i][1]}
         if BY_KEY["text"] in keys:
             return i
     return filled[0] if filled else None
@@ -436,7 +437,7 @@ def _map_columns(headers: list[str], header_row: int, body, result: ImportResult
                     _("Column %(letter)s has values but no header; they were ignored.")
                     % {"letter": readers.column_letter(index)})
             continue
-        column = BY_HEADER.get(_header_key(header))
+        column = BY_HEADER.get(header_key(header))
         if column is None:
             unknown.append(header)
         elif column.key in columns:
@@ -482,7 +483,7 @@ class _Context:
         code = _region_text(value) or self.meeting.region_id
         if code not in self.regions:
             try:
-                self.regions[code] = services._region(
+                self.regions[code] = selectors.region_inside(
                     self.actor, code, "region", within=self.meeting.region_id).code
             except SinergiError as exc:
                 self.regions[code] = exc
@@ -518,15 +519,16 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
             return None
         return _cell(cells, columns[key])
 
-    data: dict = {"text": _text(raw("text"))}
-    if not data["text"] and "text" not in formula_keys:
+    # The keywords of services.commitment_create, as far as the row gives them.
+    fields: dict = {"text": _text(raw("text"))}
+    if not fields["text"] and "text" not in formula_keys:
         problem("text", _("The commitment text is empty; write the commitment, or delete "
                           "the row."))
 
     owner = _text(raw("owner"))
     if owner:
         try:
-            data["owner_agency"] = agencies.resolve(owner, "owner_agency").pk
+            fields["owner_agency"] = agencies.resolve(owner, "owner_agency").pk
         except SinergiError as exc:
             problem("owner", exc.message)
     elif "owner" not in formula_keys:
@@ -541,19 +543,19 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
             except SinergiError as exc:
                 problem("supporting", exc.message, part)
                 continue
-            if agency.pk not in supporting and agency.pk != data.get("owner_agency"):
+            if agency.pk not in supporting and agency.pk != fields.get("owner_agency"):
                 supporting.append(agency.pk)
-        data["supporting_agencies"] = supporting
+        fields["supporting_agencies"] = supporting
 
     if "agenda" in columns and _text(raw("agenda")):
         try:
-            data["agenda_item"] = _agenda(agenda, meeting, _text(raw("agenda")))
+            fields["agenda_item"] = _agenda(agenda, meeting, _text(raw("agenda")))
         except SinergiError as exc:
             problem("agenda", exc.message)
 
     checks = {
         "region": ctx.region,
-        "due": lambda v: services.as_date(v, "due_date"),
+        "due": lambda v: values.as_date(v, "due_date"),
         "unit": _text,
         "baseline": lambda v: _number(v, "baseline"),
         "target": lambda v: _number(v, "target"),
@@ -562,14 +564,14 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
         if key not in columns:
             continue
         try:
-            data[BY_KEY[key].field] = check(raw(key))
+            fields[BY_KEY[key].field] = check(raw(key))
         except SinergiError as exc:
             problem(key, exc.message)
 
     if not found:
         try:
             with transaction.atomic():
-                return services.commitment_create(actor=actor, meeting=meeting, data=data)
+                return services.commitment_create(actor=actor, meeting=meeting, **fields)
         except AccessDenied:
             raise
         except SinergiError as exc:

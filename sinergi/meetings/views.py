@@ -4,7 +4,6 @@ issues and commitments; the commitment board; progress updates; briefs."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
-from sinergi.core.audit import audit_record
 from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.core.forms import errors_text, form_page, labelled, saved
 from sinergi.core.timelimit import time_limit
@@ -31,8 +29,6 @@ from .models import (
 LIST_MAX = 100
 
 
-
-
 def _on_page(form, save):
     """``save`` for a page: a region code outside the user's scope makes the
     services answer 404 (right for the API); on a page the user keeps the
@@ -47,8 +43,6 @@ def _on_page(form, save):
             raise SinergiError(_("Region %(code)s is not in your scope or does not exist.")
                                % {"code": code}, field="region") from exc
     return run
-
-
 
 
 @login_required
@@ -78,7 +72,7 @@ def meeting_create(request):
                              initial={"region": access.scope_root(request.user) or "",
                                       "starts_on": timezone.localdate()})
     meeting = saved(request, form, _on_page(form, lambda data: services.meeting_create(
-        actor=request.user, data=data)), _("The meeting has been saved."))
+        actor=request.user, **data)), _("The meeting has been saved."))
     if meeting:
         return redirect("meetings:detail", meeting_id=meeting.pk)
     return form_page(request, "meetings/form.html", form, {"meeting": None})
@@ -92,7 +86,7 @@ def meeting_edit(request, meeting_id: int):
     initial.update(region=meeting.region_id, host_agency=meeting.host_agency_id or "")
     form = forms.MeetingForm(request.POST or None, user=request.user, initial=initial)
     if saved(request, form, _on_page(form, lambda data: services.meeting_update(
-            actor=request.user, meeting=meeting, data=data)), _("The meeting has been saved.")):
+            actor=request.user, meeting=meeting, **data)), _("The meeting has been saved.")):
         return redirect("meetings:detail", meeting_id=meeting.pk)
     return form_page(request, "meetings/form.html", form, {"meeting": meeting})
 
@@ -105,7 +99,6 @@ def meeting_detail(request, meeting_id: int):
     commitments = list(selectors.commitments_visible(user).filter(meeting=meeting)
                        .select_related("owner_agency", "region", "agenda_item")
                        .prefetch_related("supporting_agencies").order_by("number"))
-    states = progress.progress_of(commitments)
     desks = list(meeting.desks.prefetch_related("items"))
     can_manage = selectors.can_manage(user, meeting)
     root = access.scope_root(user)
@@ -118,7 +111,7 @@ def meeting_detail(request, meeting_id: int):
         "issues": selectors.issues_visible(root).filter(meeting=meeting)
         .select_related("region").order_by("id"),
         "attachments": meeting.attachments.all(),
-        "rows": [(c, states[c.pk]) for c in commitments],
+        "rows": progress.tracked(commitments),
         "can_manage": can_manage,
     }
     if can_manage:
@@ -153,7 +146,7 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
 def participant_add(request, meeting_id: int):
     return _meeting_part(
         request, meeting_id, forms.ParticipantForm, "p",
-        lambda m, d: services.participant_add(actor=request.user, meeting=m, data=d),
+        lambda m, d: services.participant_add(actor=request.user, meeting=m, **d),
         user=request.user)
 
 
@@ -161,14 +154,14 @@ def participant_add(request, meeting_id: int):
 @require_POST
 def agenda_add(request, meeting_id: int):
     return _meeting_part(request, meeting_id, forms.AgendaForm, "a",
-                         lambda m, d: services.agenda_add(actor=request.user, meeting=m, data=d))
+                         lambda m, d: services.agenda_add(actor=request.user, meeting=m, **d))
 
 
 @login_required
 @require_POST
 def issue_add(request, meeting_id: int):
     return _meeting_part(request, meeting_id, forms.IssueForm, "i",
-                         lambda m, d: services.issue_add(actor=request.user, meeting=m, data=d))
+                         lambda m, d: services.issue_add(actor=request.user, meeting=m, **d))
 
 
 @login_required
@@ -238,7 +231,7 @@ def commitment_create(request, meeting_id: int):
     form = forms.CommitmentForm(request.POST or None, user=request.user, meeting=meeting,
                                 initial={"region": meeting.region_id, "source": "manual"})
     if saved(request, form, _on_page(form, lambda data: services.commitment_create(
-            actor=request.user, meeting=meeting, data=data)),
+            actor=request.user, meeting=meeting, **data)),
             lambda c: _("Commitment %(n)d has been saved.") % {"n": c.number}):
         return redirect("meetings:detail", meeting_id=meeting.pk)
     return form_page(request, "meetings/commitment_form.html", form, {
@@ -253,7 +246,7 @@ def commitment_edit(request, commitment_id: int):
                                 meeting=commitment.meeting,
                                 initial=_commitment_initial(commitment))
     if saved(request, form, _on_page(form, lambda data: services.commitment_update(
-            actor=request.user, commitment=commitment, data=data)),
+            actor=request.user, commitment=commitment, **data)),
             _("The commitment has been saved.")):
         return redirect("meetings:commitment", commitment_id=commitment.pk)
     return form_page(request, "meetings/commitment_form.html", form, {
@@ -299,8 +292,8 @@ def progress_add(request, commitment_id: int):
         if reopen:
             data["kind"] = "reopened"
         try:
-            services.progress_report(actor=request.user, commitment=commitment, data=data,
-                                     files=request.FILES.getlist("evidence"))
+            services.progress_report(actor=request.user, commitment=commitment,
+                                     files=request.FILES.getlist("evidence"), **data)
         except SinergiError as exc:
             messages.error(request, _("Not recorded: %(errors)s") % {
                 "errors": labelled(form, exc)})
@@ -352,15 +345,9 @@ def _board_page(request, filters, rows, truncated, error):
 def board_export(request):
     filters = _board_filters(request)
     try:
-        rows, _truncated = selectors.board(user=request.user, **filters)
+        rows = services.commitments_export(actor=request.user, **filters)
     except SinergiError as exc:  # a bad filter: the board page says which, as it does itself
         return _board_page(request, filters, [], False, exc.message)
-    with transaction.atomic():
-        audit_record(actor=request.user, action="commitment.export",
-                     object_type="meetings.commitment",
-                     object_repr=f"{len(rows)} commitments",
-                     region_code=access.scope_root(request.user) or "",
-                     after={"filters": {k: v for k, v in filters.items() if v}})
     return sheet.commitments_xlsx(rows, f"komitmen-{timezone.localdate():%Y%m%d}.xlsx")
 
 
@@ -410,10 +397,7 @@ def _brief_region(user, code: str):
     """The region of a region brief: one inside the user's own subtree (a
     brief of a region above it would hold what the user may not see)."""
     selectors.meetings_visible(user)  # the capability check
-    if not access.in_scope(user, code):
-        raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                      % {"code": code})
-    return access.access_region(user, code)
+    return access.access_subtree(user, code)
 
 
 @login_required

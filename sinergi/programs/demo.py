@@ -97,14 +97,14 @@ def _groups(province: str, today: datetime.date) -> int:
                             .values_list("code", flat=True))
             for i in range(per_kab):
                 village = villages[(i * 7 + len(kind_code)) % len(villages)]
-                group = group_services.group_create(actor=None, data={
-                    "code": f"{kind_code}-{village}-{i + 1:02d}",
-                    "name": f"{kind.name} {village[-4:]}-{i + 1}", "kind": kind_code,
-                    "village_code": village,
-                    "founded_on": today.replace(year=today.year - 1 - i % 4, day=1),
-                    "sector": "pangan olahan" if kind_code == "IR" else "",
-                    "products": "kerupuk, kemplang, getas" if kind_code == "IR" else "",
-                    "pirt": f"P-IRT {village[-4:]}{i}" if kind_code == "IR" and i % 2 else ""},
+                group = group_services.group_create(
+                    actor=None, code=f"{kind_code}-{village}-{i + 1:02d}",
+                    name=f"{kind.name} {village[-4:]}-{i + 1}", kind=kind_code,
+                    village_code=village,
+                    founded_on=today.replace(year=today.year - 1 - i % 4, day=1),
+                    sector="pangan olahan" if kind_code == "IR" else "",
+                    products="kerupuk, kemplang, getas" if kind_code == "IR" else "",
+                    pirt=f"P-IRT {village[-4:]}{i}" if kind_code == "IR" and i % 2 else "",
                     agencies=[_agency(province, supervisors[kind_code]).pk])
                 made += 1
                 members = eligibility.eligible_queryset(member_rule, PERSON, today=today,
@@ -120,10 +120,11 @@ def _groups(province: str, today: datetime.date) -> int:
                                              since=group.founded_on.replace(
                                                  year=group.founded_on.year + step))
                 if kind_code == "IR" and i % 3 == 0:
-                    group_services.partner_add(actor=None, group=group, data={
-                        "name": "Swalayan Puncak" if i % 2 else "Hotel Novilla",
-                        "kind": "retailer" if i % 2 else "hotel",
-                        "takes": "kemplang dan kerupuk ikan, 200 bungkus per bulan"})
+                    group_services.partner_add(
+                        actor=None, group=group,
+                        name="Swalayan Puncak" if i % 2 else "Hotel Novilla",
+                        kind="retailer" if i % 2 else "hotel",
+                        takes="kemplang dan kerupuk ikan, 200 bungkus per bulan")
     return made
 
 
@@ -131,10 +132,10 @@ def _programs(province: str, today: datetime.date) -> list[Program]:
     programs = []
     kabs = list(Region.objects.filter(parent_id=province, retired_in="").order_by("code"))
     for code, owner, name, unit, benefit, value, rule, tags, _share in PROGRAMS:
-        program = services.program_create(actor=None, data={
-            "owner_agency": _agency(province, owner).pk, "code": code, "name": name,
-            "year_start": today.year - 2, "unit": unit, "benefit_type": benefit,
-            "benefit_value": value, "rule": rule, "tags": tags})
+        program = services.program_create(
+            actor=None, owner_agency=_agency(province, owner).pk, code=code, name=name,
+            year_start=today.year - 2, unit=unit, benefit_type=benefit, benefit_value=value,
+            rule=rule, tags=tags)
         eligible = eligibility.eligible_queryset(rule, unit, today=today, region=province)
         for kab in kabs:
             n = eligible.filter(village_code__gte=kab.code + ".",

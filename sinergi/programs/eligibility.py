@@ -72,7 +72,7 @@ from sinergi.registry.models import Household, Person
 
 from .models import GROUP, HOUSEHOLD, PERSON, SERVED, Enrollment, Program
 from .rules import (
-    _EXAMPLES,
+    EXAMPLES,
     FUNCTIONS,
     MAX_AGE,
     MAX_NUMBER,
@@ -473,7 +473,7 @@ class _Compiler:
             raise self.error(_("%(name)s at character %(pos)s takes one value in double "
                                "quotes, e.g. %(example)s.")
                              % {"name": node.name, "pos": pos,
-                                "example": _EXAMPLES[node.name]}, pos)
+                                "example": EXAMPLES[node.name]}, pos)
         arg, pos = node.args[0].value, node.args[0].pos
         if node.name != "in_region":
             self.costly(node.pos)

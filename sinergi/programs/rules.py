@@ -275,7 +275,7 @@ class _Parser:
                 raise self.error(_("%(name)s at character %(pos)s is a function; write its "
                                    "value in parentheses, e.g. %(example)s.")
                                  % {"name": tok.text, "pos": tok.pos,
-                                    "example": _EXAMPLES[tok.value]}, tok.pos)
+                                    "example": EXAMPLES[tok.value]}, tok.pos)
             return self.parse_condition()
         if tok.kind == "end":
             raise self.error(_("The rule ends at character %(pos)s where a condition is "
@@ -359,7 +359,7 @@ class _Parser:
             raise self.error(_("%(name)s at character %(pos)s takes one value in double "
                                "quotes, e.g. %(example)s.")
                              % {"name": call.text, "pos": tok.pos,
-                                "example": _EXAMPLES[call.value]}, tok.pos)
+                                "example": EXAMPLES[call.value]}, tok.pos)
         after = op.text if op is not None else "("
         if tok.kind == "end":
             raise self.error(_("The rule ends at character %(pos)s where a value is expected "
@@ -374,8 +374,9 @@ class _Parser:
                          % {"pos": tok.pos, "op": after}, tok.pos)
 
 
-_EXAMPLES = {"member_of": 'member_of("UPPKA")', "enrolled_in": 'enrolled_in("PKH")',
-             "in_region": 'in_region("19.04")'}
+# A well-formed call of each function, for messages (here and in eligibility.py).
+EXAMPLES = {"member_of": 'member_of("UPPKA")', "enrolled_in": 'enrolled_in("PKH")',
+            "in_region": 'in_region("19.04")'}
 
 
 def parse(rule: str):

@@ -1,22 +1,26 @@
-"""Reads of programs, groups and enrollments, inside what the user may see.
+"""Reads of programs, targets and enrollments, inside what the user may see.
 
 Programs belong to an agency: visible when the agency is (its government in
-the user's subtree or above it). Groups and enrollments sit in a village:
-visible when the village is in the user's subtree (personal data: members
-and beneficiaries are registry persons). Changing needs ``program.edit``;
-an agency officer changes only the own agency's programs and their
-enrollments, and the groups the own agency supervises; coordinators change
-what lies in their subtree.
+the user's subtree or above it). Enrollments sit in a village: visible when
+the village is in the user's subtree (personal data: beneficiaries are
+registry persons). Changing needs ``program.edit``; an agency officer
+changes only the own agency's programs and their enrollments;
+coordinators change what lies in their subtree. Groups are read through
+sinergi.groups.selectors.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
 from sinergi.core.errors import AccessDenied, NotInScope
-from sinergi.groups.models import Group
+from sinergi.core.pagination import Page, keyset_page
+from sinergi.regions.codes import village_in_q
 
-from .models import Enrollment, Program
+from .models import Enrollment, Program, Target
+
+LIST_MAX = 200  # programs on one list: a region has dozens
+TARGETS_MAX = 500  # targets shown with one program in the API
 
 
 def programs_visible(user) -> QuerySet[Program]:
@@ -32,6 +36,30 @@ def can_edit_program(user, program: Program) -> bool:
     return access.in_scope(user, program.owner_agency.region_id)
 
 
+def program_list(user, *, agency: int | None = None, tag: str = "") -> list[Program]:
+    """The programs in scope by code, at most LIST_MAX (the program list page
+    and ``GET /api/v1/programs``): of one agency (by id) when given, with a
+    sector tag when given."""
+    qs = programs_visible(user).select_related("owner_agency").order_by("code")
+    if agency is not None:
+        qs = qs.filter(owner_agency_id=agency)
+    if not tag:
+        return list(qs[:LIST_MAX])
+    # Tags are a JSON list (no portable index); a region has dozens of programs.
+    return [p for p in qs if tag in p.tags][:LIST_MAX]
+
+
+def with_visible_targets(user, programs: list[Program]) -> list[Program]:
+    """Set ``visible_targets`` on each program: its targets in regions the
+    user may see (subtree or above), by year and region, in one query for
+    all the programs (a province's targets are not shown to a village)."""
+    prefetch_related_objects(programs, Prefetch(
+        "targets", to_attr="visible_targets",
+        queryset=Target.objects.filter(access.visible_region_q(user, "region__code"))
+        .order_by("year", "region_id")))
+    return programs
+
+
 def access_program(user, pk, *, for_write: bool = False) -> Program:
     try:
         program = programs_visible(user).select_related("owner_agency",
@@ -42,31 +70,6 @@ def access_program(user, pk, *, for_write: bool = False) -> Program:
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program.") % {"agency": program.owner_agency.short_name})
     return program
-
-
-def groups_visible(user) -> QuerySet[Group]:
-    access.check_viewer(user, "program.view")
-    return Group.objects.filter(access.village_scope_q(user, "village_code"))
-
-
-def can_edit_group(user, group: Group) -> bool:
-    if not access.user_can(user, "program.edit") or not access.in_scope(user,
-                                                                        group.village_code):
-        return False
-    if user.role == roles.OFFICER:
-        return group.agencies.filter(pk=user.agency_id).exists()
-    return True
-
-
-def access_group(user, pk, *, for_write: bool = False) -> Group:
-    try:
-        group = groups_visible(user).select_related("kind").get(pk=pk)
-    except (Group.DoesNotExist, ValueError, TypeError):
-        raise NotInScope(_("Group not found in your scope.")) from None
-    if for_write and not can_edit_group(user, group):
-        raise AccessDenied(_("Only a supervising agency of this group or a coordinator of its "
-                             "region may change it."))
-    return group
 
 
 def enrollments_visible(user) -> QuerySet[Enrollment]:
@@ -86,3 +89,25 @@ def access_enrollment(user, pk, *, for_write: bool = False) -> Enrollment:
                              "program's beneficiaries.")
                            % {"agency": enrollment.program.owner_agency.short_name})
     return enrollment
+
+
+def enrollment_list(user, *, program: Program | int | None = None, year: int | None = None,
+                    status: str | None = None, region: str | None = None,
+                    cursor: str | None = None, limit: int | None = None) -> Page:
+    """One page of the enrollments in scope, by id (the program page's
+    beneficiaries and ``GET /api/v1/enrollments``): of a program (or a
+    program id the user may see), a year, a status and a region the user
+    may see, each when given."""
+    qs = enrollments_visible(user).select_related("program", "person", "household", "group")
+    if program:
+        if not isinstance(program, Program):
+            program = access_program(user, program)
+        qs = qs.filter(program=program)
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    if region:
+        access.access_region(user, region)
+        qs = qs.filter(village_in_q("village_code", region))
+    return keyset_page(qs, ["id"], cursor=cursor, limit=limit)

@@ -1,14 +1,19 @@
 """Writes to programs, targets and enrollments: checked, atomic, audited."""
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
+from sinergi.agencies.models import Agency
 from sinergi.convergence import services as convergence_services
 from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.values import UNSET
 from sinergi.groups.models import Group
 from sinergi.registry import codes as registry_codes
 from sinergi.registry.models import Household, Person
@@ -56,58 +61,71 @@ def money(value, field: str) -> int | None:
     return int(number)
 
 
-def _clean_program(actor, data: dict, *, current: Program | None = None) -> dict:
+def _owner_agency(actor, value) -> Agency:
+    agency = access.agency_field(actor, value, "owner_agency")
+    if actor is not None and not access.in_scope(actor, agency.region_id):
+        raise AccessDenied(_("You may only set up programs of agencies in your own "
+                             "region."))
+    if actor is not None and actor.agency_id and actor.agency_id != agency.pk \
+            and not access.user_can(actor, "agency.edit"):
+        raise AccessDenied(_("An agency officer sets up programs of the own agency "
+                             "only."))
+    return agency
+
+
+def _tags(value) -> list[str]:
+    known = {k for k, _label in TAG_CHOICES}
+    tags = [str(t).strip() for t in (value or []) if str(t).strip()]
+    unknown = [t for t in tags if t not in known]
+    if unknown:
+        raise SinergiError(_("Unknown tag %(t)s; choose from: %(all)s.")
+                           % {"t": ", ".join(unknown), "all": ", ".join(sorted(known))},
+                           field="tags")
+    return sorted(set(tags))
+
+
+def _cleaned(actor, *, current: Program | None = None, owner_agency: Agency | int | str = UNSET,
+             code: str = UNSET, name: str = UNSET, description: str | None = UNSET,
+             year_start: int | str = UNSET, year_end: int | str | None = UNSET,
+             tags: Iterable[str] | None = UNSET, unit: str = UNSET, benefit_type: str = UNSET,
+             benefit_value: int | str | None = UNSET, rule: str | None = UNSET,
+             is_active: bool | None = UNSET) -> dict:
+    """The fields given, parsed and checked in PROGRAM_FIELDS order (the first
+    problem reported is the first field of the form), then checked together
+    with the ``current`` program's other fields: years in order, a rule that
+    compiles for the unit."""
     out: dict = {}
-    for field in PROGRAM_FIELDS:
-        if field not in data:
-            continue
-        value = data[field]
-        if field == "owner_agency":
-            agency = access.agency_field(actor, value, field)
-            if actor is not None and not access.in_scope(actor, agency.region_id):
-                raise AccessDenied(_("You may only set up programs of agencies in your own "
-                                     "region."))
-            if actor is not None and actor.agency_id and actor.agency_id != agency.pk \
-                    and not access.user_can(actor, "agency.edit"):
-                raise AccessDenied(_("An agency officer sets up programs of the own agency "
-                                     "only."))
-            out[field] = agency
-        elif field == "code":
-            code = values.text(value, field, 30, required=True).upper().replace(" ", "-")
-            out[field] = code
-        elif field == "name":
-            out[field] = values.text(value, field, 200, required=True)
-        elif field in {"description", "rule"}:
-            out[field] = values.text(value, field, None)
-        elif field == "year_start":
-            out[field] = _year(value, field)
-        elif field == "year_end":
-            out[field] = _year(value, field, required=False)
-        elif field == "tags":
-            known = {k for k, _label in TAG_CHOICES}
-            tags = [str(t).strip() for t in (value or []) if str(t).strip()]
-            unknown = [t for t in tags if t not in known]
-            if unknown:
-                raise SinergiError(_("Unknown tag %(t)s; choose from: %(all)s.")
-                                   % {"t": ", ".join(unknown), "all": ", ".join(sorted(known))},
-                                   field=field)
-            out[field] = sorted(set(tags))
-        elif field == "unit":
-            out[field] = values.choice(value, field, UNIT_CHOICES)
-        elif field == "benefit_type":
-            out[field] = values.choice(value, field, BENEFIT_CHOICES)
-        elif field == "benefit_value":
-            out[field] = money(value, field)
-        elif field == "is_active":
-            out[field] = bool(value)
+    if owner_agency is not UNSET:
+        out["owner_agency"] = _owner_agency(actor, owner_agency)
+    if code is not UNSET:
+        out["code"] = values.text(code, "code", 30, required=True).upper().replace(" ", "-")
+    if name is not UNSET:
+        out["name"] = values.text(name, "name", 200, required=True)
+    if description is not UNSET:
+        out["description"] = values.text(description, "description", None)
+    if year_start is not UNSET:
+        out["year_start"] = _year(year_start, "year_start")
+    if year_end is not UNSET:
+        out["year_end"] = _year(year_end, "year_end", required=False)
+    if tags is not UNSET:
+        out["tags"] = _tags(tags)
+    if unit is not UNSET:
+        out["unit"] = values.choice(unit, "unit", UNIT_CHOICES)
+    if benefit_type is not UNSET:
+        out["benefit_type"] = values.choice(benefit_type, "benefit_type", BENEFIT_CHOICES)
+    if benefit_value is not UNSET:
+        out["benefit_value"] = money(benefit_value, "benefit_value")
+    if rule is not UNSET:
+        out["rule"] = values.text(rule, "rule", None)
+    if is_active is not UNSET:
+        out["is_active"] = bool(is_active)
     start = out.get("year_start", current.year_start if current else None)
     end = out.get("year_end", current.year_end if current else None)
     if start and end and end < start:
         raise SinergiError(_("The last year cannot come before the first."), field="year_end")
-    unit = out.get("unit", current.unit if current else PERSON)
-    rule = out.get("rule", current.rule if current else "")
-    eligibility.check(rule, unit)  # RuleError is a SinergiError on field "rule"
-    return out
+    eligibility.check(out.get("rule", current.rule if current else ""),
+                      out.get("unit", current.unit if current else PERSON))
+    return out  # (a RuleError is a SinergiError on field "rule")
 
 
 def _save_program(program: Program) -> None:
@@ -123,28 +141,50 @@ def _save_program(program: Program) -> None:
 
 
 @transaction.atomic
-def program_create(*, actor, data: dict) -> Program:
+def program_create(*, actor, owner_agency: Agency | int | str, code: str, name: str,
+                   year_start: int | str, unit: str, benefit_type: str, description: str = "",
+                   year_end: int | str | None = None, tags: Iterable[str] = (),
+                   benefit_value: int | str | None = None, rule: str = "",
+                   is_active: bool = True) -> Program:
+    """Set up a program of ``owner_agency`` (an agency of the actor's region;
+    an officer's own agency only), its eligibility rule checked for the unit."""
     if actor is not None:
         access.check_capability(actor, "program.edit")
-    for required in ("owner_agency", "code", "name", "year_start", "unit", "benefit_type"):
-        if data.get(required) in (None, ""):
-            raise SinergiError(_("This field is required; fill it in."), field=required)
-    program = Program(**_clean_program(actor, data))
+    required = {"owner_agency": owner_agency, "code": code, "name": name,
+                "year_start": year_start, "unit": unit, "benefit_type": benefit_type}
+    for field, value in required.items():
+        if value in (None, ""):
+            raise SinergiError(_("This field is required; fill it in."), field=field)
+    program = Program(**_cleaned(actor, **required, description=description, year_end=year_end,
+                                 tags=tags, benefit_value=benefit_value, rule=rule,
+                                 is_active=is_active))
     _save_program(program)
     audit_record(actor=actor, action="program.create", obj=program, after=snapshot(program))
     return program
 
 
 @transaction.atomic
-def program_update(*, actor, program: Program, data: dict) -> Program:
+def program_update(*, actor, program: Program, owner_agency: Agency | int | str = UNSET,
+                   code: str = UNSET, name: str = UNSET, description: str | None = UNSET,
+                   year_start: int | str = UNSET, year_end: int | str | None = UNSET,
+                   tags: Iterable[str] | None = UNSET, unit: str = UNSET,
+                   benefit_type: str = UNSET, benefit_value: int | str | None = UNSET,
+                   rule: str | None = UNSET, is_active: bool | None = UNSET) -> Program:
+    """Change the fields given (None empties an optional one); the unit stays
+    once the program has enrollments. A change to who is eligible or when
+    asks for a coverage refresh."""
     if actor is not None and not selectors.can_edit_program(actor, program):
         raise AccessDenied(_("Only %(agency)s or a coordinator of its region may change this "
                              "program.") % {"agency": program.owner_agency.short_name})
-    if "unit" in data and data["unit"] != program.unit and program.enrollments.exists():
+    if unit is not UNSET and unit != program.unit and program.enrollments.exists():
         raise SinergiError(_("The beneficiary unit cannot change once the program has "
                              "enrollments."), field="unit")
     before = snapshot(program)
-    for field, value in _clean_program(actor, data, current=program).items():
+    fields = values.given(owner_agency=owner_agency, code=code, name=name,
+                          description=description, year_start=year_start, year_end=year_end,
+                          tags=tags, unit=unit, benefit_type=benefit_type,
+                          benefit_value=benefit_value, rule=rule, is_active=is_active)
+    for field, value in _cleaned(actor, current=program, **fields).items():
         setattr(program, field, value)
     _save_program(program)
     old, new = changed_fields(before, snapshot(program))
@@ -331,6 +371,44 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
     audit_record(actor=actor, action="enrollment.status", obj=enrollment, before=before,
                  after={"status": status, "reason": reason})
     return enrollment
+
+
+@dataclass
+class EnrollmentExport:
+    """What a beneficiary export writes: the file name, the header, the rows
+    (read from the database as the workbook is written) and the columns
+    kept as text (NIK and KK numbers are digits, not numbers)."""
+
+    file_name: str
+    header: list[str]
+    rows: Iterator[tuple]
+    text_columns: set[int]
+
+
+def enrollments_export(*, actor, program: Program, year: int) -> EnrollmentExport:
+    """The program's beneficiaries in the actor's scope for a year, for a
+    workbook. Personal data: the export is audited (program, year, number of
+    rows) and committed before a row is read, so a failed download still
+    shows in the log."""
+    access.check_capability(actor, "person.export")
+    rows = (selectors.enrollments_visible(actor).filter(program=program, year=year)
+            .select_related("person", "household", "group").order_by("village_code", "id"))
+    with transaction.atomic():
+        audit_record(actor=actor, action="enrollment.export", obj=program,
+                     region_code=access.scope_root(actor) or "",
+                     after={"year": year, "rows": rows.count()})
+    labels = dict(STATUS_CHOICES)
+    return EnrollmentExport(
+        file_name=f"penerima-{program.code}-{year}.xlsx",
+        header=[_("Village code"), "NIK", _("Name"), _("KK number"), _("Group code"),
+                _("Status"), _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")],
+        rows=((e.village_code, e.person.nik if e.person_id else "",
+               e.person.name if e.person_id else (e.group.name if e.group_id else ""),
+               e.household.kk_number if e.household_id else "",
+               e.group.code if e.group_id else "", str(labels[e.status]), e.status_reason,
+               e.benefit_value, e.start_date, e.end_date)
+              for e in rows.iterator(chunk_size=5000)),
+        text_columns={0, 1, 3})
 
 
 def current_year() -> int:

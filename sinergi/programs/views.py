@@ -1,41 +1,34 @@
-"""Program and group pages: lists, details, forms, enrollments, rule preview."""
+"""Program pages: lists, details, forms, enrollments, rule preview, export."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
-from sinergi.core.audit import audit_record
-from sinergi.core.errors import SinergiError
+from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import errors_text, form_page, saved
-from sinergi.core.pagination import keyset_page
 from sinergi.core.timelimit import RequestTooHeavy, bounded, time_limit
 from sinergi.registry.selectors import mask_nik
 
 from . import eligibility, forms, selectors, services, transfer
 from .models import SERVED, STATUS_CHOICES, TAG_CHOICES, TRANSITIONS, Program
 
-LIST_MAX = 200
-
-
+LIST_MAX = selectors.LIST_MAX
 
 
 @login_required
 @require_GET
 def program_list(request):
-    qs = selectors.programs_visible(request.user).select_related("owner_agency")
     tag = request.GET.get("tag", "")
     agency = request.GET.get("agency", "").strip()
-    if agency.isdigit() and len(agency) <= 18:
-        qs = qs.filter(owner_agency_id=int(agency))
-    # Tags are a JSON list (no portable index); a region has dozens of programs.
-    programs = [p for p in qs.order_by("code") if not tag or tag in p.tags][:LIST_MAX]
+    # Anything but an id (at most 18 digits, within the database's integers) is no filter.
+    programs = selectors.program_list(
+        request.user, tag=tag,
+        agency=int(agency) if agency.isdigit() and len(agency) <= 18 else None)
     return render(request, "programs/list.html", {
         "programs": programs, "tags": TAG_CHOICES, "tag": tag, "agency": agency,
         "agencies": access.agency_choices(request.user),
@@ -50,7 +43,7 @@ def program_create(request):
                "owner_agency": request.user.agency_id or ""}
     form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
     program = saved(request, form, lambda data: services.program_create(
-        actor=request.user, data=data), _("The program has been saved."))
+        actor=request.user, **data), _("The program has been saved."))
     if program:
         return redirect("programs:detail", program_id=program.pk)
     return form_page(request, "programs/form.html", form, {"program": None})
@@ -64,7 +57,7 @@ def program_edit(request, program_id: int):
     initial["owner_agency"] = program.owner_agency_id
     form = forms.ProgramForm(request.POST or None, user=request.user, initial=initial)
     if saved(request, form, lambda data: services.program_update(
-            actor=request.user, program=program, data=data), _("The program has been saved.")):
+            actor=request.user, program=program, **data), _("The program has been saved.")):
         return redirect("programs:detail", program_id=program.pk)
     return form_page(request, "programs/form.html", form, {"program": program})
 
@@ -87,12 +80,12 @@ def program_detail(request, program_id: int):
     can_view_people = access.user_can(user, "registry.view")
     page = None
     if can_view_people:
-        qs = selectors.enrollments_visible(user).filter(program=program, year=year)
-        if status in dict(STATUS_CHOICES):
-            qs = qs.filter(status=status)
         try:
-            page = keyset_page(qs.select_related("person", "household", "group"), ["id"],
-                               cursor=request.GET.get("cursor"), limit=None)
+            page = selectors.enrollment_list(
+                user, program=program, year=year, cursor=request.GET.get("cursor"),
+                status=status if status in dict(STATUS_CHOICES) else None)
+        except AccessDenied:
+            raise  # refused (403), not shown as a message above the list
         except SinergiError as exc:
             messages.error(request, exc.message)
     scope = access.scope_root(user)
@@ -131,10 +124,7 @@ def rule_preview(request):
             raise SinergiError(_("Unknown beneficiary unit."), field="unit")
         if region:
             # Counts by village and sex are about people: only inside the own subtree.
-            if not access.in_scope(request.user, region):
-                raise Http404(_("Region %(code)s is not in your scope or does not exist.")
-                              % {"code": region})
-            access.access_region(request.user, region)
+            access.access_subtree(request.user, region)
         elif access.scope_root(request.user) is None:
             raise SinergiError(_("Give a region code to count in, e.g. 19.04."), field="region")
         with bounded():
@@ -215,24 +205,10 @@ def enrollment_export(request, program_id: int):
     """The program's beneficiaries in the user's scope for a year (personal data: audited)."""
     access.check_capability(request.user, "person.export")
     program = selectors.access_program(request.user, program_id)
-    year = _year_param(request, program)
-    rows = (selectors.enrollments_visible(request.user).filter(program=program, year=year)
-            .select_related("person", "household", "group").order_by("village_code", "id"))
-    with transaction.atomic():
-        audit_record(actor=request.user, action="enrollment.export", obj=program,
-                     region_code=access.scope_root(request.user) or "",
-                     after={"year": year, "rows": rows.count()})
-    labels = dict(STATUS_CHOICES)
-    return xlsx_response(
-        f"penerima-{program.code}-{year}.xlsx",
-        [_("Village code"), "NIK", _("Name"), _("KK number"), _("Group code"), _("Status"),
-         _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")],
-        ((e.village_code, e.person.nik if e.person_id else "",
-          e.person.name if e.person_id else (e.group.name if e.group_id else ""),
-          e.household.kk_number if e.household_id else "",
-          e.group.code if e.group_id else "", str(labels[e.status]), e.status_reason,
-          e.benefit_value, e.start_date, e.end_date) for e in rows.iterator(chunk_size=5000)),
-        text_columns={0, 1, 3})
+    export = services.enrollments_export(actor=request.user, program=program,
+                                         year=_year_param(request, program))
+    return xlsx_response(export.file_name, export.header, export.rows,
+                         text_columns=export.text_columns)
 
 
 @login_required
