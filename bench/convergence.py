@@ -38,6 +38,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import use_database
 
 PROVINCE = "19"
 KAB = "19.04"
@@ -111,18 +112,7 @@ def main():
     reuse = bool(args.keep) and not args.postgres and (Path(var) / "bench.sqlite3").exists()
     Path(var).mkdir(parents=True, exist_ok=True)
     os.environ["SINERGI_VAR_DIR"] = var
-    if args.postgres:
-        import psycopg
-
-        name = args.postgres.rsplit("/", 1)[1]
-        admin_url = args.postgres.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["SINERGI_DATABASE_URL"] = args.postgres
-    else:
-        os.environ["SINERGI_DATABASE_URL"] = f"sqlite:///{var}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sinergi.settings")
+    use_database(args.postgres, f"{var}/bench.sqlite3")
     import django
 
     django.setup()

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import use_database
 
 
 def percentile(values, p):
@@ -45,18 +46,7 @@ def main():
 
     tmp = tempfile.TemporaryDirectory()
     os.environ["SINERGI_VAR_DIR"] = tmp.name
-    if args.postgres:
-        import psycopg
-
-        name = args.postgres.rsplit("/", 1)[1]
-        admin_url = args.postgres.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["SINERGI_DATABASE_URL"] = args.postgres
-    else:
-        os.environ["SINERGI_DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sinergi.settings")
+    use_database(args.postgres, f"{tmp.name}/bench.sqlite3")
 
     import django
 

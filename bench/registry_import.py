@@ -35,12 +35,12 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import report_checkpoint, use_database
 
 PROVINCE = "19"
 BATCH = 5000
@@ -181,16 +181,7 @@ def run_child(kind: str, path: Path, args, tmp: str, label: str | None = None) -
 
 def child(args) -> int:
     label = os.environ.get("SINERGI_BENCH_LABEL", args.child)
-    if args.postgres:
-        import psycopg
-
-        name = args.postgres.rsplit("/", 1)[1]
-        admin_url = args.postgres.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["SINERGI_DATABASE_URL"] = args.postgres
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sinergi.settings")
+    use_database(args.postgres)
     import django
 
     django.setup()
@@ -250,13 +241,7 @@ def pipeline_import(path: Path, label: str) -> dict:
         say(f"{label} read+validate seconds", f"{phases.get('read_validate', 0):.1f}")
         say(f"{label} write seconds", f"{phases.get('write', 0):.1f}")
     say(f"{label} seconds end to end", f"{seconds:.1f}")
-    # SQLite: the WAL checkpoint runs after the commit on its own thread
-    # (core.bulk.checkpoint_after); how much longer the process is busy with it.
-    t = time.perf_counter()
-    waited = [th.join() for th in threading.enumerate() if th.name == "sinergi-checkpoint"]
-    if waited:
-        say(f"{label} WAL checkpoint after the job (own thread)",
-            f"{time.perf_counter() - t:.1f} s more")
+    report_checkpoint(say, label)
     return {"rows": job.rows_total, "accepted": job.rows_accepted,
             "rejected": job.rows_rejected, "seconds": seconds, "status": job.status}
 
@@ -469,13 +454,7 @@ def orm_import(path: Path, label: str) -> dict:
         f"{Household.objects.count():,} families)")
     say(f"{label} rejected", f"{rejected:,} (warned: {warned:,})")
     say(f"{label} seconds end to end", f"{seconds:.1f}")
-    # SQLite: the WAL checkpoint runs after the commit on its own thread
-    # (core.bulk.checkpoint_after); how much longer the process is busy with it.
-    t = time.perf_counter()
-    waited = [th.join() for th in threading.enumerate() if th.name == "sinergi-checkpoint"]
-    if waited:
-        say(f"{label} WAL checkpoint after the job (own thread)",
-            f"{time.perf_counter() - t:.1f} s more")
+    report_checkpoint(say, label)
     return {"rows": rows, "accepted": accepted, "rejected": rejected, "seconds": seconds}
 
 

@@ -90,6 +90,29 @@ def access_region(user, code: str) -> Region:
                       % {"code": code}) from None
 
 
+def region_filter(user, code: str, field: str = "region") -> Region:
+    """A region typed as a list filter: a well-formed code (else a
+    SinergiError naming ``field``) of a region the user may see (else
+    NotInScope)."""
+    problem = codes.code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    return access_region(user, code)
+
+
+def region_or_root(user, value, *, missing: str, field: str = "region") -> str:
+    """The well-formed region code typed in ``value`` or, left empty, the
+    user's root; ``missing`` says what to do when neither is there (an
+    unscoped administrator who typed nothing)."""
+    code = str(value or "").strip() or scope_root(user) or ""
+    if not code:
+        raise SinergiError(missing, field=field)
+    problem = codes.code_problem(code)
+    if problem:
+        raise SinergiError(problem, field=field)
+    return code
+
+
 def access_subtree(user, code: str) -> Region:
     """The region ``code`` if it lies in the user's own subtree, else 404:
     for what gathers everything below a region (a rakor brief), where a

@@ -3,7 +3,6 @@
 from django.db.models import Q
 
 from sinergi.accounts import access
-from sinergi.core.errors import SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes
 
@@ -20,10 +19,7 @@ def agency_list(
     """Agencies the user may see, optionally within a region subtree."""
     qs = access.agencies_visible(user).select_related("region")
     if region:
-        problem = codes.code_problem(region)
-        if problem:
-            raise SinergiError(problem, field="region")
-        access.access_region(user, region)
+        access.region_filter(user, region)
         qs = qs.filter(codes.subtree_q("region__code", region))
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q))

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import access
 from sinergi.core.errors import SinergiError
 from sinergi.programs import selectors as program_selectors
-from sinergi.regions import codes as region_codes
 
 from . import selectors
 
@@ -17,12 +16,8 @@ def resolve(user, *, region: str | None, year: str | int | None,
     """Region (default: the user's root) inside the user's subtree, year
     (default: this year) and the chosen programs (None: all of the year)."""
     access.check_capability(user, "program.view")
-    region = (region or "").strip() or access.scope_root(user) or ""
-    if not region:
-        raise SinergiError(_("Choose a region, e.g. 19 for the province."), field="region")
-    problem = region_codes.code_problem(region)
-    if problem:
-        raise SinergiError(problem, field="region")
+    region = access.region_or_root(user, region,
+                                   missing=_("Choose a region, e.g. 19 for the province."))
     region_obj = access.access_subtree(user, region)
     text = str(year or "").strip()
     if text and not (text.isdigit() and 2000 <= int(text) <= 2100):

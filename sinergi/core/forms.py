@@ -53,6 +53,22 @@ def saved(request, form, save, message):
     return obj
 
 
+def applied(request, form, apply, message: str, failed: str = "%(errors)s") -> None:
+    """A small form posted from a detail page, which redirects back: for a
+    valid form run ``apply(cleaned_data)`` and flash ``message``; otherwise,
+    or when the service refuses, flash what is wrong (each problem led by
+    its field's label) inside ``failed``."""
+    if not form.is_valid():
+        messages.error(request, failed % {"errors": errors_text(form)})
+        return
+    try:
+        apply(form.cleaned_data)
+    except SinergiError as exc:
+        messages.error(request, failed % {"errors": labelled(form, exc)})
+    else:
+        messages.success(request, message)
+
+
 def form_page(request, template: str, form, context: dict):
     """A form page: 400 when it shows errors, so clients and tests see them."""
     return render(request, template, {"form": form, **context},

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.accounts import access
 from sinergi.core.errors import AccessDenied, SinergiError
-from sinergi.core.forms import errors_text, form_page, saved
+from sinergi.core.forms import applied, form_page, saved
 from sinergi.registry.selectors import mask_nik
 
 from . import forms, selectors
@@ -85,16 +85,8 @@ def group_detail(request, group_id: int):
 
 def _group_part(request, group_id, form_class, prefix, apply):
     group = selectors.access_group(request.user, group_id, for_write=True)
-    form = form_class(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            apply(group, form.cleaned_data)
-        except SinergiError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Saved."))
-    else:
-        messages.error(request, errors_text(form))
+    applied(request, form_class(request.POST, prefix=prefix),
+            lambda data: apply(group, data), _("Saved."))
     return redirect("groups:detail", group_id=group.pk)
 
 

@@ -27,6 +27,7 @@ from sinergi.core.bulk import (
     bulk_insert_frame,
     checkpoint_after,
     rebuilt_indexes,
+    rows_where_in,
     stage_ahead,
     staging,
 )
@@ -258,17 +259,12 @@ def _registered(model, column: str, series: pl.Series, region: str) -> tuple[
     values = series.to_list()
     table = connection.ops.quote_name(model._meta.db_table)
     col = connection.ops.quote_name(column)
-    with connection.cursor() as cur:
-        for start in range(0, len(values), 5000):
-            batch = values[start:start + 5000]
-            marks = ", ".join(["%s"] * len(batch))
-            cur.execute(f"SELECT {col}, id, village_code FROM {table} "  # noqa: S608
-                        f"WHERE {col} IN ({marks})", batch)
-            for value, pk, village in cur.fetchall():
-                if region_codes.code_in_subtree(village, region):
-                    inside[value] = pk
-                else:
-                    outside.add(value)
+    query = f"SELECT {col}, id, village_code FROM {table} WHERE {col}"  # noqa: S608
+    for value, pk, village in rows_where_in(query, values):
+        if region_codes.code_in_subtree(village, region):
+            inside[value] = pk
+        else:
+            outside.add(value)
     return inside, outside
 
 

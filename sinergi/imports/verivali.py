@@ -9,6 +9,7 @@ import polars as pl
 from django.db import connection
 
 from sinergi.core.audit import plain
+from sinergi.core.bulk import rows_where_in
 from sinergi.regions import codes as region_codes
 from sinergi.registry import codes
 from sinergi.registry.models import Household, Person
@@ -30,16 +31,11 @@ def _current_state(ids: list[int]) -> pl.DataFrame:
                         "h.kk_number",
                         *(f"h.{connection.ops.quote_name(c)}" for c in HOUSEHOLD_FIELDS)])
     names = [*person_cols, "kk_number", *(f"household.{c}" for c in HOUSEHOLD_FIELDS)]
-    rows: list[tuple] = []
     person_table = connection.ops.quote_name(Person._meta.db_table)
     household_table = connection.ops.quote_name(Household._meta.db_table)
-    with connection.cursor() as cur:
-        for start in range(0, len(ids), 5000):
-            batch = ids[start:start + 5000]
-            marks = ", ".join(["%s"] * len(batch))
-            cur.execute(f"SELECT {select} FROM {person_table} p LEFT JOIN {household_table} h "  # noqa: S608
-                        f"ON h.id = p.household_id WHERE p.id IN ({marks})", batch)
-            rows.extend(cur.fetchall())
+    rows = list(rows_where_in(f"SELECT {select} FROM {person_table} p "  # noqa: S608
+                              f"LEFT JOIN {household_table} h ON h.id = p.household_id "
+                              "WHERE p.id", ids))
     return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
 

@@ -328,10 +328,7 @@ def _board_qs(user, *, meeting, agency, region, status, due, mine,
             agency_id=agency_id).values("commitment_id")
         qs = qs.filter(Q(owner_agency_id=agency_id) | Q(pk__in=supported))
     if region:
-        problem = region_codes.code_problem(region)
-        if problem:
-            raise SinergiError(problem, field="region")
-        access.access_region(user, region)
+        access.region_filter(user, region)
         qs = qs.filter(region_codes.subtree_q("region__code", region))
     if status:
         if status not in dict(STATUS_CHOICES):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sinergi.accounts import access
 from sinergi.core.errors import NotInScope, SinergiError
-from sinergi.core.forms import errors_text, form_page, labelled, saved
+from sinergi.core.forms import applied, errors_text, form_page, labelled, saved
 from sinergi.core.timelimit import time_limit
 
 from . import briefs, forms, progress, selectors, services, sheet, transfer
@@ -128,16 +128,8 @@ def _meeting_part(request, meeting_id, form_class, prefix, add, **form_kwargs):
     """Add a participant, agenda item, issue or attachment from the meeting page."""
     meeting = selectors.access_meeting(request.user, meeting_id, for_write=True)
     form = form_class(request.POST, request.FILES, prefix=prefix, **form_kwargs)
-    if form.is_valid():
-        try:
-            _on_page(form, lambda data: add(meeting, data))(form.cleaned_data)
-        except SinergiError as exc:
-            messages.error(request, _("Not added: %(errors)s") % {
-                "errors": labelled(form, exc)})
-        else:
-            messages.success(request, _("Added."))
-    else:
-        messages.error(request, _("Not added: %(errors)s") % {"errors": errors_text(form)})
+    applied(request, form, _on_page(form, lambda data: add(meeting, data)), _("Added."),
+            _("Not added: %(errors)s"))
     return redirect("meetings:detail", meeting_id=meeting.pk)
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sinergi.accounts import access
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.exports import xlsx_response
-from sinergi.core.forms import errors_text, form_page, saved
+from sinergi.core.forms import applied, form_page, saved
 from sinergi.core.timelimit import RequestTooHeavy, bounded, time_limit
 from sinergi.registry.selectors import mask_nik
 
@@ -145,18 +145,9 @@ def rule_preview(request):
 @require_POST
 def target_set(request, program_id: int):
     program = selectors.access_program(request.user, program_id, for_write=True)
-    form = forms.TargetForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.target_set(actor=request.user, program=program, region=data["region"],
-                                year=data["year"], count=data["count"], budget=data["budget"])
-        except SinergiError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The target has been saved."))
-    else:
-        messages.error(request, errors_text(form))
+    applied(request, forms.TargetForm(request.POST), lambda data: services.target_set(
+        actor=request.user, program=program, region=data["region"], year=data["year"],
+        count=data["count"], budget=data["budget"]), _("The target has been saved."))
     return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
 
 
@@ -164,22 +155,11 @@ def target_set(request, program_id: int):
 @require_POST
 def enroll(request, program_id: int):
     program = selectors.access_program(request.user, program_id, for_write=True)
-    form = forms.EnrollForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            beneficiary = services.find_beneficiary(request.user, program, data["beneficiary"])
-            services.enrollment_create(
-                actor=request.user, program=program, year=data["year"],
-                beneficiary=beneficiary, status=data["status"],
-                benefit_value=data["benefit_value"],
-                allow_ineligible=data["allow_ineligible"])
-        except SinergiError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Enrolled."))
-    else:
-        messages.error(request, errors_text(form))
+    applied(request, forms.EnrollForm(request.POST), lambda data: services.enrollment_create(
+        actor=request.user, program=program, year=data["year"],
+        beneficiary=services.find_beneficiary(request.user, program, data["beneficiary"]),
+        status=data["status"], benefit_value=data["benefit_value"],
+        allow_ineligible=data["allow_ineligible"]), _("Enrolled."))
     return redirect(f"/programs/{program.pk}/?year={request.POST.get('year', '')}")
 
 

@@ -52,10 +52,7 @@ def person_search(*, user, q: str | None = None, region: str | None = None,
     or name (contains), within a region of the user's scope, paginated."""
     qs = persons_visible(user)
     if region:
-        problem = region_codes.code_problem(region)
-        if problem:
-            raise SinergiError(problem, field="region")
-        access.access_region(user, region)
+        access.region_filter(user, region)
         qs = qs.filter(region_codes.village_in_q("village_code", region))
     q = (q or "").strip()
     if q:

@@ -211,12 +211,7 @@ def persons_export(*, actor, region: str | None):
     export with full NIKs: (region, count, rows). Bounded by
     EXPORT_MAX_ROWS; audited before anything is read out."""
     access.check_capability(actor, "person.export")
-    region = (region or "").strip() or access.scope_root(actor) or ""
-    if not region:
-        raise SinergiError(_("Choose a region to export."), field="region")
-    problem = region_codes.code_problem(region)
-    if problem:
-        raise SinergiError(problem, field="region")
+    region = access.region_or_root(actor, region, missing=_("Choose a region to export."))
     access.access_region(actor, region)
     if not access.in_scope(actor, region):
         # A region above the scope root: export the part the actor holds.
