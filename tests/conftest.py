@@ -120,3 +120,33 @@ def client_of(world):
 
 def csv_bytes(rows: list[str]) -> io.BytesIO:
     return io.BytesIO("\n".join(rows).encode())
+
+
+def agency(short: str, region: str = KAB) -> Agency:
+    """A seeded agency by its short name (of the kabupaten unless told)."""
+    return Agency.objects.get(region_id=region, short_name=short)
+
+
+@pytest.fixture
+def meeting(world):
+    """A rakor of the kabupaten, recorded by its coordinator."""
+    from sinergi.meetings import services
+
+    return services.meeting_create(actor=world["coordinator"], kind="rakor",
+                                   title="Rakor Bangka Tengah", starts_on="2026-02-10",
+                                   region=KAB)
+
+
+def api_pages(client, url: str, key: str = "id") -> tuple[list, list[int]]:
+    """Walk a keyset-paginated API list from its first page, passing
+    ``next_cursor`` back until it is null: the ``key`` of every item in
+    order, and the size of each page."""
+    seen, sizes, cursor = [], [], None
+    while True:
+        joiner = "&" if "?" in url else "?"
+        body = client.get(url + (f"{joiner}cursor={cursor}" if cursor else "")).json()
+        seen += [item[key] for item in body["items"]]
+        sizes.append(len(body["items"]))
+        cursor = body["next_cursor"]
+        if not cursor:
+            return seen, sizes

@@ -11,7 +11,7 @@ from sinergi.agencies.models import Agency
 from sinergi.core.models import AuditLog
 from sinergi.regions.models import Region
 
-from .conftest import KAB
+from .conftest import KAB, api_pages
 
 
 def test_region_detail_has_the_documented_fields(client_of):
@@ -24,17 +24,9 @@ def test_children_are_keyset_paginated_in_code_order_without_gaps(client_of):
     client = client_of("admin")
     expected = list(Region.objects.filter(parent_id=KAB).order_by("code")
                     .values_list("code", flat=True))
-    seen, cursor, pages = [], None, 0
-    while True:
-        url = f"/api/v1/regions?parent={KAB}&limit=2" + (f"&cursor={cursor}" if cursor else "")
-        body = client.get(url).json()
-        seen += [item["code"] for item in body["items"]]
-        pages += 1
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen, sizes = api_pages(client, f"/api/v1/regions?parent={KAB}&limit=2", key="code")
     assert seen == expected
-    assert pages == (len(expected) + 1) // 2
+    assert len(sizes) == (len(expected) + 1) // 2
 
 
 def test_name_search_stays_inside_scope(client_of):
@@ -181,15 +173,8 @@ def test_the_agency_list_walks_across_pages_without_gaps_or_repeats(client_of, w
         .order_by("region_id", "short_name", "id").values_list("id", flat=True)
     )
     assert len(expected) > 3 * 5
-    seen, cursor = [], None
-    while True:
-        url = "/api/v1/agencies?limit=3" + (f"&cursor={cursor}" if cursor else "")
-        body = client.get(url).json()
-        assert len(body["items"]) <= 3
-        seen += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen, sizes = api_pages(client, "/api/v1/agencies?limit=3")
+    assert max(sizes) <= 3
     assert len(seen) == len(set(seen))
     assert seen == expected
 

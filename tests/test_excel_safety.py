@@ -33,7 +33,7 @@ from sinergi.meetings.models import Commitment
 from sinergi.programs.models import Enrollment, Program
 from sinergi.registry.models import Household, Person
 
-from .conftest import KAB
+from .conftest import KAB, agency
 from .test_registry_import import HEADER, KK1, VILLAGE
 
 YEAR = timezone.localdate().year
@@ -113,8 +113,6 @@ def hostile_families(world, *, desil=2) -> list[Household]:
     return [hostile_family(world, n, desil=desil) for n in range(len(PAYLOADS))]
 
 
-def agency(short) -> Agency:
-    return Agency.objects.get(region_id=KAB, short_name=short)
 
 
 # Producers: one per URL that sends an Excel file. Each makes hostile data,

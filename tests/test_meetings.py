@@ -26,7 +26,7 @@ from sinergi.meetings.models import (
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
-from .conftest import KAB
+from .conftest import KAB, agency, api_pages
 
 TODAY = datetime.date(2026, 11, 23)
 OUTSIDE = "18.06"
@@ -39,15 +39,6 @@ def frozen_today(monkeypatch):
     return TODAY
 
 
-def agency(short, region=KAB) -> Agency:
-    return Agency.objects.get(region_id=region, short_name=short)
-
-
-@pytest.fixture
-def meeting(world):
-    return services.meeting_create(actor=world["coordinator"],
-        kind="rakor", title="Rakor Bangka Tengah", starts_on="2026-02-10",
-        region=KAB)
 
 
 def village_of(world) -> str:
@@ -506,15 +497,8 @@ def test_api_pages_commitments_and_shows_only_visible_ones(world, client_of):
         [*ours, theirs]
 
     def all_pages(query):
-        seen, cursor, pages = [], None, 0
-        while True:
-            url = f"/api/v1/commitments?{query}" + (f"&cursor={cursor}" if cursor else "")
-            body = client.get(url).json()
-            seen += [c["id"] for c in body["items"]]
-            pages += 1
-            cursor = body["next_cursor"]
-            if cursor is None:
-                return seen, pages
+        seen, sizes = api_pages(client, f"/api/v1/commitments?{query}")
+        return seen, len(sizes)
 
     assert all_pages("limit=2") == (ours, 3)
     assert all_pages(f"limit=2&meeting={m.pk}&status=late") == ([ours[1], ours[3]], 1)

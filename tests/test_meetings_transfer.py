@@ -19,7 +19,7 @@ from sinergi.meetings import selectors, services, sheet, transfer
 from sinergi.meetings.models import Commitment
 from sinergi.regions.models import Region
 
-from .conftest import KAB
+from .conftest import KAB, agency
 
 HEADERS = ["No", "Komitmen", "Agenda", "OPD penanggung jawab", "OPD pendukung",
            "Kode wilayah", "Tenggat", "Satuan", "Baseline", "Target"]
@@ -32,15 +32,6 @@ def frozen_today(monkeypatch):
                         lambda *args, **kwargs: datetime.date(2026, 11, 23))
 
 
-def agency(short, region=KAB) -> Agency:
-    return Agency.objects.get(region_id=region, short_name=short)
-
-
-@pytest.fixture
-def meeting(world):
-    return services.meeting_create(actor=world["coordinator"],
-        kind="rakor", title="Rakor Bangka Tengah", starts_on="2026-02-10",
-        region=KAB)
 
 
 def xlsx(rows, headers=HEADERS, *, name="komitmen.xlsx", sheet="Komitmen"):

@@ -6,7 +6,6 @@ import json
 import pytest
 from django.utils import timezone
 
-from sinergi.agencies.models import Agency
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.models import AuditLog
 from sinergi.groups import services as group_services
@@ -18,13 +17,11 @@ from sinergi.programs.models import Enrollment, Target
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
-from .conftest import KAB
+from .conftest import KAB, agency
 
 YEAR = timezone.localdate().year
 
 
-def agency(short, region=KAB) -> Agency:
-    return Agency.objects.get(region_id=region, short_name=short)
 
 
 def village(world) -> str:

@@ -104,13 +104,19 @@ def test_a_write_whose_deadline_passes_mid_way_changes_nothing(world, client_of,
     assert AuditLog.objects.count() == audits
 
 
-def test_a_page_past_its_deadline_answers_503_with_the_reason(world, client_of, clock):
+def late_at_coverage(clock):
+    """A statement wrapper that moves the clock past the deadline when the
+    coverage query (or the programs it reads) runs."""
     def late(execute, sql, params, many, context):
         if "convergence_" in sql or "programs_program" in sql:
             clock["offset"] = 10_000.0
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(late):
+    return late
+
+
+def test_a_page_past_its_deadline_answers_503_with_the_reason(world, client_of, clock):
+    with connection.execute_wrapper(late_at_coverage(clock)):
         response = client_of("coordinator").get("/convergence/", {"region": KAB})
     clock["offset"] = 0.0
     assert response.status_code == 503
@@ -126,12 +132,7 @@ def test_requests_without_a_deadline_outside_the_web(db):
 
 
 def test_an_api_call_past_its_deadline_answers_503_in_the_api_shape(world, client_of, clock):
-    def late(execute, sql, params, many, context):
-        if "convergence_" in sql or "programs_program" in sql:
-            clock["offset"] = 10_000.0
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(late):
+    with connection.execute_wrapper(late_at_coverage(clock)):
         response = client_of("coordinator").get("/api/v1/convergence/coverage",
                                                 {"region": KAB})
     clock["offset"] = 0.0

@@ -29,8 +29,22 @@ class NoCountPaginator(Paginator):
         return offset + len(window.values_list("pk", flat=True))
 
 
+class ReadOnly:
+    """Regions and editions change only by loading a Kepmendagri edition
+    (`sinergi regions load`), never by hand in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only: regions change only by loading an edition."""
 
     list_display = ["code", "name", "kind", "level", "retired_in"]
@@ -66,25 +80,7 @@ class RegionAdmin(admin.ModelAdmin):
                 qs = qs.filter(level__lte=2)
         return qs, distinct
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RegionEdition)
-class RegionEditionAdmin(admin.ModelAdmin):
+class RegionEditionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "source", "loaded_at", "total", "added", "renamed", "retired"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
