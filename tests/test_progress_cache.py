@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from sinergi.meetings import progress, services
 
-from .test_meetings import add_person, agency, meeting, village_of  # noqa: F401 (fixture)
+from .conftest import agency
+from .test_meetings import add_person, village_of
 
 
 def test_a_live_count_is_reused_until_it_expires(world, meeting, settings):  # noqa: F811
