@@ -168,3 +168,86 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
             browser.close()
 
     assert not problems, "The browser reported problems:\n" + "\n".join(problems)
+
+
+def htmx_cases() -> list[tuple[str, str, str, str, str]]:
+    """(page, field to fill, bad value, where the answer goes, the message
+    expected there in Bahasa Indonesia) for every htmx form a user types into."""
+    from django.utils import translation
+
+    from sinergi.programs import rules
+    from sinergi.regions.codes import code_problem
+
+    with translation.override("id"):
+        try:
+            rules.parse("income >")
+        except rules.RuleError as exc:
+            rule_message = exc.message
+        return [
+            ("/agencies/", 'input[name="region"]', "19.x", "#rows", code_problem("19.x")),
+            ("/registry/", 'input[name="q"]', "ab", "#results",
+             translation.gettext("Type at least 3 letters of the name.")),
+            ("/programs/new/", "#id_rule", "income >", "#preview", rule_message),
+        ]
+
+
+@pytest.mark.browser
+def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db, tmp_path):
+    """A bad value typed into any htmx form answers 400 with a message; the
+    message replaces what the target showed before (htmx alone would keep the
+    old results on screen and show nothing)."""
+    executable = chromium_path()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    seed_world(tmp_path)
+    cases = htmx_cases()
+    base = live_server.url
+    problems: list[str] = []
+    shown: list[tuple[str, str]] = []
+    expect = sync_api.expect
+    expect.set_options(timeout=TIMEOUT_MS)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for persona in PERSONAS:
+                context = browser.new_context(locale="id-ID")
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                # The 400s and the 403 of a form the role may not open are
+                # expected here ("Failed to load resource"); anything else is not.
+                page.on("console", lambda msg, who=persona: problems.append(
+                    f"{who}: console {msg.type}: {msg.text}") if msg.type == "error"
+                    and not msg.text.startswith("Failed to load resource") else None)
+                page.on("pageerror", lambda exc, who=persona: problems.append(f"{who}: {exc}"))
+                page.goto(f"{base}/accounts/login/")
+                page.fill("#id_username", persona)
+                page.fill("#id_password", PASSWORD)
+                with page.expect_navigation(url=f"{base}/"):
+                    page.click("form:has(#id_password) [type=submit]")
+                for path, field, bad, target, message in cases:
+                    response = page.goto(f"{base}{path}")
+                    if response.status == 403:
+                        continue  # the role may not use this form at all
+                    page.locator(target).evaluate("el => el.innerHTML = '<p>old results</p>'")
+                    page.fill(field, bad)
+                    with page.expect_response(lambda r: r.status == 400):
+                        if path == "/programs/new/":
+                            page.click(f'button[hx-target="{target}"]')
+                        else:
+                            page.locator(field).press("Enter")
+                    expect(page.locator(f"{target} .error")).to_contain_text(message)
+                    expect(page.locator(target)).not_to_contain_text("old results")
+                    shown.append((persona, path))
+                context.close()
+        finally:
+            browser.close()
+
+    assert not problems, "\n".join(problems)
+    # Every persona reached the agency and registry searches; the rule
+    # preview is for those who set up programs.
+    assert {(who, "/agencies/") for who in PERSONAS} <= set(shown)
+    assert {(who, "/registry/") for who in PERSONAS} <= set(shown)
+    assert ("coordinator", "/programs/new/") in set(shown)

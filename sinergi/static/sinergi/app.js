@@ -25,4 +25,46 @@
     var form = event.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
   });
+
+  // One way for every htmx request to show what went wrong, where the answer
+  // would have gone. htmx does not swap a 4xx or 5xx answer by default, so the
+  // old results stayed on screen as if they were the answer. A fragment (a
+  // 400 that says which value is wrong, a 503 "too heavy") is swapped in as
+  // it is; a whole error page (403, 404, 500) gives its message, as an alert.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status < 400) return;
+    var html = xhr.responseText || "";
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+    if (html.trim() && !/<html[\s>]/i.test(html)) return;
+    var message = null;
+    if (html.trim()) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var found = page.querySelector("main .error") || page.querySelector("main p");
+      if (found) message = found.textContent.trim();
+    }
+    event.detail.serverResponse = alertHtml(message || failedText(xhr.status));
+  });
+
+  // No answer at all (the connection dropped, the server is down).
+  ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      var target = event.detail.target || event.target;
+      if (target) target.innerHTML = alertHtml(failedText(0));
+    });
+  });
+
+  function failedText(status) {
+    var text = document.body.getAttribute("data-request-failed") || "The request failed.";
+    return status ? text + " (HTTP " + status + ")" : text;
+  }
+
+  function alertHtml(text) {
+    var p = document.createElement("p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    return p.outerHTML;
+  }
 })();
