@@ -103,3 +103,44 @@ def test_audit_page_with_an_unknown_account_shows_nothing_and_says_so(client_of,
         page = client.get(f"/audit/?actor={name}").content.decode()
         assert f"No account named &#x27;{name}&#x27; in your scope" in page
         assert "Di Tanggamus" not in page
+
+
+def test_every_audited_action_has_a_name_for_people():
+    """Each action code written in the code (any call's action="...",
+    audit_changes(..., "..."), a parameter action="..." by default) is named
+    in core.audit.ACTION_LABELS or by a rule of action_label, so no page
+    shows a raw code like meeting.create."""
+    import ast
+    from pathlib import Path
+
+    from sinergi.core.audit import ACTION_LABELS, action_label
+
+    codes = set()
+    for path in Path(__file__).resolve().parent.parent.joinpath("sinergi").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            values = []
+            if isinstance(node, ast.Call):
+                values = [k.value for k in node.keywords if k.arg == "action"]
+                if getattr(node.func, "id", "") == "audit_changes" and len(node.args) > 1:
+                    values.append(node.args[1])
+            elif isinstance(node, ast.arguments):
+                values = [d for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True)
+                          if a.arg == "action" and d is not None]
+            # (argparse's action="store_true" has no dot; audit actions do)
+            codes |= {v.value for v in values
+                      if isinstance(v, ast.Constant) and "." in str(v.value)}
+    assert len(codes) > 30
+    unnamed = sorted(c for c in codes if action_label(c) == c)
+    assert not unnamed, f"add these to core.audit.ACTION_LABELS: {unnamed}"
+    assert set(ACTION_LABELS) <= codes, (
+        f"labels of actions nobody writes: {sorted(set(ACTION_LABELS) - codes)}")
+    assert action_label("agency.update.admin") == "Agency changed (in the admin)"
+    assert action_label("person.verivali.move") == "Import review applied (move)"
+
+
+def test_the_audit_page_names_actions_and_shows_changes_field_by_field(client_of, world):
+    agency = Agency.objects.get(region_id=KAB, short_name="Disdik")
+    agency_update(actor=world["coordinator"], agency=agency, name="Dinas Pendidikan Baru")
+    page = client_of("admin").get("/audit/?action=agency.update").content.decode()
+    assert "Agency changed" in page
+    assert "<dt>name</dt>" in page and "<del>" in page and "Dinas Pendidikan Baru" in page

@@ -246,3 +246,48 @@ def test_every_asset_the_layout_links_is_found(client_of):
     assert {"sinergi/app.css", "sinergi/favicon.svg", "django_htmx/htmx-2.min.js"} <= set(assets)
     for asset in assets:
         assert finders.find(asset), f"{asset} is linked but no static finder has it"
+
+
+def test_the_village_operator_s_home_answers_how_complete_the_village_is(client_of, world):
+    from sinergi.registry.models import Household, Person
+
+    village = world["operator"].region_id
+    elsewhere = Region.objects.filter(code__startswith=KAB + ".", level=4).exclude(
+        code=village).first().code
+    poor = Household.objects.create(kk_number="1904010101010001", village_code=village, desil=2)
+    Household.objects.create(kk_number="1904010101010002", village_code=village)
+    Household.objects.create(kk_number="1904010101010003", village_code=elsewhere, desil=1)
+    Person.objects.create(nik="1904014101900001", name="ADA NIK", household=poor, sex="P",
+                          village_code=village)
+    Person.objects.create(nik=None, name="TANPA NIK", household=poor, sex="L",
+                          village_code=village)
+    html = page(client_of("operator"), "/")
+    cards = {text.split(" (")[0]: number for number, text in
+             re.findall(r'<div class="num">([\d.,]+)</div>([^<]+)', html)}
+    assert cards["families registered"] == "2" and cards["persons registered"] == "2"
+    # One poor family here; the one of the other village is not counted.
+    assert cards["families in desil 1–4"] == "1"
+    assert "families in desil 1–4 (50 % of families)" in html
+    assert "persons without a NIK (50 % of persons)" in html
+    assert "families without a desil (50 % of families)" in html
+    assert "No uploads yet" in html and "/imports/template.xlsx" in html
+
+
+def test_the_leader_s_home_says_how_the_commitments_stand(client_of, world, meeting):
+    import datetime
+
+    from sinergi.meetings import services
+
+    from .conftest import agency
+
+    for due in ("2020-01-01", "2020-02-01", "2099-01-01"):
+        services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                   text=f"due {due}", owner_agency=agency("Dinsos").pk,
+                                   due_date=datetime.date.fromisoformat(due))
+    html = page(client_of("leader"), "/")
+    assert "How the commitments stand" in html
+    summary = html.split("How the commitments stand")[1].split("</table>")[0]
+    rows = dict(re.findall(r'>(late|not started|done)</a></td><td class="num">(\d+)</td>'
+                           r'<td class="num">\d+ %', summary))
+    assert rows == {"late": "2", "not started": "1", "done": "0"}
+    assert "67 %" in summary and "33 %" in summary

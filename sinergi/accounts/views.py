@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sinergi.accounts import access
+from sinergi.core.audit import ACTION_LABELS
 from sinergi.core.errors import SinergiError
 
 from . import selectors, services
@@ -112,4 +113,6 @@ def audit_list(request):
     rows, next_before, error = selectors.audit_entries(
         user=request.user, before=request.GET.get("before"), **filters)
     return render(request, "accounts/audit_list.html", {
-        "rows": rows, "filters": filters, "error": error, "next_before": next_before})
+        "rows": rows, "filters": filters, "error": error, "next_before": next_before,
+        "actions": sorted(((code, str(label)) for code, label in ACTION_LABELS.items()),
+                          key=lambda pair: pair[1])})

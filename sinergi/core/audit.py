@@ -5,6 +5,8 @@ import decimal
 import uuid
 
 from django.db import models, transaction
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
 
@@ -93,3 +95,76 @@ def audit_changes(actor, action: str, obj: models.Model, before: dict,
     if not new:
         return None
     return audit_record(actor=actor, action=action, obj=obj, before=old, after=new)
+
+
+# What each audited action is called on pages (the audit log, the home page);
+# the code stays what filters and exports use.
+ACTION_LABELS = {
+    "agency.create": _("Agency added"),
+    "agency.update": _("Agency changed"),
+    "agency.seed_defaults": _("Default agencies added"),
+    "api_token.create": _("API token created"),
+    "api_token.revoke": _("API token revoked"),
+    "brief.create": _("Rakor brief requested"),
+    "brief.fail": _("Rakor brief failed"),
+    "commitment.create": _("Commitment added"),
+    "commitment.update": _("Commitment changed"),
+    "commitment.export": _("Commitments exported"),
+    "commitment.import": _("Commitment list imported"),
+    "convergence.refresh": _("Coverage recount requested"),
+    "convergence.unserved_export": _("Unserved families exported"),
+    "database.restore": _("Database restored from a backup"),
+    "enrollment.create": _("Beneficiary enrolled"),
+    "enrollment.export": _("Beneficiaries exported"),
+    "enrollment.import": _("Beneficiary list imported"),
+    "enrollment.status": _("Beneficiary status changed"),
+    "group.create": _("Group added"),
+    "group.update": _("Group changed"),
+    "group.level": _("Group level recorded"),
+    "group.member_add": _("Group member added"),
+    "group.member_leave": _("Group member left"),
+    "group.partner_add": _("Market partner added"),
+    "household.change_kk": _("Family card number changed"),
+    "household.split": _("Family split"),
+    "import.create": _("Person list uploaded"),
+    "import.cancel": _("Import cancelled"),
+    "import.fail": _("Import failed"),
+    "import.persons": _("Person list imported"),
+    "import.report": _("Import report downloaded"),
+    "meeting.create": _("Meeting recorded"),
+    "meeting.update": _("Meeting changed"),
+    "meeting.agenda_add": _("Agenda item added"),
+    "meeting.attachment_add": _("Minutes file attached"),
+    "meeting.issue_add": _("Issue recorded"),
+    "meeting.participant_add": _("Participant added"),
+    "person.export": _("Persons exported"),
+    "person.move": _("Person moved to another family"),
+    "person.reveal_nik": _("Full NIK shown"),
+    "person.status": _("Life status changed"),
+    "person.update": _("Person changed"),
+    "program.create": _("Program added"),
+    "program.update": _("Program changed"),
+    "program.target_set": _("Program target set"),
+    "program.target_remove": _("Program target removed"),
+    "regions.load": _("Region edition loaded"),
+    "user.create": _("Account created"),
+    "user.change_password": _("Own password changed"),
+    "user.set_password": _("Password set (command line)"),
+    "user.set_password.admin": _("Password set by an administrator"),
+}
+
+
+def action_label(code: str) -> str:
+    """The name of an audited action for people; an action without a name of
+    its own (one added later, an admin edit) is named after its parts."""
+    if code in ACTION_LABELS:
+        return str(ACTION_LABELS[code])
+    head, _dot, tail = code.rpartition(".")
+    if tail == "admin" and head in ACTION_LABELS:
+        return gettext_now("%(action)s (in the admin)") % {"action": ACTION_LABELS[head]}
+    if code.startswith("person.verivali."):
+        return gettext_now("Import review applied (%(kind)s)") % {"kind": tail}
+    if code.startswith("meeting.") and code.endswith("_remove"):
+        return gettext_now("Meeting entry removed (%(part)s)") % {
+            "part": code.removeprefix("meeting.").removesuffix("_remove")}
+    return code

@@ -1,10 +1,17 @@
 """What the home page of each role shows."""
 
+from django.db.models import Q
+
 from sinergi.accounts import access, roles
 from sinergi.core.models import AuditLog
+from sinergi.imports import selectors as import_selectors
 from sinergi.meetings import selectors as meeting_selectors
 from sinergi.regions import selectors as region_selectors
 from sinergi.regions.models import Region
+from sinergi.registry import selectors as registry_selectors
+
+# Desil 1-4 of DTSEN: the poorest 40 %, the families most programs are for.
+POOR_DESIL_MAX = 4
 
 # The home page lists at most this many regions below the scope root.
 HOME_CHILDREN_MAX = 100
@@ -39,8 +46,34 @@ def home(user, edition) -> dict:
         if user.role == roles.OFFICER and user.agency_id:
             context["my_commitments"], _truncated = meeting_selectors.board(user=user,
                                                                               mine=True)
+    if user.role in {roles.COORDINATOR, roles.LEADER} and access.user_can(user, "meeting.view"):
+        context["commitment_status"] = meeting_selectors.status_summary(user)
+    if user.role == roles.VILLAGE_OPERATOR:
+        context["village"] = village_summary(user)
     if user.role == roles.ADMINISTRATOR:
         context["recent_audit"] = list(
             AuditLog.objects.filter(access.audit_visible_q(user)).order_by("-id")[:10]
         )
     return context
+
+
+def village_summary(user) -> dict:
+    """The village operator's daily question: how complete is my village's
+    registry, and did my last uploads go through? Counts over the operator's
+    own subtree (one village, usually) and the operator's recent uploads."""
+    persons = registry_selectors.persons_visible(user)
+    families = registry_selectors.households_visible(user)
+    counts = {
+        "persons": persons.count(),
+        "families": families.count(),
+        "without_nik": persons.filter(Q(nik__isnull=True) | Q(nik="")).count(),
+        "poor_families": families.filter(desil__lte=POOR_DESIL_MAX).count(),
+        "without_desil": families.filter(desil__isnull=True).count(),
+    }
+    for key, whole in (("without_nik", "persons"), ("poor_families", "families"),
+                       ("without_desil", "families")):
+        counts[f"{key}_percent"] = (round(100 * counts[key] / counts[whole])
+                                    if counts[whole] else None)
+    counts["imports"] = list(import_selectors.jobs_visible(user).order_by("-id")[:5])
+    counts["poor_desil_max"] = POOR_DESIL_MAX
+    return counts

@@ -413,6 +413,23 @@ def overdue(user, *, limit: int = 10, today: datetime.date | None = None):
     return [row for row in progress.tracked(qs, today) if row.progress.status == LATE][:limit]
 
 
+def status_summary(user, *, today: datetime.date | None = None) -> dict:
+    """How the commitments of the user's scope stand: per status (in
+    STATUS_ORDER) the count and its share of all, read as the board reads
+    them (derived progress), over at most BOARD_MAX commitments (``truncated``
+    says when there were more)."""
+    rows, truncated = board(user=user, today=today)
+    total = len(rows)
+    counts = {status: 0 for status in STATUS_ORDER}
+    for row in rows:
+        counts[row.progress.status] += 1
+    labels = dict(STATUS_CHOICES)
+    return {"total": total, "truncated": truncated, "limit": BOARD_MAX,
+            "rows": [{"status": s, "label": labels[s], "count": n,
+                      "percent": round(100 * n / total) if total else None}
+                     for s, n in counts.items()]}
+
+
 def upcoming(user, *, limit: int = 5, today: datetime.date | None = None):
     today = today or timezone.localdate()
     return list(meetings_visible(user).filter(starts_on__gte=today)

@@ -29,3 +29,20 @@ def num(value, blank="—"):
     if separator is None:
         separator = _separators[language] = get_format("THOUSAND_SEPARATOR", language)
     return f"{value:,}".replace(",", separator)
+
+
+@register.filter
+def action_label(code: str) -> str:
+    """An audited action's name for people (core.audit.ACTION_LABELS)."""
+    from sinergi.core.audit import action_label as label
+
+    return label(code)
+
+
+@register.filter
+def changes(before, after) -> list[tuple[str, object, object]]:
+    """An audit row's before/after as (field, old, new) rows to read, instead
+    of two raw dictionaries; a value only after (a creation) has old None."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    return [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])]
