@@ -361,3 +361,20 @@ def test_region_brief_keeps_to_the_scope_it_was_made_under(world, client_of):
     job = briefs.brief_job_create(actor=world["coordinator"], region=region)
     assert client_of("leader").get(f"/meetings/briefs/{job.pk}/").status_code == 404
     assert client_of("coordinator").get(f"/meetings/briefs/{job.pk}/").status_code == 202
+
+
+def test_the_brief_page_shows_the_pdf_when_it_is_ready_without_a_reload(world, meeting,
+                                                                       client_of):
+    client = client_of("coordinator")
+    assert client.post("/meetings/briefs/", {"meeting": meeting.pk}).status_code == 302
+    job = BriefJob.objects.get(meeting=meeting)
+    page = client.get(f"/meetings/{meeting.pk}/brief/").content.decode()
+    status_url = f"/meetings/briefs/{job.pk}/status/"
+    assert f'hx-get="{status_url}" hx-trigger="every 2s"' in page  # it asks again
+    waiting = client.get(status_url).content.decode()
+    assert "every 2s" in waiting and "Download the PDF" not in waiting
+    run(job)
+    ready = client.get(status_url).content.decode()
+    assert "Download the PDF" in ready and f"/meetings/briefs/{job.pk}/" in ready
+    assert "hx-trigger" not in ready  # and stops asking
+    assert client_of("outsider").get(status_url).status_code == 404

@@ -29,5 +29,6 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
     path("briefs/", views.brief_generate, name="brief_generate"),
     path("briefs/<int:job_id>/", views.brief_download, name="brief_download"),
+    path("briefs/<int:job_id>/status/", views.brief_status, name="brief_status"),
     path("regions/<str:code>/brief/", views.region_brief, name="region_brief"),
 ]

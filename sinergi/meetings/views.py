@@ -425,6 +425,15 @@ def brief_generate(request):
 
 @login_required
 @require_GET
+def brief_status(request, job_id: int):
+    """The brief page's PDF part, asked again every two seconds while the
+    PDF is being made: the download button replaces it when it is ready."""
+    return render(request, "meetings/_brief_job.html",
+                  {"job": selectors.access_brief(request.user, job_id)})
+
+
+@login_required
+@require_GET
 def brief_download(request, job_id: int):
     job = selectors.access_brief(request.user, job_id)
     if job.status != BRIEF_DONE or not job.file:
