@@ -144,6 +144,14 @@ RULES = {
         ("get", lambda w: f"{M}/briefs/{brief(w, '19')}/", None,
          expect(302, 202, 404, 404, 404, 202, 404)),
     ],
+    # The PDF part of the brief page, asked again while the PDF is made:
+    # the same readers as the PDF itself.
+    "meetings:brief_status": [
+        ("get", lambda w: f"{M}/briefs/{brief(w, KAB)}/status/", None,
+         expect(302, 404, 200, 200, 404, 404, 404)),
+        ("get", lambda w: f"{M}/briefs/{brief(w, '19')}/status/", None,
+         expect(302, 200, 404, 404, 404, 200, 404)),
+    ],
     "meetings:region_brief": [("get", lambda w: f"{M}/regions/{KAB}/brief/", None,
                                expect(302, 200, 200, 200, 404, 200, 404))],
     "GET /api/v1/meetings": [("get", lambda w: "/api/v1/meetings", None,
