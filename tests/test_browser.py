@@ -82,6 +82,14 @@ def watch(page, persona: str, problems: list[str]) -> None:
     page.on("response", on_response)
 
 
+def sign_in(page, base: str, persona: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", persona)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation(url=f"{base}/"):
+        page.click("form:has(#id_password) [type=submit]")
+
+
 @pytest.mark.browser
 def test_every_persona_signs_in_and_browses_without_browser_errors(
     live_server, transactional_db, tmp_path
@@ -112,11 +120,7 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
                 page = context.new_page()
                 watch(page, persona, problems)
 
-                page.goto(f"{base}/accounts/login/")
-                page.fill("#id_username", persona)
-                page.fill("#id_password", PASSWORD)
-                with page.expect_navigation(url=f"{base}/"):
-                    page.click("form:has(#id_password) [type=submit]")
+                sign_in(page, base, persona)
                 expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
                 expect(page.locator("header .who")).to_contain_text(persona.title())
                 if persona == "coordinator":
@@ -222,11 +226,7 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
                     f"{who}: console {msg.type}: {msg.text}") if msg.type == "error"
                     and not msg.text.startswith("Failed to load resource") else None)
                 page.on("pageerror", lambda exc, who=persona: problems.append(f"{who}: {exc}"))
-                page.goto(f"{base}/accounts/login/")
-                page.fill("#id_username", persona)
-                page.fill("#id_password", PASSWORD)
-                with page.expect_navigation(url=f"{base}/"):
-                    page.click("form:has(#id_password) [type=submit]")
+                sign_in(page, base, persona)
                 for path, field, bad, target, message in cases:
                     response = page.goto(f"{base}{path}")
                     if response.status == 403:
@@ -251,3 +251,45 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
     assert {(who, "/agencies/") for who in PERSONAS} <= set(shown)
     assert {(who, "/registry/") for who in PERSONAS} <= set(shown)
     assert ("coordinator", "/programs/new/") in set(shown)
+
+
+PHONE = {"width": 390, "height": 844}
+PHONE_PAGES = ("/", "/registry/?q=siti", "/agencies/", "/imports/", "/programs/", "/groups/",
+               "/convergence/", "/convergence/unserved/", "/convergence/overlap/",
+               "/convergence/targets/", "/meetings/", "/meetings/commitments/", "/audit/")
+
+
+@pytest.mark.browser
+def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, transactional_db,
+                                                               tmp_path):
+    """On a 390 px phone no page is wider than the screen: a wide table
+    scrolls sideways by itself, the page does not."""
+    executable = chromium_path()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    seed_world(tmp_path)
+    base = live_server.url
+    too_wide: list[str] = []
+    seen = 0
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for persona in ("admin", "coordinator"):
+                context = browser.new_context(locale="id-ID", viewport=PHONE)
+                page = context.new_page()
+                sign_in(page, base, persona)
+                for path in PHONE_PAGES:
+                    response = page.goto(f"{base}{path}")
+                    if response.status >= 400:
+                        continue  # a page the role may not open
+                    seen += 1
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    if width > PHONE["width"]:
+                        too_wide.append(f"{persona} {path}: {width} px")
+                context.close()
+        finally:
+            browser.close()
+    assert seen >= len(PHONE_PAGES) + 5
+    assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(too_wide)
