@@ -16,8 +16,9 @@ import shutil
 import pytest
 
 from sinergi.accounts.models import User
+from sinergi.regions.models import Region
 
-from .conftest import PASSWORD, seed_world
+from .conftest import KAB, PASSWORD, seed_world
 
 PERSONAS = ["admin", "coordinator", "officer", "operator", "leader", "outsider"]
 CHROMIUM_ARGS = [
@@ -293,3 +294,44 @@ def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, trans
             browser.close()
     assert seen >= len(PHONE_PAGES) + 5
     assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(too_wide)
+
+
+@pytest.mark.browser
+def test_a_region_is_chosen_by_typing_its_name(live_server, transactional_db, tmp_path):
+    """Every region input offers the regions of the user's scope whose name
+    holds what was typed, and shows the chosen region's name."""
+    executable = chromium_path()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    seed_world(tmp_path)
+    koba = Region.objects.get(parent_id=KAB, name__icontains="koba")
+    base = live_server.url
+    expect = sync_api.expect
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            offered = {}
+            for persona in ("coordinator", "outsider"):
+                context = browser.new_context(locale="id-ID")
+                page = context.new_page()
+                sign_in(page, base, persona)
+                page.goto(f"{base}/meetings/new/")
+                field = page.locator("#id_region")
+                field.fill("")  # it starts with the user's own region
+                with page.expect_response(lambda r: "/api/v1/regions?" in r.url):
+                    field.press_sequentially("koba", delay=20)
+                page.wait_for_timeout(300)
+                offered[persona] = page.locator("datalist option").evaluate_all(
+                    "options => options.map(o => o.value)")
+                if persona == "coordinator":
+                    field.fill(koba.code)
+                    field.dispatch_event("change")
+                    expect(page.locator(".region-name")).to_have_text(f"{koba.name} ({koba.kind})")
+                context.close()
+        finally:
+            browser.close()
+    assert koba.code in offered["coordinator"]
+    assert offered["outsider"] == []  # Koba is outside the Tanggamus coordinator's scope

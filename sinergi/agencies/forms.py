@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from sinergi.core.forms import RegionInput
+
 from .models import SECTOR_CHOICES
 
 
@@ -17,5 +19,5 @@ class AgencyForm(forms.Form):
 
 class AgencyCreateForm(AgencyForm):
     region = forms.CharField(
-        label=gettext_lazy("Region code (province or kabupaten/kota)"), max_length=13
-    )
+        label=gettext_lazy("Region (province or kabupaten/kota)"), max_length=13,
+        widget=RegionInput())

@@ -16,6 +16,19 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class RegionInput(forms.TextInput):
+    """A region field: type a code, or part of a name and choose among the
+    regions of your scope (app.js fills the browser's suggestion list from
+    the regions API and shows the chosen region's name)."""
+
+    def __init__(self, attrs=None):
+        from django.utils.translation import gettext_lazy
+
+        super().__init__({"data-region-picker": "", "size": 24, "autocomplete": "off",
+                          "placeholder": gettext_lazy("name or code, e.g. Koba or 19.04"),
+                          **(attrs or {})})
+
+
 def form_error(form, exc) -> None:
     """Put a service's SinergiError on the form field it names (or the form)."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sinergi.accounts import access
-from sinergi.core.forms import DateInput
+from sinergi.core.forms import DateInput, RegionInput
 
 from .models import PARTNER_KIND_CHOICES, ROLE_CHOICES, GroupKind
 
@@ -13,7 +13,7 @@ class GroupForm(forms.Form):
     code = forms.CharField(label=_("Group code"), max_length=40)
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"))
-    village_code = forms.CharField(label=_("Village code"), max_length=13)
+    village_code = forms.CharField(label=_("Village"), max_length=13, widget=RegionInput())
     agencies = forms.MultipleChoiceField(label=_("Supervising agencies"), required=False,
                                          widget=forms.SelectMultiple(attrs={"size": 5}))
     founded_on = forms.DateField(label=_("Founded"), required=False, widget=DateInput())

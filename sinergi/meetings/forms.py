@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sinergi.accounts import access
-from sinergi.core.forms import DateInput
+from sinergi.core.forms import DateInput, RegionInput
 
 from . import progress
 from .models import ISSUE_CATEGORY_CHOICES, KIND_CHOICES, MARK_CANCELLED, MARK_DONE, PROGRESS
@@ -18,9 +18,9 @@ class MeetingForm(forms.Form):
     ends_on = forms.DateField(label=_("Until (if more than one day)"), required=False,
                               widget=DateInput())
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
-    region = forms.CharField(label=_("Region code of the government holding it"),
-                             max_length=13, help_text=_("e.g. 19 for the province, 19.04 "
-                                                        "for a kabupaten"))
+    region = forms.CharField(label=_("Region of the government holding it"),
+                             max_length=13, widget=RegionInput(),
+                             help_text=_("e.g. 19 for the province, 19.04 for a kabupaten"))
     host_agency = forms.ChoiceField(label=_("Host agency"), required=False)
     chair = forms.CharField(label=_("Chair"), max_length=200, required=False)
     minutes = forms.CharField(label=_("Minutes"), required=False,
@@ -39,7 +39,7 @@ class CommitmentForm(forms.Form):
     supporting_agencies = forms.MultipleChoiceField(
         label=_("Supporting agencies"), required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}))
-    region = forms.CharField(label=_("Region code"), max_length=13)
+    region = forms.CharField(label=_("Region code"), max_length=13, widget=RegionInput())
     due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
     unit = forms.CharField(label=_("Unit"), max_length=60, required=False,
                            help_text=_("e.g. BUMDes units, villages, persons"))
@@ -83,7 +83,8 @@ class ProgressForm(forms.Form):
 
 class ParticipantForm(forms.Form):
     agency = forms.ChoiceField(label=_("Agency"), required=False)
-    region = forms.CharField(label=_("Region code"), max_length=13, required=False)
+    region = forms.CharField(label=_("Region code"), max_length=13, required=False,
+                             widget=RegionInput())
     name = forms.CharField(label=_("Representative"), max_length=120, required=False)
     position = forms.CharField(label=_("Position"), max_length=120, required=False)
     invited = forms.BooleanField(label=_("Invited"), required=False, initial=True)
@@ -102,7 +103,8 @@ class AgendaForm(forms.Form):
 
 class IssueForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=ISSUE_CATEGORY_CHOICES)
-    region = forms.CharField(label=_("Region code"), max_length=13, required=False)
+    region = forms.CharField(label=_("Region code"), max_length=13, required=False,
+                             widget=RegionInput())
     description = forms.CharField(label=_("Description"),
                                   widget=forms.Textarea(attrs={"rows": 2}))
     raised_by = forms.CharField(label=_("Raised by"), max_length=120, required=False)

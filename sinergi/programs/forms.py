@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sinergi.accounts import access
+from sinergi.core.forms import RegionInput
 
 from .models import BENEFIT_CHOICES, STATUS_CHOICES, TAG_CHOICES, UNIT_CHOICES
 
@@ -35,7 +36,7 @@ class ProgramForm(forms.Form):
 
 
 class TargetForm(forms.Form):
-    region = forms.CharField(label=_("Region code"), max_length=13)
+    region = forms.CharField(label=_("Region code"), max_length=13, widget=RegionInput())
     year = forms.IntegerField(label=_("Year"))
     count = forms.IntegerField(label=_("Target count"), required=False, min_value=0,
                                help_text=_("empty removes the target"))

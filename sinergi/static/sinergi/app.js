@@ -55,6 +55,70 @@
     });
   });
 
+  // One region picker for every region input (<input data-region-picker>):
+  // type part of a name and choose among the regions of your scope (the
+  // browser's own suggestion list); the code goes into the field, and the
+  // chosen region's name shows beside it. A typed code still works as before.
+  var regionTimer = null;
+  document.addEventListener("input", function (event) {
+    var input = event.target.closest("input[data-region-picker]");
+    if (!input) return;
+    var list = regionList(input);
+    var text = input.value.trim();
+    window.clearTimeout(regionTimer);
+    if (text.length < 2 || /^[0-9.]+$/.test(text)) {
+      showRegionName(input, list);
+      return;
+    }
+    regionTimer = window.setTimeout(function () {
+      var url = "/api/v1/regions?limit=15&q=" + encodeURIComponent(text);
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : {items: []}; })
+        .then(function (body) {
+          list.innerHTML = "";
+          body.items.forEach(function (region) {
+            var option = document.createElement("option");
+            option.value = region.code;
+            option.label = region.name + " (" + region.kind + ") · " + region.code;
+            option.textContent = option.label;
+            list.appendChild(option);
+          });
+        })
+        .catch(function () { /* no suggestions; typing the code still works */ });
+    }, 250);
+  });
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("input[data-region-picker]");
+    if (input) showRegionName(input, regionList(input));
+  });
+
+  function regionList(input) {
+    var id = input.getAttribute("list");
+    var list = id && document.getElementById(id);
+    if (!list) {
+      list = document.createElement("datalist");
+      list.id = (input.id || input.name) + "-regions";
+      input.setAttribute("list", list.id);
+      input.setAttribute("autocomplete", "off");
+      input.insertAdjacentElement("afterend", list);
+    }
+    return list;
+  }
+
+  function showRegionName(input, list) {
+    var chosen = Array.prototype.find.call(list.options, function (option) {
+      return option.value === input.value.trim();
+    });
+    var note = input.parentNode.querySelector(".region-name");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "region-name muted";
+      note.setAttribute("aria-live", "polite");
+      list.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = chosen ? chosen.label.split(" · ")[0] : "";
+  }
+
   function failedText(status) {
     var text = document.body.getAttribute("data-request-failed") || "The request failed.";
     return status ? text + " (HTTP " + status + ")" : text;
