@@ -12,6 +12,8 @@ from sinergi.regions import codes
 from sinergi.regions.models import Region, RegionEdition
 from sinergi.regions.services import DEFAULT_FILE, read_region_file, regions_load
 
+from .conftest import KAB
+
 
 @pytest.mark.parametrize(
     ("code", "kind", "level"),
@@ -291,3 +293,22 @@ def test_a_load_stores_the_current_regions_per_level(world, tmp_path):
     regions_load(actor=None, path=path, edition="A", allow_mass_retire=True)
     assert RegionEdition.objects.get(name="A").active_by_level == {"1": 1, "2": 1, "3": 1,
                                                                    "4": 2}
+
+
+def test_pages_show_a_region_s_name_beside_its_code_reading_names_once_per_kabupaten(
+        world, django_assert_num_queries):
+    from sinergi.regions import selectors
+    from sinergi.regions.templatetags import regions as tags
+
+    selectors.forget_names()
+    villages = list(Region.objects.filter(code__startswith=KAB + ".", level=4)
+                    .order_by("code")[:30])
+    assert len(villages) == 30
+    with django_assert_num_queries(1):  # one kabupaten: one read, whatever the rows
+        shown = [tags.region(v.code) for v in villages]
+    assert shown[0] == f'{villages[0].name} <span class="muted">{villages[0].code}</span>'
+    kab, province = Region.objects.get(code=KAB).name, Region.objects.get(code="19").name
+    with django_assert_num_queries(1):  # provinces and kabupaten/kota: one read
+        assert tags.region(KAB).startswith(kab) and tags.region("19").startswith(province)
+    assert tags.region("19.99.99.9999") == "19.99.99.9999"  # no edition knows it
+    assert tags.region("") == ""

@@ -1,5 +1,7 @@
 """Reads of the region hierarchy, within the user's scope."""
 
+import time
+
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
@@ -55,3 +57,37 @@ def region_breadcrumbs(code: str) -> list:
     wanted = [*codes.code_ancestors(code), code]
     found = {r.code: r for r in Region.objects.filter(code__in=wanted)}
     return [found[c] for c in wanted if c in found]
+
+
+# Region names for pages, read a kabupaten at a time and kept a few minutes
+# in the process: a page listing hundreds of villages asks the database once
+# per kabupaten on it, not once per row. Loading an edition forgets them.
+NAMES_SECONDS = 600
+_names: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def _name_batch(code: str) -> str:
+    """The group a code's name is read with: its kabupaten/kota for a
+    kecamatan or village, the provinces and kabupaten/kota for the rest."""
+    return code[:5] if len(code) > 5 else "top"
+
+
+def region_name(code: str) -> str | None:
+    """The name of the region ``code`` (None for a code no edition holds)."""
+    from .models import Region
+
+    if not code:
+        return None
+    key = _name_batch(code)
+    now = time.monotonic()
+    entry = _names.get(key)
+    if entry is None or now - entry[0] > NAMES_SECONDS:
+        qs = (Region.objects.filter(code__startswith=key + ".") if key != "top"
+              else Region.objects.filter(level__lte=2))
+        entry = _names[key] = (now, dict(qs.values_list("code", "name")))
+    return entry[1].get(code)
+
+
+def forget_names() -> None:
+    """Read names afresh (after an edition is loaded)."""
+    _names.clear()

@@ -14,7 +14,7 @@ from sinergi.core.audit import audit_record
 from sinergi.core.bulk import analyze, bulk_insert
 from sinergi.core.errors import DataFileError
 
-from . import codes
+from . import codes, selectors
 from .models import Region, RegionEdition
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -271,4 +271,5 @@ def regions_load(
                     "restored": result.restored,
                 },
             )
+        transaction.on_commit(selectors.forget_names)
     return result
