@@ -143,4 +143,5 @@ def test_the_audit_page_names_actions_and_shows_changes_field_by_field(client_of
     agency_update(actor=world["coordinator"], agency=agency, name="Dinas Pendidikan Baru")
     page = client_of("admin").get("/audit/?action=agency.update").content.decode()
     assert "Agency changed" in page
-    assert "<dt>name</dt>" in page and "<del>" in page and "Dinas Pendidikan Baru" in page
+    assert "<dt><code>name</code></dt>" in page and "<del>" in page
+    assert "Dinas Pendidikan Baru" in page

@@ -646,3 +646,34 @@ def test_preview_is_one_grouped_query(small_registry, django_assert_num_queries)
         preview = eligibility.eligibility_preview('member_of("uppka")', "household",
                                                   region=None, today=TODAY)
     assert preview["total"] == 1 and preview["by_sex"] == {"L": 1, "P": 0}
+
+
+@pytest.mark.parametrize(("english", "indonesian"), [
+    ('desil <= 4 and sex == "P" and age >= 18 and not enrolled_in("PKH")',
+     'desil <= 4 dan jenis_kelamin == "P" dan umur >= 18 dan bukan penerima("PKH")'),
+    ('income < 1500000 or (education >= 5 and has_disability == false)',
+     'PENDAPATAN < 1500000 atau (pendidikan >= 5 dan penyandang_disabilitas == tidak)'),
+    ('family.desil in [1, 2] and family.in_dtsen and not member_of("UPPKA")',
+     'keluarga.desil dalam [1, 2] dan keluarga.dtsen dan bukan anggota_kelompok("UPPKA")'),
+    ('age not in [60] or in_region("19.04")', 'usia bukan dalam [60] atau di_wilayah("19.04")'),
+])
+def test_a_rule_written_in_indonesian_means_the_same(english, indonesian):
+    from sinergi.programs import rules
+
+    def shape(node):  # the tree without positions, which differ with the words
+        if isinstance(node, tuple):
+            return tuple(shape(n) for n in node)
+        if hasattr(node, "__dataclass_fields__"):
+            return (type(node).__name__, *(shape(getattr(node, f)) for f in
+                                           node.__dataclass_fields__ if "pos" not in f))
+        return node
+
+    assert shape(rules.parse(indonesian)) == shape(rules.parse(english))
+
+
+def test_a_mistake_in_an_indonesian_rule_quotes_the_author_s_words():
+    from sinergi.programs import rules
+
+    with pytest.raises(rules.RuleError) as caught:
+        rules.parse('umur >= 18 dan penerima')
+    assert "penerima" in caught.value.message

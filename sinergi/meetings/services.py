@@ -476,7 +476,8 @@ def commitments_export(*, actor, meeting: int | str | None = None,
     # keep from every other writer.
     with transaction.atomic():
         audit_record(actor=actor, action="commitment.export",
-                     object_type="meetings.commitment", object_repr=f"{len(rows)} commitments",
+                     object_type="meetings.commitment", object_repr=ngettext(
+                         "%(n)d commitment", "%(n)d commitments", len(rows)) % {"n": len(rows)},
                      region_code=access.scope_root(actor) or "",
                      after={"filters": {k: v for k, v in filters.items() if v}})
     return rows

@@ -26,6 +26,10 @@ INTEGER is ``-?[0-9]+``, DECIMAL ``-?[0-9]+.[0-9]+``, STRING is in double
 quotes (``\\"`` and ``\\\\`` escape). ``not`` binds tighter than ``and``,
 ``and`` tighter than ``or``. A field always stands left of its value.
 
+Every keyword, field and function has a Bahasa Indonesia word too
+(INDONESIAN): ``desil <= 4 dan jenis_kelamin == "P" dan bukan penerima("PKH")``
+is the rule above.
+
 What the fields and functions mean, and how a rule becomes SQL:
 programs/eligibility.py.
 """
@@ -64,6 +68,24 @@ class RuleError(SinergiError):
 
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
+# The same rule written in Bahasa Indonesia: each word stands for the English
+# keyword, field or function (any letter case); a rule keeps the words its
+# author typed, and messages quote them.
+INDONESIAN = {
+    "dan": "and", "atau": "or", "bukan": "not", "dalam": "in", "ya": "true", "tidak": "false",
+    "jenis_kelamin": "sex", "umur": "age", "usia": "age", "pendapatan": "income",
+    "penghasilan": "income", "hubungan_keluarga": "shdk", "status_kawin": "marital_status",
+    "pendidikan": "education", "pekerjaan": "occupation", "agama": "religion",
+    "disabilitas": "disability", "penyandang_disabilitas": "has_disability",
+    "jaminan_kesehatan": "health_insurance", "ber_kb": "kb", "metode_kb": "kb_method",
+    "punya_akta_lahir": "has_birth_certificate", "punya_kia": "has_kia",
+    "punya_ktp_el": "has_ktp_el", "keluarga.desil": "family.desil",
+    "keluarga.dtsen": "family.in_dtsen", "dtsen": "in_dtsen",
+    "keluarga.jumlah_anggota": "family.size", "jumlah_anggota": "size",
+    "jenis": "kind", "tingkat": "level", "anggota": "members",
+    "tahun_berdiri": "founded_year", "anggota_kelompok": "member_of",
+    "penerima": "enrolled_in", "di_wilayah": "in_region",
+}
 FUNCTIONS = ("member_of", "enrolled_in", "in_region")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=")
 # Operators of other languages, and what to write instead.
@@ -110,6 +132,7 @@ def _tokens(rule: str) -> list[Token]:
             out.append(Token("num", text, pos, value))
         elif kind == "ident":
             low = text.lower()
+            low = INDONESIAN.get(low, low)
             out.append(Token("kw" if low in KEYWORDS else "ident", text, pos, low))
         elif kind == "op":
             if text in FOREIGN:
