@@ -335,3 +335,34 @@ def test_a_region_is_chosen_by_typing_its_name(live_server, transactional_db, tm
             browser.close()
     assert koba.code in offered["coordinator"]
     assert offered["outsider"] == []  # Koba is outside the Tanggamus coordinator's scope
+
+
+@pytest.mark.browser
+def test_a_list_sorts_by_the_column_clicked(live_server, transactional_db, tmp_path):
+    executable = chromium_path()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    seed_world(tmp_path)
+    base = live_server.url
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="id-ID").new_page()
+            sign_in(page, base, "coordinator")
+            page.goto(f"{base}/agencies/")
+            heading = page.locator("#rows table thead th").nth(1)  # the name
+            names = page.locator("#rows table tbody tr td:nth-child(2)")
+            shown = names.all_inner_texts()
+            heading.click()
+            ascending = names.all_inner_texts()
+            assert heading.get_attribute("aria-sort") == "ascending"
+            heading.click()
+            descending = names.all_inner_texts()
+            assert heading.get_attribute("aria-sort") == "descending"
+        finally:
+            browser.close()
+    assert len(shown) > 5 and sorted(shown) == sorted(ascending)
+    assert ascending == sorted(ascending, key=str.casefold) != shown
+    assert descending == ascending[::-1]

@@ -119,6 +119,44 @@
     note.textContent = chosen ? chosen.label.split(" · ")[0] : "";
   }
 
+  // Sortable lists (<table data-sortable>): a click on a column heading
+  // sorts the rows shown by that column, again to reverse; numbers sort as
+  // numbers (12.345 as written in Indonesian too), the rest by the language's
+  // collation. aria-sort tells screen readers the order.
+  document.addEventListener("click", function (event) {
+    var th = event.target.closest("table[data-sortable] thead th");
+    if (!th) return;
+    var table = th.closest("table");
+    var body = table.tBodies[0];
+    if (!body) return;
+    var column = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    Array.prototype.forEach.call(th.parentNode.children, function (cell) {
+      cell.removeAttribute("aria-sort");
+    });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var rows = Array.prototype.filter.call(body.rows, function (row) {
+      return row.cells.length > column && !row.querySelector("td[colspan]");
+    });
+    var collator = new Intl.Collator(document.documentElement.lang || undefined,
+                                     {numeric: true, sensitivity: "base"});
+    rows.sort(function (a, b) {
+      var x = sortKey(a.cells[column]), y = sortKey(b.cells[column]);
+      var order = (typeof x === "number" && typeof y === "number") ? x - y
+        : collator.compare(String(x), String(y));
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+
+  function sortKey(cell) {
+    var text = (cell.getAttribute("data-sort") || cell.textContent).trim();
+    var plain = text.replace(/^Rp\s*/, "").replace(/\s*%$/, "");
+    if (/^-?[0-9]{1,3}([.,][0-9]{3})+$/.test(plain)) return Number(plain.replace(/[.,]/g, ""));
+    if (/^-?[0-9]+$/.test(plain)) return Number(plain);
+    return text;
+  }
+
   function failedText(status) {
     var text = document.body.getAttribute("data-request-failed") || "The request failed.";
     return status ? text + " (HTTP " + status + ")" : text;
