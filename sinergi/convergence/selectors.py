@@ -112,7 +112,10 @@ def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: 
     today's eligibility: each family walked costs one indexed probe of its
     mask row. Otherwise live: two EXISTS per program and family.
     """
-    qs = households_qs(region).annotate(head_name=head_subquery("name"))
+    qs = households_qs(region).annotate(
+        head_name=head_subquery("name"),
+        village_name=Subquery(Region.objects.filter(code=OuterRef("village_code"))
+                              .values("name")[:1]))
     ruled = [p for p in programs if p.unit != GROUP] if programs is not None else []
     if programs is not None and not ruled:
         return qs.none(), [], None
@@ -146,7 +149,8 @@ def _unserved_row(h: Household, ruled: list[Program], bit: dict | None) -> dict:
         return h.mask >> bit[p.id] & 1 if bit is not None else getattr(h, f"u{p.id}")
 
     return {"household": h.id, "kk_number": h.kk_number, "village_code": h.village_code,
-            "address": h.address, "desil": h.desil, "head_name": h.head_name,
+            "village_name": h.village_name or "", "address": h.address, "desil": h.desil,
+            "head_name": h.head_name,
             "programs": [{"id": p.id, "code": p.code, "name": p.name}
                          for p in ruled if missed(p)]}
 

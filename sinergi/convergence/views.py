@@ -95,13 +95,18 @@ def unserved_export(request):
     rows = services.unserved_export(actor=request.user, region_code=p["region"].code,
                                     year=p["year"], programs=p["programs"],
                                     today=timezone.localdate())
+    # The page's columns, the village's name beside its code and the address
+    # besides; "not served by" says what the page says: the programs a family
+    # misses or, without chosen programs, that no program of the year serves
+    # it (the list is then desil 1-4 served by none).
+    nothing = _("no program (desil 1–4)")
     return xlsx_response(
         f"tepat-sasaran-{p['region'].code}-{p['year']}.xlsx",
-        [_("Village code"), _("KK number"), _("Head of family"), _("Address"), _("Desil"),
-         _("Eligible but not served by")],
-        ((r["village_code"], r["kk_number"], r["head_name"], r["address"], r["desil"],
-          ", ".join(x["code"] for x in r["programs"])) for r in rows),
-        text_columns={0, 1})
+        [_("Village code"), _("Village"), _("KK number"), _("Head of family"), _("Address"),
+         _("Desil"), _("Eligible but not served by")],
+        ((r["village_code"], r["village_name"], r["kk_number"], r["head_name"], r["address"],
+          r["desil"], ", ".join(x["code"] for x in r["programs"]) or nothing) for r in rows),
+        text_columns={0, 2})
 
 
 @login_required

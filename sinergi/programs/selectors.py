@@ -98,7 +98,19 @@ def enrollment_list(user, *, program: Program | int | None = None, year: int | N
     beneficiaries and ``GET /api/v1/enrollments``): of a program (or a
     program id the user may see), a year, a status and a region the user
     may see, each when given."""
-    qs = enrollments_visible(user).select_related("program", "person", "household", "group")
+    qs = enrollments_filtered(user, program=program, year=year, status=status, region=region)
+    return keyset_page(qs.select_related("program", "person", "household", "group"), ["id"],
+                       cursor=cursor, limit=limit)
+
+
+def enrollments_filtered(user, *, program: Program | int | None = None, year: int | None = None,
+                         status: str | None = None,
+                         region: str | None = None) -> QuerySet[Enrollment]:
+    """The enrollments in scope under the list filters (the program page, its
+    export and ``GET /api/v1/enrollments`` share them): of a program (or a
+    program id the user may see), a year, a status and a region the user may
+    see, each when given."""
+    qs = enrollments_visible(user)
     if program:
         if not isinstance(program, Program):
             program = access_program(user, program)
@@ -110,4 +122,4 @@ def enrollment_list(user, *, program: Program | int | None = None, year: int | N
     if region:
         access.access_region(user, region)
         qs = qs.filter(village_in_q("village_code", region))
-    return keyset_page(qs, ["id"], cursor=cursor, limit=limit)
+    return qs

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,7 @@ from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.values import UNSET
 from sinergi.groups.models import Group
+from sinergi.regions.models import Region
 from sinergi.registry import codes as registry_codes
 from sinergi.registry.models import Household, Person
 
@@ -22,6 +24,7 @@ from . import eligibility, selectors
 from .models import (
     BENEFIT_CHOICES,
     EXITED,
+    GROUP,
     HOUSEHOLD,
     PERSON,
     REJECTED,
@@ -385,30 +388,66 @@ class EnrollmentExport:
     text_columns: set[int]
 
 
-def enrollments_export(*, actor, program: Program, year: int) -> EnrollmentExport:
-    """The program's beneficiaries in the actor's scope for a year, for a
-    workbook. Personal data: the export is audited (program, year, number of
+def enrollments_export(*, actor, program: Program, year: int,
+                       status: str | None = None) -> EnrollmentExport:
+    """The program's beneficiaries in the actor's scope for a year (and a
+    status, when given: the program page's filters), for a workbook.
+
+    Each row names its beneficiary as the unit has it: a person by NIK, name
+    and KK number; a family by KK number and its head's NIK and name (the
+    alive member with SHDK 1, lowest id, as convergence counts it); a group
+    by code and name. Every row has its village's code and name. Read in one
+    query (the head and the village name are subqueries of it), streamed.
+    Personal data: the export is audited (program, year, status, number of
     rows) and committed before a row is read, so a failed download still
     shows in the log."""
     access.check_capability(actor, "person.export")
-    rows = (selectors.enrollments_visible(actor).filter(program=program, year=year)
-            .select_related("person", "household", "group").order_by("village_code", "id"))
+    status = check_status(status) if status else None
+    rows = selectors.enrollments_filtered(actor, program=program, year=year, status=status)
     with transaction.atomic():
         audit_record(actor=actor, action="enrollment.export", obj=program,
                      region_code=access.scope_root(actor) or "",
-                     after={"year": year, "rows": rows.count()})
+                     after={"year": year, "rows": rows.count(),
+                            **({"status": status} if status else {})})
+    rows = (rows.select_related("person", "household", "group")
+            .annotate(village_name=Subquery(Region.objects.filter(
+                code=OuterRef("village_code")).values("name")[:1]))
+            .order_by("village_code", "id"))
+    if program.unit == HOUSEHOLD:
+        rows = rows.annotate(head_nik=_head(OuterRef("household_id"), "nik"),
+                             head_name=_head(OuterRef("household_id"), "name"))
     labels = dict(STATUS_CHOICES)
+    head = [_("Village code"), _("Village")]
+    tail = [_("Status"), _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")]
+    if program.unit == GROUP:
+        header, text_columns = [*head, _("Group code"), _("Name"), *tail], {0, 2}
+
+        def who(e):
+            return ((e.group.code, e.group.name) if e.group_id else ("", ""))
+    else:
+        name = _("Head of family") if program.unit == HOUSEHOLD else _("Name")
+        header, text_columns = [*head, "NIK", name, _("KK number"), *tail], {0, 2, 4}
+
+        def who(e):
+            kk = e.household.kk_number if e.household_id else ""
+            if e.person_id:
+                return e.person.nik or "", e.person.name, kk
+            return getattr(e, "head_nik", None) or "", getattr(e, "head_name", None) or "", kk
     return EnrollmentExport(
-        file_name=f"penerima-{program.code}-{year}.xlsx",
-        header=[_("Village code"), "NIK", _("Name"), _("KK number"), _("Group code"),
-                _("Status"), _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")],
-        rows=((e.village_code, e.person.nik if e.person_id else "",
-               e.person.name if e.person_id else (e.group.name if e.group_id else ""),
-               e.household.kk_number if e.household_id else "",
-               e.group.code if e.group_id else "", str(labels[e.status]), e.status_reason,
-               e.benefit_value, e.start_date, e.end_date)
+        file_name=f"penerima-{program.code}-{year}{f'-{status}' if status else ''}.xlsx",
+        header=header,
+        rows=((e.village_code, e.village_name or "", *who(e), str(labels[e.status]),
+               e.status_reason, e.benefit_value, e.start_date, e.end_date)
               for e in rows.iterator(chunk_size=5000)),
-        text_columns={0, 1, 3})
+        text_columns=text_columns)
+
+
+def _head(household, field: str) -> Subquery:
+    """A field of the head of ``household`` (an OuterRef): its alive member
+    with SHDK 1, lowest id."""
+    return Subquery(Person.objects.filter(
+        household=household, shdk=registry_codes.SHDK_HEAD, life_status=registry_codes.ALIVE)
+        .order_by("id").values(field)[:1])
 
 
 def current_year() -> int:

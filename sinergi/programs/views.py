@@ -70,20 +70,26 @@ def _year_param(request, program: Program) -> int:
     return min(max(timezone.localdate().year, years[0]), years[-1])
 
 
+def _status_param(request) -> str | None:
+    """The status the program page filters on (anything else: all statuses)."""
+    status = request.GET.get("status", "").strip()
+    return status if status in dict(STATUS_CHOICES) else None
+
+
 @login_required
 @require_GET
 def program_detail(request, program_id: int):
     user = request.user
     program = selectors.access_program(user, program_id)
     year = _year_param(request, program)
-    status = request.GET.get("status", "")
+    status = _status_param(request) or ""
     can_view_people = access.user_can(user, "registry.view")
     page = None
     if can_view_people:
         try:
             page = selectors.enrollment_list(
                 user, program=program, year=year, cursor=request.GET.get("cursor"),
-                status=status if status in dict(STATUS_CHOICES) else None)
+                status=status or None)
         except AccessDenied:
             raise  # refused (403), not shown as a message above the list
         except SinergiError as exc:
@@ -182,11 +188,13 @@ def enrollment_status(request, enrollment_id: int):
 @require_GET
 @time_limit("EXPORT_TIME_LIMIT")
 def enrollment_export(request, program_id: int):
-    """The program's beneficiaries in the user's scope for a year (personal data: audited)."""
+    """The program's beneficiaries in the user's scope for a year, under the
+    program page's status filter (personal data: audited)."""
     access.check_capability(request.user, "person.export")
     program = selectors.access_program(request.user, program_id)
     export = services.enrollments_export(actor=request.user, program=program,
-                                         year=_year_param(request, program))
+                                         year=_year_param(request, program),
+                                         status=_status_param(request))
     return xlsx_response(export.file_name, export.header, export.rows,
                          text_columns=export.text_columns)
 

@@ -50,6 +50,15 @@ def person_search(*, user, q: str | None = None, region: str | None = None,
                   cursor: str | None = None, limit: int | None = None) -> Page:
     """Search by NIK (exact 16 digits), KK number (exact, current or past),
     or name (contains), within a region of the user's scope, paginated."""
+    return keyset_page(persons_found(user=user, q=q, region=region).select_related("household"),
+                       ["village_code", "id"], cursor=cursor, limit=limit)
+
+
+def persons_found(*, user, q: str | None = None, region: str | None = None) -> QuerySet[Person]:
+    """The persons in the user's scope that the search page finds (its list
+    and its export): by NIK (exact 16 digits), KK number (exact, current or
+    past) or name (contains), within ``region`` (a code the user may see;
+    a region above the scope means the scope), each when given."""
     qs = persons_visible(user)
     if region:
         access.region_filter(user, region)
@@ -69,8 +78,7 @@ def person_search(*, user, q: str | None = None, region: str | None = None,
             raise SinergiError(_("Type at least 3 letters of the name."), field="q")
         else:
             qs = qs.filter(name__icontains=q)
-    return keyset_page(qs.select_related("household"), ["village_code", "id"], cursor=cursor,
-                       limit=limit)
+    return qs
 
 
 def household_members(household: Household) -> list[Person]:

@@ -7,6 +7,7 @@ opened, a KK number change is added to the household's history.
 
 import polars as pl
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,9 +16,9 @@ from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import SinergiError
 from sinergi.core.exports import EXPORT_MAX_ROWS
 from sinergi.core.values import UNSET, given
-from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
 
-from . import codes, identifiers
+from . import codes, identifiers, selectors
 from .models import Household, KKNumberHistory, Membership, Person
 
 EDITABLE_PERSON_FIELDS = [
@@ -206,19 +207,20 @@ def person_nik_reveal(*, actor, person: Person) -> str:
     return person.nik or ""
 
 
-def persons_export(*, actor, region: str | None):
-    """The persons of ``region`` (default: the actor's scope) for an Excel
-    export with full NIKs: (region, count, rows). Bounded by
-    EXPORT_MAX_ROWS; audited before anything is read out."""
+def persons_export(*, actor, region: str | None, q: str | None = None):
+    """The persons of ``region`` (default: the actor's scope) that the search
+    page finds for ``q`` (NIK, KK number or name; all when empty), for an
+    Excel export with full NIKs: (region, count, rows). Each row has its
+    family loaded and ``village_name`` (a subquery of the one read). Bounded
+    by EXPORT_MAX_ROWS; audited before anything is read out."""
     access.check_capability(actor, "person.export")
     region = access.region_or_root(actor, region, missing=_("Choose a region to export."))
     access.access_region(actor, region)
     if not access.in_scope(actor, region):
         # A region above the scope root: export the part the actor holds.
         region = access.scope_root(actor)
-    qs = (Person.objects.filter(access.village_scope_q(actor, "village_code"))
-          .filter(region_codes.village_in_q("village_code", region))
-          .select_related("household").order_by("village_code", "id"))
+    q = (q or "").strip()
+    qs = selectors.persons_found(user=actor, q=q, region=region)
     count = qs.count()
     if count > EXPORT_MAX_ROWS:
         raise SinergiError(_(
@@ -228,5 +230,9 @@ def persons_export(*, actor, region: str | None):
     with transaction.atomic():
         audit_record(actor=actor, action="person.export", object_type="registry.person",
                      object_repr=f"{count} persons of {region}", region_code=region,
-                     after={"region": region, "rows": count})
+                     after={"region": region, "rows": count, **({"q": q} if q else {})})
+    qs = (qs.select_related("household")
+          .annotate(village_name=Subquery(Region.objects.filter(
+              code=OuterRef("village_code")).values("name")[:1]))
+          .order_by("village_code", "id"))
     return region, count, qs.iterator(chunk_size=5000)

@@ -81,20 +81,22 @@ def household_detail(request, household_id: int):
 @require_GET
 @time_limit("EXPORT_TIME_LIMIT")
 def export(request):
-    """The persons of a region as Excel (full NIK), audited, bounded."""
+    """The persons of a region as Excel (full NIK), audited, bounded: those
+    the search page finds for its region and query."""
     try:
         region, _count, persons = services.persons_export(
-            actor=request.user, region=request.GET.get("region"))
+            actor=request.user, region=request.GET.get("region"), q=request.GET.get("q"))
     except AccessDenied:
         raise  # the 403 page says why
     except SinergiError as exc:
         return render(request, "400.html", {"message": exc.message}, status=400)
     headers = [_("NIK"), _("KK number"), _("Name"), _("Sex"), _("Place of birth"),
-               _("Date of birth"), _("SHDK"), _("Village code"), _("RT"), _("RW"),
-               _("Desil"), _("Monthly income")]
+               _("Date of birth"), _("SHDK"), _("Village code"), _("Village"), _("RT"),
+               _("RW"), _("Desil"), _("Monthly income")]
     rows = ((p.nik, p.household.kk_number if p.household else None, p.name, p.sex,
              p.birth_place, p.birth_date, codes.SHDK.get(p.shdk, ""), p.village_code,
-             p.household.rt if p.household else "", p.household.rw if p.household else "",
+             p.village_name, p.household.rt if p.household else "",
+             p.household.rw if p.household else "",
              p.household.desil if p.household else None, p.monthly_income)
             for p in persons)
     return xlsx_response(f"penduduk-{region}.xlsx", headers, rows, text_columns={0, 1, 7})
