@@ -93,6 +93,15 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def fresh_region_names():
+    """Region names kept per process (regions.selectors) start afresh in
+    each test: tests make and rename regions without loading an edition."""
+    from sinergi.regions import selectors
+
+    selectors.forget_names()
+
+
+@pytest.fixture(autouse=True)
 def english():
     """Tests read messages in English (the msgids); tests/test_i18n.py checks
     that Bahasa Indonesia, the default, is complete and served."""

@@ -295,7 +295,7 @@ def test_a_load_stores_the_current_regions_per_level(world, tmp_path):
                                                                    "4": 2}
 
 
-def test_pages_show_a_region_s_name_beside_its_code_reading_names_once_per_kabupaten(
+def test_pages_show_a_region_s_name_beside_its_code_reading_names_once_per_province(
         world, django_assert_num_queries):
     from sinergi.regions import selectors
     from sinergi.regions.templatetags import regions as tags
@@ -304,7 +304,7 @@ def test_pages_show_a_region_s_name_beside_its_code_reading_names_once_per_kabup
     villages = list(Region.objects.filter(code__startswith=KAB + ".", level=4)
                     .order_by("code")[:30])
     assert len(villages) == 30
-    with django_assert_num_queries(1):  # one kabupaten: one read, whatever the rows
+    with django_assert_num_queries(1):  # one province: one read, whatever the rows
         shown = [tags.region(v.code) for v in villages]
     assert shown[0] == f'{villages[0].name} <span class="muted">{villages[0].code}</span>'
     kab, province = Region.objects.get(code=KAB).name, Region.objects.get(code="19").name

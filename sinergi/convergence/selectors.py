@@ -54,7 +54,7 @@ from sinergi.groups.models import Group
 from sinergi.programs.models import GROUP, HOUSEHOLD, PERSON, SERVED, Enrollment, Program, Target
 from sinergi.regions.codes import LEVEL_LENGTH, code_level, subtree_q, village_in_q
 from sinergi.regions.models import Region
-from sinergi.registry.codes import ALIVE
+from sinergi.registry.codes import ALIVE, POOR_DESIL_MAX
 from sinergi.registry.models import Household, Person
 
 from .cells import coverage
@@ -123,7 +123,8 @@ def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: 
     if layout is not None:
         mask = FamilyMask.objects.filter(year=year, household_id=OuterRef("pk"))
         if programs is None:
-            return qs.filter(desil__lte=4).filter(Exists(mask.filter(served=0))), [], None
+            poor = qs.filter(desil__lte=POOR_DESIL_MAX)
+            return poor.filter(Exists(mask.filter(served=0))), [], None
         chosen = sum(1 << layout["bit"][p.id] for p in ruled)
         # Eligible for a chosen program, and served by none of the chosen it is
         # eligible for; the programs it misses are then exactly eligible & chosen.
@@ -133,7 +134,8 @@ def _unserved_qs(region: str, year: int, programs: list[Program] | None, today: 
         return (qs.filter(Exists(hit)).annotate(mask=Subquery(mask.values("eligible")[:1])),
                 ruled, layout["bit"])
     if programs is None:
-        return qs.filter(desil__lte=4).exclude(_served_q(year, year_programs(year))), [], None
+        poor = qs.filter(desil__lte=POOR_DESIL_MAX)
+        return poor.exclude(_served_q(year, year_programs(year))), [], None
     eligible = {p.id: _family_eligible_q(p, today) for p in ruled}
     served = {p.id: _served_q(year, [p]) for p in ruled}
     any_eligible = reduce(operator.or_, eligible.values())

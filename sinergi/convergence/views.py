@@ -18,8 +18,9 @@ from sinergi.core.errors import SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.timelimit import time_limit
 from sinergi.regions import codes as region_codes
+from sinergi.registry.codes import POOR_DESIL_MAX
 
-from . import params, selectors, services
+from . import params, selectors, services, terms
 
 
 def _params(request) -> dict:
@@ -48,7 +49,12 @@ def coverage(request):
     def build(p):
         data = selectors.coverage(region=p["region"].code, year=p["year"],
                                   programs=p["programs"], today=timezone.localdate())
-        return {"data": data, "desils": selectors.DESILS, "sexes": selectors.SEXES,
+        poor = [data["all"]["by_desil"][d] for d in range(1, POOR_DESIL_MAX + 1)]
+        return {"data": data, "desils": selectors.DESILS, "terms": terms,
+                "sexes": [(s, terms.sex_label(s)) for s in selectors.SEXES],
+                "poor": {"label": terms.poor_label(),
+                         "families": sum(c["total"] for c in poor),
+                         "unserved": sum(c["total"] - c["served"] for c in poor)},
                 "can_refresh": access.user_can(request.user, "program.edit"),
                 "pending": data["source"] == "rollup"
                 and services.pending(p["region"].code, p["year"])}
@@ -78,7 +84,8 @@ def unserved(request):
         page = selectors.unserved(region=p["region"].code, year=p["year"],
                                   programs=p["programs"], today=timezone.localdate(),
                                   cursor=request.GET.get("cursor"))
-        return {"page": page}
+        return {"page": page, "terms": terms, "poor_label": terms.poor_label(),
+                "can_export": access.user_can(request.user, "person.export")}
     return _page(request, "convergence/unserved.html", build)
 
 
@@ -103,7 +110,7 @@ def unserved_export(request):
     return xlsx_response(
         f"tepat-sasaran-{p['region'].code}-{p['year']}.xlsx",
         [_("Village code"), _("Village"), _("KK number"), _("Head of family"), _("Address"),
-         _("Desil"), _("Eligible but not served by")],
+         _("Desil"), str(terms.NOT_SERVED_BY)],
         ((r["village_code"], r["village_name"], r["kk_number"], r["head_name"], r["address"],
           r["desil"], ", ".join(x["code"] for x in r["programs"]) or nothing) for r in rows),
         text_columns={0, 2})
@@ -144,4 +151,5 @@ def village(request, code: str):
     region, year = chosen["region"], chosen["year"]
     data = selectors.village_profile(village=code, year=year, today=timezone.localdate())
     return render(request, "convergence/village.html", {
-        "region": region, "year": year, "data": data, "desils": selectors.DESILS})
+        "region": region, "year": year, "data": data, "desils": selectors.DESILS,
+        "poor_label": terms.poor_label()})

@@ -6,15 +6,18 @@ from sinergi.accounts import access, roles
 from sinergi.core.models import AuditLog
 from sinergi.imports import selectors as import_selectors
 from sinergi.meetings import selectors as meeting_selectors
+from sinergi.meetings.models import LATE
 from sinergi.regions import selectors as region_selectors
 from sinergi.regions.models import Region
+from sinergi.registry import codes as registry_codes
 from sinergi.registry import selectors as registry_selectors
 
-# Desil 1-4 of DTSEN: the poorest 40 %, the families most programs are for.
-POOR_DESIL_MAX = 4
+POOR_DESIL_MAX = registry_codes.POOR_DESIL_MAX
 
-# The home page lists at most this many regions below the scope root.
+# The home page lists at most this many regions below the scope root, and
+# this many overdue commitments.
 HOME_CHILDREN_MAX = 100
+OVERDUE_MAX = 10
 
 
 def home(user, edition) -> dict:
@@ -42,12 +45,16 @@ def home(user, edition) -> dict:
     if access.user_can(user, "meeting.view"):
         context["upcoming_meetings"] = meeting_selectors.upcoming(user)
         if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
-            context["overdue"] = meeting_selectors.overdue(user)
+            # One read of the board serves the overdue list and the summary.
+            # The subtree's own commitments (not those of the regions above).
+            rows, truncated = meeting_selectors.board(user=user, region=root)
+            context["overdue"] = [r for r in rows if r.progress.status == LATE][:OVERDUE_MAX]
+            if user.role != roles.ADMINISTRATOR:
+                context["commitment_status"] = meeting_selectors.status_summary(rows,
+                                                                               truncated)
         if user.role == roles.OFFICER and user.agency_id:
             context["my_commitments"], _truncated = meeting_selectors.board(user=user,
                                                                               mine=True)
-    if user.role in {roles.COORDINATOR, roles.LEADER} and access.user_can(user, "meeting.view"):
-        context["commitment_status"] = meeting_selectors.status_summary(user)
     if user.role == roles.VILLAGE_OPERATOR:
         context["village"] = village_summary(user)
     if user.role == roles.ADMINISTRATOR:

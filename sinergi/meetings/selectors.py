@@ -401,24 +401,10 @@ def commitments_page(*, user, cursor: str | None = None, limit: int | None = Non
     return Page(items=rows, next_cursor=encode_cursor([last]) if more else None, limit=limit)
 
 
-def overdue(user, *, limit: int = 10, today: datetime.date | None = None):
-    """Late commitments in the user's subtree, for the home page."""
-    today = today or timezone.localdate()
-    qs = (commitments_visible(user).filter(access.scope_q(user, "region__code"),
-                                           due_date__lt=today, done_on__isnull=True,
-                                           cancelled_on__isnull=True)
-          .select_related("meeting", "owner_agency", "region")
-          .prefetch_related("supporting_agencies").order_by("due_date", "meeting_id", "number")
-          [:200])
-    return [row for row in progress.tracked(qs, today) if row.progress.status == LATE][:limit]
-
-
-def status_summary(user, *, today: datetime.date | None = None) -> dict:
-    """How the commitments of the user's scope stand: per status (in
-    STATUS_ORDER) the count and its share of all, read as the board reads
-    them (derived progress), over at most BOARD_MAX commitments (``truncated``
-    says when there were more)."""
-    rows, truncated = board(user=user, today=today)
+def status_summary(rows: list, truncated: bool) -> dict:
+    """How the board's ``rows`` (board(), at most BOARD_MAX; ``truncated``
+    when there were more) stand: per status, in STATUS_ORDER, the count and
+    its share of all."""
     total = len(rows)
     counts = {status: 0 for status in STATUS_ORDER}
     for row in rows:

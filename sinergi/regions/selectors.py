@@ -59,17 +59,18 @@ def region_breadcrumbs(code: str) -> list:
     return [found[c] for c in wanted if c in found]
 
 
-# Region names for pages, read a kabupaten at a time and kept a few minutes
+# Region names for pages, read a province at a time and kept a few minutes
 # in the process: a page listing hundreds of villages asks the database once
-# per kabupaten on it, not once per row. Loading an edition forgets them.
+# per province on it (usually one), not once per row. Loading an edition
+# forgets them.
 NAMES_SECONDS = 600
 _names: dict[str, tuple[float, dict[str, str]]] = {}
 
 
 def _name_batch(code: str) -> str:
-    """The group a code's name is read with: its kabupaten/kota for a
-    kecamatan or village, the provinces and kabupaten/kota for the rest."""
-    return code[:5] if len(code) > 5 else "top"
+    """The group a code's name is read with: its province's kecamatan and
+    villages for those, the provinces and kabupaten/kota for the rest."""
+    return code[:2] if len(code) > 5 else "top"
 
 
 def region_name(code: str) -> str | None:
@@ -82,8 +83,8 @@ def region_name(code: str) -> str | None:
     now = time.monotonic()
     entry = _names.get(key)
     if entry is None or now - entry[0] > NAMES_SECONDS:
-        qs = (Region.objects.filter(code__startswith=key + ".") if key != "top"
-              else Region.objects.filter(level__lte=2))
+        qs = (Region.objects.filter(code__startswith=key + ".", level__gte=3)
+              if key != "top" else Region.objects.filter(level__lte=2))
         entry = _names[key] = (now, dict(qs.values_list("code", "name")))
     return entry[1].get(code)
 

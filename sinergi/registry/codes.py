@@ -67,3 +67,7 @@ OCCUPATION = {
     84: "PEDAGANG", 85: "PERANGKAT DESA", 86: "KEPALA DESA", 87: "BIARAWATI",
     88: "WIRASWASTA", 89: "LAINNYA",
 }
+
+# Desil 1-4 of DTSEN: the poorest 40 %, the families most programs are for
+# ("poor families" on pages, in lists and exports; docs/terms.md).
+POOR_DESIL_MAX = 4

@@ -46,3 +46,20 @@ def changes(before, after) -> list[tuple[str, object, object]]:
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     return [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])]
+
+
+@register.filter
+def pct(part, whole) -> str:
+    """``part`` as a percentage of ``whole`` with one decimal in the
+    language's notation ("12,3 %" in Indonesian), "—" without a denominator."""
+    from django.utils.formats import number_format
+
+    if part is None or not whole:
+        return "—"
+    return f"{number_format(100 * part / whole, 1)} %"
+
+
+@register.filter
+def get(mapping, key):
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
