@@ -75,6 +75,11 @@ RULES = {
     "programs:enrollment_status": [("post", lambda w: f"{P}/enrollments/{enrollment(w)}/"
                                     "status/", {"status": "verified"},
                                     expect(302, 302, 302, 302, 404, 403, 404))],
+    # A person's or a family's programs and groups: those who see the person.
+    "programs:person_benefits": [("get", lambda w: f"{P}/persons/{kab_person(w)}/", None,
+                                  expect(302, 200, 200, 200, 404, 200, 404))],
+    "programs:household_benefits": [("get", lambda w: f"{P}/families/{kab_family(w).id}/",
+                                     None, expect(302, 200, 200, 200, 404, 200, 404))],
     "programs:export": [("get", lambda w: f"{P}/{own_program(w)}/export.xlsx", None,
                          expect(302, 200, 200, 200, 200, 403, 404))],
     "groups:list": [("get", lambda w: f"{G}/", None, ALL)],

@@ -414,3 +414,37 @@ def test_officer_edits_keep_the_own_agency_and_lists_match_group_codes(world):
             "ir.csv", b"Kode kelompok;Nilai manfaat\n ir-19.04-01 ;0\n"))
     assert [r[2] for r in report.rows] == ["matched"]
     assert Enrollment.objects.get(program=mentoring, group=grp).benefit_value == 0
+
+
+def test_a_person_s_and_a_family_s_page_show_their_programs_and_groups(world, client_of):
+    from sinergi.groups.models import Group, GroupKind
+    from sinergi.programs.models import Program
+
+    coordinator = world["coordinator"]
+    code = village(world)
+    family = Household.objects.create(kk_number="1904010101019999", village_code=code)
+    mother = Person.objects.create(nik="1904014101909999", name="IBU SARI", sex="P",
+                                   household=family, village_code=code)
+    child = Person.objects.create(nik="1904011101159999", name="ANAK SARI", sex="L",
+                                  household=family, village_code=code)
+    pkh = Program.objects.create(code="PKH", name="Program Keluarga Harapan", unit="household",
+                                 owner_agency=agency("Dinsos"), year_start=2026)
+    pip = Program.objects.create(code="PIP", name="Program Indonesia Pintar", unit="person",
+                                 owner_agency=agency("Dinsos"), year_start=2026)
+    services.enrollment_create(actor=coordinator, program=pkh, year=2026, beneficiary=family,
+                               status="active")
+    services.enrollment_create(actor=coordinator, program=pip, year=2026, beneficiary=child,
+                               status="active")
+    kind = GroupKind.objects.first() or GroupKind.objects.create(code="IR", name="Industri Rumahan")
+    group = Group.objects.create(code="IR-9999", name="IR Melati", kind=kind, village_code=code)
+    GroupMember.objects.create(group=group, person=mother, role="ketua")
+    client = client_of("coordinator")
+    assert f"/programs/persons/{mother.pk}/" in client.get(f"/registry/persons/{mother.pk}/")\
+        .content.decode()
+    own = client.get(f"/programs/persons/{mother.pk}/").content.decode()
+    assert "IR Melati" in own and "PIP" not in own  # the child's program is not hers
+    theirs = client.get(f"/programs/families/{family.pk}/").content.decode()
+    assert "PKH" in theirs and "PIP" in theirs and "ANAK SARI" in theirs
+    assert "IR Melati" in theirs and "IBU SARI" in theirs
+    # Outside the scope, nothing is said.
+    assert client_of("outsider").get(f"/programs/families/{family.pk}/").status_code == 404

@@ -123,3 +123,31 @@ def enrollments_filtered(user, *, program: Program | int | None = None, year: in
         access.access_region(user, region)
         qs = qs.filter(village_in_q("village_code", region))
     return qs
+
+
+BENEFITS_MAX = 50
+
+
+def benefits_of(user, *, persons: list, household=None) -> dict:
+    """What a person, or a family and its members, receives: the enrollments
+    of the persons, of the family and of the groups they are in now, newest
+    year first; and their group memberships, current first. At most
+    BENEFITS_MAX of each (a family has a handful)."""
+    from django.db.models import F, Q
+
+    from sinergi.groups.models import GroupMember
+
+    person_ids = [p.pk for p in persons]
+    memberships = list(
+        GroupMember.objects.filter(person_id__in=person_ids)
+        .filter(access.village_scope_q(user, "group__village_code"))
+        .select_related("group", "group__kind", "person")
+        .order_by(F("left_on").desc(nulls_first=True), "-joined_on", "id")[:BENEFITS_MAX])
+    current_groups = {m.group_id for m in memberships if m.left_on is None}
+    which = Q(person_id__in=person_ids) | Q(group_id__in=current_groups)
+    if household is not None:
+        which |= Q(household=household)
+    enrollments = list(enrollments_visible(user).filter(which)
+                       .select_related("program", "person", "group")
+                       .order_by("-year", "program__code", "id")[:BENEFITS_MAX])
+    return {"enrollments": enrollments, "memberships": memberships}

@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:program_id>/export.xlsx", views.enrollment_export, name="export"),
     path("enrollments/<int:enrollment_id>/status/", views.enrollment_status,
          name="enrollment_status"),
+    path("persons/<int:person_id>/", views.person_benefits, name="person_benefits"),
+    path("families/<int:household_id>/", views.household_benefits, name="household_benefits"),
 ]

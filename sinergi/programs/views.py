@@ -12,6 +12,7 @@ from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import applied, form_page, saved
 from sinergi.core.timelimit import RequestTooHeavy, bounded, time_limit
+from sinergi.registry import selectors as registry_selectors
 from sinergi.registry.selectors import mask_nik
 
 from . import eligibility, forms, selectors, services, transfer
@@ -223,3 +224,28 @@ def enrollment_import(request, program_id: int):
         "problems": [(line, key, labels[outcome], message)
                      for line, key, outcome, message in report.problems[:2000]],
         "more": max(0, len(report.problems) - 2000)})
+
+
+@login_required
+@require_GET
+def person_benefits(request, person_id: int):
+    """The programs and groups of a person, for the person's registry page."""
+    person = registry_selectors.access_person(request.user, person_id)
+    return _benefits(request, persons=[person], household=None)
+
+
+@login_required
+@require_GET
+def household_benefits(request, household_id: int):
+    """The programs and groups of a family and its members, for its page."""
+    household = registry_selectors.access_household(request.user, household_id)
+    return _benefits(request, persons=registry_selectors.household_members(household),
+                     household=household)
+
+
+def _benefits(request, *, persons, household):
+    if not access.user_can(request.user, "program.view"):
+        return render(request, "programs/_benefits.html", {"hidden": True})
+    return render(request, "programs/_benefits.html", {
+        **selectors.benefits_of(request.user, persons=persons, household=household),
+        "family": household is not None, "served": SERVED})

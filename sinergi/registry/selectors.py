@@ -81,6 +81,17 @@ def persons_found(*, user, q: str | None = None, region: str | None = None) -> Q
     return qs
 
 
+FOUND_COUNT_MAX = 1000
+
+
+def found_count(*, user, q: str | None = None, region: str | None = None) -> tuple[int, bool]:
+    """How many persons the search finds, counted up to FOUND_COUNT_MAX (a
+    name search over a province is not counted to the end on every page):
+    (count, True when there are more)."""
+    found = persons_found(user=user, q=q, region=region).order_by()[:FOUND_COUNT_MAX + 1].count()
+    return min(found, FOUND_COUNT_MAX), found > FOUND_COUNT_MAX
+
+
 def household_members(household: Household) -> list[Person]:
     return list(Person.objects.filter(household=household).order_by("shdk", "birth_date",
                                                                       "id")[:100])

@@ -22,17 +22,19 @@ from .models import KKNumberHistory, Membership
 def search(request):
     q = request.GET.get("q", "").strip()
     region = request.GET.get("region", "").strip()
-    error, page = None, None
+    error, page, context_count = None, None, {}
     access.check_capability(request.user, "registry.view")
     if q or region or request.GET.get("cursor"):
         try:
             page = selectors.person_search(user=request.user, q=q, region=region or None,
                                            cursor=request.GET.get("cursor"))
+            found, more = selectors.found_count(user=request.user, q=q, region=region or None)
+            context_count = {"found": found, "found_more": more}
         except SinergiError as exc:
             error = exc.message
     context = {"q": q, "region": region, "page": page, "error": error,
                "mask": selectors.mask_nik,
-               "can_export": access.user_can(request.user, "person.export")}
+               "can_export": access.user_can(request.user, "person.export"), **context_count}
     template = "registry/_results.html" if request.htmx else "registry/search.html"
     return render(request, template, context, status=400 if error else 200)
 
