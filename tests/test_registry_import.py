@@ -83,8 +83,9 @@ def test_rows_with_errors_are_skipped_and_explained(world, tmp_path):
     job = run(write_csv(tmp_path, rows))
     assert (job.rows_accepted, job.rows_rejected) == (4, 2)
     issues = {(i.line, i.column, i.code) for i in ImportIssue.objects.filter(job=job)}
-    assert (6, "nik", "nik_format") in issues
-    assert (7, "name", "name_missing") in issues
+    # Columns are named by the file's own headers.
+    assert (6, "NIK", "nik_format") in issues
+    assert (7, "Nama", "name_missing") in issues
     message = ImportIssue.objects.get(job=job, code="nik_format").message
     assert "16 digits" in message and "Text" in message
     assert Person.objects.filter(import_job=job).count() == 4
@@ -94,7 +95,7 @@ def test_block_mode_writes_nothing_when_any_row_fails(world, tmp_path):
     rows = [*GOOD_ROWS, f"{KK2},1904010909700000,Nol,L,Koba,09/09/1970,4,{VILLAGE},,,,"]
     before = Person.objects.count()
     job = run(write_csv(tmp_path, rows), on_error="block")
-    assert job.status == DONE and job.rows_rejected == 1 and job.rows_accepted == 0
+    assert job.status == FAILED and job.rows_rejected == 1 and job.rows_accepted == 0
     assert "Nothing was imported" in job.message
     assert Person.objects.count() == before
     assert ImportIssue.objects.filter(job=job, code="nik_serial").exists()

@@ -2,6 +2,7 @@
 exactly the defects it announces."""
 
 import datetime
+import re
 from functools import cache
 
 import polars as pl
@@ -216,7 +217,8 @@ def test_a_generated_file_imports_with_exactly_the_expected_rejections(world, tm
     assert job.rows_accepted == job.persons_added == persons - expected
     assert job.unknown_columns == []
     # The accepted rows with a warning: exactly the sex-mismatch defects, plus
-    # any chance namesakes born the same day in one village (probable_duplicate).
+    # any chance namesakes born the same day in one village (probable_duplicate)
+    # and the other members of a family whose head's row was refused.
     issues = ImportIssue.objects.filter(job=job)
     rejected_lines = set(issues.filter(severity="error").values_list("line", flat=True))
     warned = {}
@@ -226,4 +228,8 @@ def test_a_generated_file_imports_with_exactly_the_expected_rejections(world, tm
     assert len(warned) == job.rows_warned
     sex = [line for line, found in warned.items() if "nik_sex_mismatch" in found]
     assert len(sex) == sum(1 for _i, d in plan if d == "sex_mismatch")
-    assert set().union(*warned.values()) <= {"nik_sex_mismatch", "probable_duplicate"}
+    assert set().union(*warned.values()) <= {"nik_sex_mismatch", "probable_duplicate",
+                                             "family_head_rejected"}
+    for message in issues.filter(code="family_head_rejected").values_list("message", flat=True):
+        head = int(re.search(r"row (\d+) \(the head\) was rejected", message).group(1))
+        assert head in rejected_lines

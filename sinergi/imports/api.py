@@ -36,7 +36,8 @@ class ImportOut(Schema):
 
     @staticmethod
     def resolve_report_url(job) -> str | None:
-        return reverse("imports:report", args=[job.id]) if job.rows_rejected else None
+        return reverse("imports:report", args=[job.id]) \
+            if job.rows_rejected or job.rows_warned else None
 
 
 @router.post("", response={202: ImportOut}, summary="Upload a file to import")

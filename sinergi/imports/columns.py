@@ -243,6 +243,29 @@ _TEMPLATE_KEYS = {header_key(s.header) for s in CANONICAL.values()}
 # OpenSID names that are also plain words of our template: they say nothing
 # about which format a file is in.
 _OPENSID_DISTINCT = {n for n in OPENSID_COLUMNS if header_key(n) not in _TEMPLATE_KEYS}
+# Every header any format knows: what tells the header row from a title above it.
+_KNOWN_KEYS = frozenset(_SINERGI_KEYS) | frozenset(_BNBA_KEYS) | frozenset(_OPENSID_KEYS)
+# Canonical column -> OpenSID's name for it.
+_OPENSID_NAMES = {canonical: name for name, canonical in OPENSID_MAP.items()}
+
+
+def header_score(cells: list[str]) -> int:
+    """How many different known headers a row holds: the header row of a
+    file scores high, a title, a group header or a data row low (readers
+    use it to find the header row and the data sheet)."""
+    return len({header_key(c) for c in cells if c} & _KNOWN_KEYS)
+
+
+def header_of(canonical: str, fmt: str, file_headers: dict[str, str] | None = None) -> str:
+    """The header a canonical column is shown under in messages: the
+    file's own header when it has the column, else the name the file's
+    format gives it (OpenSID's internal name, or the Sinergi template's)."""
+    if file_headers and canonical in file_headers:
+        return file_headers[canonical]
+    if fmt == "opensid" and canonical in _OPENSID_NAMES:
+        return _OPENSID_NAMES[canonical]
+    spec = CANONICAL.get(canonical)
+    return spec.header if spec else canonical
 
 
 @dataclass

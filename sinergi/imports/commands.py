@@ -19,13 +19,18 @@ def add_parsers(sub) -> None:
         "persons", help="import families and persons from a CSV or XLSX file",
         description="Import a Sinergi template, OpenSID penduduk workbook or DTSEN/SIKS-NG "
         "by-name-by-address list through the same checks as the upload page. Prints the "
-        "counts and where the error report is; exit code 0 when the job ended, 1 when the "
-        "file was refused.")
+        "counts and where the report of errors and warnings is; exit code 0 when the job "
+        "ended, 1 when the file was refused or, with --on-error block, nothing was "
+        "imported because some rows have errors.")
     p.add_argument("file", help="the .csv or .xlsx file")
     p.add_argument("--format", default="auto", choices=["auto", "sinergi", "opensid", "bnba"])
     p.add_argument("--region", required=True,
-                   help="region the list belongs to (limits where rows may land), e.g. 19.04")
-    p.add_argument("--village", default="", help="village for rows without a code (OpenSID)")
+                   help="region the list belongs to (limits where rows may land), e.g. 19.04; "
+                   "a village code (19.04.01.2003 or 1904012003) is also the village of "
+                   "rows without a code")
+    p.add_argument("--village", default="",
+                   help="village for rows without a code (OpenSID), when --region is wider "
+                   "than a village")
     p.add_argument("--on-error", default="skip", choices=["skip", "block"],
                    help="skip rows with errors (default) or import nothing if any row fails")
     p.add_argument("--complete-list", action="store_true",
@@ -51,6 +56,6 @@ def cmd_import_persons(args) -> int:
           f"changes to review {job.changes_proposed:,} ({took:.1f} s)")
     if job.message:
         print(job.message, file=sys.stderr if job.status == FAILED else sys.stdout)
-    if job.rows_rejected:
-        print(_("Error report: /imports/%(id)d/report.xlsx") % {"id": job.pk})
+    if job.rows_rejected or job.rows_warned:
+        print(_("Report of errors and warnings: /imports/%(id)d/report.xlsx") % {"id": job.pk})
     return 0 if job.status in {DONE, REVIEW} else 1

@@ -424,21 +424,47 @@ def normalize(df: pl.DataFrame, *, fmt: str,
 
 
 def issue_message(code: str, *, column: str, value: str | None,
-                  templates: dict[str, str] | None = None) -> str:
+                  templates: dict[str, str] | None = None, header: str | None = None) -> str:
     """What is wrong with one cell and what to do, in the user's language.
 
-    ``column`` is a canonical name (shown as its template header) or, for
-    the readers' codes, the file's own header. ``templates`` (from
-    ``issue_messages()``) saves translating them again for every cell.
+    ``header`` is the column as the uploaded file names it; without it a
+    canonical ``column`` is shown as its template header, any other as is.
+    ``templates`` (from ``issue_messages()``) saves translating them again
+    for every cell.
     """
     spec = CANONICAL.get(column)
-    params = {"column": spec.header if spec else column, "value": (value or "")[:100]}
+    shown = header if header is not None else spec.header if spec else column
+    params = {"column": shown, "value": (value or "")[:100]}
     templates = templates if templates is not None else issue_messages()
     return templates[code] % params
 
 
-def issue_messages() -> dict[str, str]:
-    """Every cell issue's message, translated, with ``%(column)s`` and ``%(value)s``."""
+def issue_messages(fmt: str | None = None) -> dict[str, str]:
+    """Every cell issue's message, translated, with ``%(column)s`` and ``%(value)s``.
+
+    An OpenSID export is not filled from Sinergi's template: its messages
+    point to OpenSID's own codes (the 'Kode Data' sheet of OpenSID's import
+    template) instead.
+    """
+    messages = _sinergi_messages()
+    if fmt == "opensid":
+        messages.update({
+            "bad_code": _(
+                "%(column)s '%(value)s' is not one of OpenSID's codes or names for this "
+                "column. Write the code or the name from the '%(column)s' list on the 'Kode "
+                "Data' sheet of OpenSID's import template, or correct the resident in OpenSID "
+                "and export again."),
+            "bad_sex": _(
+                "%(column)s '%(value)s' is not a sex. Write 1 (LAKI-LAKI) or 2 (PEREMPUAN) as "
+                "OpenSID codes it (L or P are accepted too)."),
+            "bad_boolean": _(
+                "%(column)s '%(value)s' is not an e-KTP status. Write 2 (KTP-EL) or 1 (BELUM) "
+                "as OpenSID codes it."),
+        })
+    return messages
+
+
+def _sinergi_messages() -> dict[str, str]:
     return {
         "scientific_notation": _(
             "%(column)s '%(value)s' is written in scientific notation: Excel has already "
@@ -478,9 +504,10 @@ def issue_messages() -> dict[str, str]:
             "%(column)s '%(value)s' is not an RT/RW number and was left empty. Write a number "
             "of up to 3 digits, for example 004."),
         "number_16_digits": _(
-            "%(column)s '%(value)s' is stored as a number of 15 digits or more. Excel keeps "
-            "only 15 digits, so the last ones may be wrong. Format the column as Text, type "
-            "the numbers again from the documents and upload again."),
+            "%(column)s '%(value)s' is stored as an Excel number that may have lost its last "
+            "digit: Excel keeps only 15 digits of a number typed in, and turns the 16th into "
+            "0. Format the column as Text, type the number again from the family card (KK) "
+            "and upload again."),
         "formula": _(
             "%(column)s holds a formula (%(value)s). Replace formulas with their values (copy "
             "the cells, then Paste Special > Values), or remove them, and upload again."),

@@ -5,9 +5,16 @@ is one transaction of set-at-a-time inserts (COPY on PostgreSQL), so a
 failure or a kill leaves the registry as it was. Rows that are accepted
 land whole: person, family and membership together.
 
-Existing persons (same NIK) are never overwritten here: their differences
-become ProposedChange rows (verivali.py) that a person reviews and applies
-(services.import_job_apply), which is what a verivali round is.
+Existing persons (same NIK, or for a person without a NIK the same name
+and birth date in the same family: see ``_without_nik``) are never
+overwritten here: their differences become ProposedChange rows
+(verivali.py) that a person reviews and applies (services.import_job_apply),
+which is what a verivali round is.
+
+Issues point at a row and at a column by canonical name while the file is
+checked; when they are written, the column becomes the file's own header
+("No. KK" as the file wrote it), which is what the page, the report and
+the messages show.
 """
 
 import logging
@@ -38,13 +45,23 @@ from sinergi.registry import codes, identifiers
 from sinergi.registry.models import Household, Person
 
 from . import columns, normalize, readers, verivali
-from .models import DONE, REVIEW, ImportIssue, ImportJob
+from .models import DONE, FAILED, REVIEW, ImportIssue, ImportJob
 
 log = logging.getLogger(__name__)
 
+# ``arg``: a second value some messages name (the head's row, a KK number).
 ISSUE_COLUMNS = {"__row": pl.UInt32, "column": pl.String, "value": pl.String,
-                 "code": pl.String, "severity": pl.String}
-
+                 "code": pl.String, "severity": pl.String, "arg": pl.String}
+# Issues that explain everything else wrong with their cell: a number that
+# lost digits is also "not 16 digits" or "ends in 0000", which would only
+# send the operator after the wrong problem.
+ROOT_CODES = ("number_16_digits", "scientific_notation", "formula", "too_long")
+# "Empty" findings, which a cell whose value was refused (a sex of "X") also
+# triggers once its value is dropped: said only when the cell was empty.
+MISSING_CODES = ("name_missing", "sex_missing", "village_missing", "kk_missing",
+                 "nik_missing", "nik_missing_known")
+# What a NIK says beside its date; meaningless when that date is impossible.
+NIK_MISMATCH_CODES = ("nik_birth_mismatch", "nik_sex_mismatch")
 
 
 @dataclass
@@ -59,16 +76,22 @@ class Outcome:
     unknown_columns: list = field(default_factory=list)
     detected_format: str = ""
     blocked: bool = False
+    # Canonical column -> the file's own header for it.
+    headers: dict[str, str] = field(default_factory=dict)
     # NIK -> person id and KK number -> family id of the file's numbers
     # already registered inside the job's region (outside it, the rows are
     # refused), found while checking and used by the write.
     persons_in_region: dict[str, int] = field(default_factory=dict, repr=False)
     families_in_region: dict[str, int] = field(default_factory=dict, repr=False)
+    # Rows without a NIK that are persons already registered in their family:
+    # __row -> person id (see _without_nik).
+    known_without_nik: dict[int, int] = field(default_factory=dict, repr=False)
 
 
 def _issues(frame: pl.DataFrame) -> pl.DataFrame:
     """Coerce a findings frame to the issue schema."""
-    return frame.select([pl.col(c).cast(t) for c, t in ISSUE_COLUMNS.items()])
+    return frame.select([(pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
+                         for c, t in ISSUE_COLUMNS.items()])
 
 
 def _empty_issues() -> pl.DataFrame:
@@ -94,21 +117,18 @@ def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> t
     outcome = Outcome()
     opensid_hint = job.file_format == "opensid"
     progress(_("reading the file"), 5)
-    table = readers.read_table(Path(job.file_path), file_name=job.file_name,
-                               opensid=opensid_hint)
+    table = read_file(job, opensid=opensid_hint)
     headers = table.df.columns
     fmt = job.file_format if job.file_format != "auto" else columns.detect_format(headers)
     if fmt == "opensid" and not opensid_hint:
-        table = readers.read_table(Path(job.file_path), file_name=job.file_name, opensid=True)
+        table = read_file(job, opensid=True)
         headers = table.df.columns
     outcome.detected_format = fmt
     mapping = columns.map_columns(headers, fmt)
     outcome.unknown_columns = mapping.unknown
+    outcome.headers = {canonical: header for header, canonical in mapping.columns.items()}
     if mapping.missing_required:
-        raise DataFileError(
-            _("%(file)s lacks the required columns: %(cols)s. Add them (see the template's "
-              "instructions sheet) or choose the right format.")
-            % {"file": job.file_name, "cols": ", ".join(mapping.missing_required)})
+        raise DataFileError(_missing_columns_message(job, fmt, mapping.missing_required))
     if fmt == "opensid" and not job.village_code:
         raise DataFileError(_("An OpenSID file holds no region code: choose the village "
                               "the file belongs to."))
@@ -135,12 +155,54 @@ def read_and_validate(job: ImportJob, progress: Callable[[str, int], None]) -> t
     found.append(_required_and_scope(typed, villages))
     found.append(_registered_elsewhere(typed, job, outcome))
     found.append(_duplicates_in_file(typed))
-    found.append(_probable_duplicates(typed, villages))
-    all_issues = pl.concat(found)
+    found.append(_without_nik(typed, outcome))
+    found.append(_probable_duplicates(typed, villages, outcome.known_without_nik))
+    all_issues = _without_repeats(pl.concat(found))
     # The row number the user sees, carried beside every row and issue.
     typed = typed.with_columns(table.lines.gather(typed.get_column("__row")).cast(pl.Int64)
                                .alias("__line"))
+    if job.on_error != "block":  # blocked, no family is added at all
+        all_issues = pl.concat([all_issues, _families_without_head(typed, all_issues, outcome)])
     return typed, all_issues, outcome
+
+
+def read_file(job: ImportJob, *, opensid: bool) -> readers.Table:
+    """The job's file as the import reads it (the report reads it again the
+    same way, so its rows are the rows the issues point at): the data sheet
+    and header row found by their known headers (columns.header_score)."""
+    return readers.read_table(Path(job.file_path), file_name=job.file_name, opensid=opensid,
+                              header_score=columns.header_score)
+
+
+def _missing_columns_message(job: ImportJob, fmt: str, missing: list[str]) -> str:
+    names = ", ".join(f"'{columns.header_of(c, fmt)}'" for c in missing)
+    if fmt == "opensid":
+        return _("File '%(file)s' lacks the required columns %(cols)s, which every OpenSID "
+                 "penduduk export has. Export the residents from OpenSID again and upload "
+                 "that file with its header row as OpenSID wrote it.") % {
+            "file": job.file_name, "cols": names}
+    return _("File '%(file)s' lacks the required columns %(cols)s. Add them with these "
+             "headers in the header row (the 'Petunjuk' sheet of the Sinergi template lists "
+             "every column), or choose the file's format if it was detected wrongly.") % {
+        "file": job.file_name, "cols": names}
+
+
+def _without_repeats(issues: pl.DataFrame) -> pl.DataFrame:
+    """One message per problem: a cell whose value was refused is not also
+    reported empty, a cell that lost digits only as that (ROOT_CODES), and a
+    NIK with an impossible date not also as disagreeing with the birth date
+    or sex columns."""
+    if issues.is_empty():
+        return issues
+    cell = ["__row", "column"]
+    code = pl.col("code")
+    rooted = code.is_in(ROOT_CODES).any().over(cell)
+    explained = (~code.is_in(MISSING_CODES)).any().over(cell)
+    bad_nik_date = (code == "nik_date").any().over("__row")
+    keep = (pl.when(rooted).then(code.is_in(ROOT_CODES))
+            .otherwise(~code.is_in(MISSING_CODES) | ~explained)
+            & ~(bad_nik_date & code.is_in(NIK_MISMATCH_CODES)))
+    return issues.filter(keep)
 
 
 def _villages_in_region(typed: pl.DataFrame, job: ImportJob) -> set[str]:
@@ -209,11 +271,97 @@ def _duplicates_in_file(typed: pl.DataFrame) -> pl.DataFrame:
     return _simple_issue(later, pl.lit(True), "nik", "nik_duplicate_in_file")
 
 
-def _probable_duplicates(typed: pl.DataFrame, villages: set[str]) -> pl.DataFrame:
+def _without_nik(typed: pl.DataFrame, outcome: Outcome) -> pl.DataFrame:
+    """Persons without a NIK (a newborn waiting for one, a KK copy without
+    it, OpenSID's ``0``): accepted, each with a warning, so someone fills in
+    the NIK later.
+
+    Without a NIK the registry cannot tell by number a person it already
+    has from a new one, so importing the same list again would add them
+    twice. What an operator expects is that the same list imported twice
+    changes nothing, so within one family (the same KK number) a person
+    without a NIK is recognised by name (case and spacing ignored) and birth
+    date (two empty dates count as the same):
+
+    - already registered without a NIK in that family (an earlier import of
+      the list): the row is that person, not added again; its differences
+      are proposed for review like those of a person matched by NIK
+      (warning ``nik_missing_known``);
+    - more than once in the file: the first row stands and the later ones
+      are refused as duplicates (error), as a NIK twice in a file is.
+
+    Never across families: a namesake in another family is another person
+    (``_probable_duplicates`` still flags one in the same village). A row
+    that gives a NIK for a person registered without one is a new person
+    with a probable-duplicate warning: which of the two is right is the
+    operator's call.
+    """
+    if "nik" not in typed.columns:
+        return _empty_issues()
+    nikless = typed.filter(pl.col("nik").is_null()).select(
+        "__row", _col(typed, "kk_number").alias("kk_number"),
+        verivali.name_key(_col(typed, "name")).alias("key_name"),
+        _col(typed, "birth_date", pl.Date).alias("birth_date"))
+    if nikless.is_empty():
+        return _empty_issues()
+    keys = ["kk_number", "key_name", "birth_date"]
+    comparable = nikless.filter(pl.col("kk_number").is_not_null()
+                                & pl.col("key_name").is_not_null())
+    repeated = comparable.filter(pl.col("__row") != pl.col("__row").min().over(keys))
+    first = comparable.join(repeated, on="__row", how="anti")
+    known = verivali.known_without_nik(first, outcome.families_in_region)
+    outcome.known_without_nik = dict(known.iter_rows())
+    repeats = _issues(repeated.join(typed.select("__row", "name"), on="__row").select(
+        "__row", pl.lit("name").alias("column"), pl.col("name").alias("value"),
+        pl.lit("nik_missing_duplicate_in_file").alias("code"),
+        pl.lit(identifiers.ERROR).alias("severity"), pl.col("kk_number").alias("arg")))
+    is_known = pl.col("__row").is_in(known.get_column("__row").implode())
+    # A row without a KK number is refused for that (kk_missing) anyway.
+    warned = nikless.filter(pl.col("kk_number").is_not_null())
+    warnings = _issues(warned.join(repeated, on="__row", how="anti").select(
+        "__row", pl.lit("nik").alias("column"), pl.lit(None, pl.String).alias("value"),
+        pl.when(is_known).then(pl.lit("nik_missing_known")).otherwise(pl.lit("nik_missing"))
+        .alias("code"), pl.lit(identifiers.WARNING).alias("severity"),
+        pl.col("kk_number").alias("arg")))
+    return pl.concat([repeats, warnings])
+
+
+def _families_without_head(typed: pl.DataFrame, issues: pl.DataFrame,
+                           outcome: Outcome) -> pl.DataFrame:
+    """A warning on the accepted rows of a new family whose head's row (SHDK
+    1) was rejected: the family is added without its head, and the operator
+    should know which row to fix. Families already registered keep the
+    head they have."""
+    if not {"shdk", "kk_number"} <= set(typed.columns):
+        return _empty_issues()
+    rejected = issues.filter(pl.col("severity") == identifiers.ERROR).get_column("__row")
+    known = pl.Series(list(outcome.families_in_region), dtype=pl.String)
+    rows = typed.select(
+        "__row", "__line", "kk_number",
+        (pl.col("shdk") == codes.SHDK_HEAD).fill_null(False).alias("head"),
+        pl.col("__row").is_in(rejected.implode()).alias("rejected"),
+    ).filter(pl.col("kk_number").is_not_null() & ~pl.col("kk_number").is_in(known.implode()))
+    lacking = rows.group_by("kk_number").agg(
+        (pl.col("head") & ~pl.col("rejected")).any().alias("has_head"),
+        pl.col("__line").filter(pl.col("head") & pl.col("rejected")).min().alias("head_line"),
+    ).filter(~pl.col("has_head") & pl.col("head_line").is_not_null())
+    if lacking.is_empty():
+        return _empty_issues()
+    hits = rows.filter(~pl.col("rejected")).join(lacking, on="kk_number", how="inner")
+    return _issues(hits.select(
+        "__row", pl.lit("kk_number").alias("column"), pl.col("kk_number").alias("value"),
+        pl.lit("family_head_rejected").alias("code"), pl.lit(identifiers.WARNING)
+        .alias("severity"), pl.col("head_line").cast(pl.String).alias("arg")))
+
+
+def _probable_duplicates(typed: pl.DataFrame, villages: set[str],
+                         known_without_nik: dict[int, int]) -> pl.DataFrame:
     """Same name, birth date and village under another NIK: a warning, since it
     may be one person typed twice (or registered twice), or namesakes. Only
     ``villages`` (those inside the job's region) are compared with the
-    registry: the names of other regions are not the uploader's to see."""
+    registry: the names of other regions are not the uploader's to see. A
+    row without a NIK is not compared with the person it was recognised as
+    (``known_without_nik``: row -> person id)."""
     needed = {"name", "birth_date", "village_code"}
     if not needed <= set(typed.columns):
         return _empty_issues()
@@ -229,14 +377,20 @@ def _probable_duplicates(typed: pl.DataFrame, villages: set[str]) -> pl.DataFram
     villages = sorted(villages & set(keyed.get_column("village_code").unique().to_list()))
     existing = pl.DataFrame(
         list(Person.objects.filter(village_code__in=villages)
-             .values_list("village_code", "name", "birth_date", "nik")
+             .values_list("village_code", "name", "birth_date", "nik", "id")
              .iterator(chunk_size=20000)) if villages else [],
         schema={"village_code": pl.String, "key_name": pl.String,
-                "birth_date": pl.Date, "other_nik": pl.String}, orient="row",
+                "birth_date": pl.Date, "other_nik": pl.String, "other_id": pl.Int64},
+        orient="row",
     ).with_columns(pl.col("key_name").str.to_uppercase())
-    in_registry = keyed.join(existing, on=keys, how="inner").filter(
-        pl.col("other_nik").is_null() | pl.col("nik").is_null()
-        | (pl.col("other_nik") != pl.col("nik")))
+    itself = pl.DataFrame({"__row": list(known_without_nik),
+                           "__itself": list(known_without_nik.values())},
+                          schema={"__row": pl.UInt32, "__itself": pl.Int64})
+    in_registry = keyed.join(existing, on=keys, how="inner").join(
+        itself, on="__row", how="left").filter(
+        (pl.col("other_nik").is_null() | pl.col("nik").is_null()
+         | (pl.col("other_nik") != pl.col("nik")))
+        & (pl.col("__itself").is_null() | (pl.col("__itself") != pl.col("other_id"))))
     rows = pl.concat([in_file.select("__row"), in_registry.select("__row")]).unique()
     hits = typed.select("__row", "name").join(rows, on="__row", how="semi")
     return _simple_issue(hits, pl.lit(True), "name", "probable_duplicate",
@@ -309,7 +463,10 @@ def _col(df: pl.DataFrame, name: str, dtype=pl.String) -> pl.Expr:
 
 def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Outcome,
           progress: Callable[[str, int], None]) -> Outcome:
-    """Write accepted rows, issues and proposed changes in one transaction."""
+    """Write accepted rows, issues and proposed changes in one transaction.
+
+    In block mode (``on_error="block"``) a file with any rejected row writes
+    no row: the job ends failed, with its issues kept for the report."""
     errors = issues.filter(pl.col("severity") == identifiers.ERROR)
     rejected = errors.get_column("__row").unique()
     warned = issues.filter(pl.col("severity") == identifiers.WARNING).get_column(
@@ -329,7 +486,7 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
     with checkpoint_after(), staging(), transaction.atomic():
         if accepted.height:
             _write_rows(job, accepted, issues, outcome, now)
-        _write_issues(job, issues)
+        _write_issues(job, issues, outcome)
         audit_record(
             actor=job.created_by, action="import.persons", obj=job,
             after={"rows": outcome.rows_total, "accepted": outcome.rows_accepted,
@@ -338,7 +495,7 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
                    "changes_proposed": outcome.changes_proposed, "blocked": blocked},
         )
         ImportJob.objects.filter(pk=job.pk).update(
-            status=REVIEW if outcome.changes_proposed else DONE,
+            status=FAILED if blocked else REVIEW if outcome.changes_proposed else DONE,
             phase="", progress=100, finished_at=timezone.now(),
             rows_total=outcome.rows_total, rows_accepted=outcome.rows_accepted,
             rows_rejected=outcome.rows_rejected, rows_warned=outcome.rows_warned,
@@ -364,10 +521,16 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
     listed = set(accepted.get_column("nik").drop_nulls().to_list()) \
         if "nik" in accepted.columns and outcome.persons_in_region else set()
     existing = {nik: pk for nik, pk in outcome.persons_in_region.items() if nik in listed}
-    if existing:
-        is_existing = pl.col("nik").is_in(pl.Series(list(existing), dtype=pl.String)
-                                          .implode()).fill_null(False)
-        new_rows, old_rows = accepted.filter(~is_existing), accepted.filter(is_existing)
+    known = outcome.known_without_nik
+    if existing or known:
+        by_nik = pl.col("nik").replace_strict(existing, default=None, return_dtype=pl.Int64) \
+            if existing else pl.lit(None, pl.Int64)
+        by_row = pl.col("__row").replace_strict(known, default=None, return_dtype=pl.Int64) \
+            if known else pl.lit(None, pl.Int64)
+        marked = accepted.with_columns(pl.coalesce(by_nik, by_row).alias("__pid"))
+        is_existing = pl.col("__pid").is_not_null()
+        new_rows = marked.filter(~is_existing).drop("__pid")
+        old_rows = marked.filter(is_existing)
     else:
         new_rows, old_rows = accepted, accepted.clear()
 
@@ -421,9 +584,10 @@ def _write_rows(job, accepted, issues, outcome, now) -> None:
     outcome.persons_added = rows.height
 
     if old_rows.height:
-        outcome.changes_proposed += verivali.propose_changes(job, old_rows, existing)
+        outcome.changes_proposed += verivali.propose_changes(job, old_rows)
     if job.complete_list:
-        outcome.changes_proposed += verivali.propose_absent(job, accepted)
+        listed_ids = set(old_rows.get_column("__pid").to_list()) if old_rows.height else set()
+        outcome.changes_proposed += verivali.propose_absent(job, accepted, listed_ids)
 
 
 def _insert(model, frame: pl.DataFrame) -> None:
@@ -462,28 +626,35 @@ def _person_rows(job, new_rows: pl.DataFrame, issues: pl.DataFrame, hh_ids: pl.D
     ).with_columns(pl.col("birth_place").fill_null(""), pl.col("birth_date").cast(pl.String))
 
 
-def _write_issues(job, issues: pl.DataFrame) -> None:
+def _write_issues(job, issues: pl.DataFrame, outcome: Outcome) -> None:
+    """The issues, each under the file's own header for its column and with
+    its message (translated once per code, not per issue row)."""
     if not issues.height:
         return
-    # Translated once, not per issue row.
-    messages = (_registry_messages(), identifiers.messages(), normalize.issue_messages())
+    fmt = outcome.detected_format
+    messages = (_registry_messages(), identifiers.messages(), normalize.issue_messages(fmt))
+    shown = {c: columns.header_of(c, fmt, outcome.headers) if c else ""
+             for c in issues.get_column("column").unique().to_list()}
     rows = issues.sort(["__row", "column"]).select(
-        "__line", "column", "value", "code", "severity").iter_rows()
+        "__line", "column", "value", "code", "severity", "arg").iter_rows()
     bulk_insert(
         ImportIssue._meta.db_table,
         ["job_id", "line", "column", "value", "code", "severity", "message"],
-        ((job.pk, line, col or "", (val or "")[:200], code, sev,
-          issue_text(code, col or "", val, *messages))
-         for line, col, val, code, sev in rows),
+        ((job.pk, line, shown[col][:100], (val or "")[:200], code, sev,
+          issue_text(code, col or "", val, *messages, header=shown[col], arg=arg))
+         for line, col, val, code, sev, arg in rows),
     )
 
 
 def _registry_messages() -> dict[str, str]:
+    """Messages of the checks made here, with ``%(v)s`` (the value),
+    ``%(column)s`` (the file's header) and ``%(arg)s`` (see ISSUE_COLUMNS)."""
     return {
-        "name_missing": _("The name is empty. Fill in the full name as on the KK."),
-        "sex_missing": _("The sex is empty. Fill in L (male) or P (female)."),
-        "village_missing": _("No village code. Fill in the 10-digit Kemendagri village code "
-                             "or choose the village when uploading."),
+        "name_missing": _("'%(column)s' is empty. Fill in the full name as on the family "
+                          "card (KK)."),
+        "sex_missing": _("'%(column)s' is empty. Fill in L (male) or P (female)."),
+        "village_missing": _("'%(column)s' is empty. Fill in the 10-digit Kemendagri "
+                             "village code, or choose the village when uploading."),
         "village_out_of_scope": _("Village '%(v)s' does not exist or is outside the region "
                                   "you may import into. Check the code or ask a "
                                   "coordinator."),
@@ -498,19 +669,41 @@ def _registry_messages() -> dict[str, str]:
         "probable_duplicate": _("'%(v)s' has the same name, birth date and village as "
                                 "another person under a different NIK. Check whether it is "
                                 "one person registered twice."),
+        "nik_missing": _(
+            "'%(column)s' is empty: the person was imported without a NIK. Fill in the "
+            "16-digit NIK from the family card (KK) when the person has one; until then, "
+            "importing the list again recognises the person by name and birth date within "
+            "family KK '%(arg)s'."),
+        "nik_missing_known": _(
+            "'%(column)s' is empty, and a person of the same name and birth date without a "
+            "NIK is already registered in family KK '%(arg)s': the row was taken as that "
+            "person and not added again (differences are proposed for review). Fill in the "
+            "NIK from the family card (KK) when the person has one."),
+        "nik_missing_duplicate_in_file": _(
+            "'%(v)s' appears more than once in family KK '%(arg)s' with the same birth date "
+            "and no NIK; only the first row was taken. Remove the repeated row, or fill in "
+            "each person's NIK if they are different people."),
+        "family_head_rejected": _(
+            "Family KK '%(v)s' has no head: row %(arg)s (the head) was rejected, so the "
+            "family was added without its head. Fix that row and upload it again."),
     }
 
 
 def issue_text(code: str, column: str, value: str | None,
                registry: dict[str, str] | None = None,
                identifier_messages: dict[str, str] | None = None,
-               cell_messages: dict[str, str] | None = None) -> str:
+               cell_messages: dict[str, str] | None = None, *,
+               header: str | None = None, arg: str | None = None) -> str:
     """The message for any issue code, whichever layer found it (the message
-    tables, when given, are those of each layer, translated beforehand)."""
+    tables, when given, are those of each layer, translated beforehand).
+    ``header`` names the column as the file does; ``arg`` is the issue's
+    second value (see ISSUE_COLUMNS)."""
     v = value or ""
     registry = registry if registry is not None else _registry_messages()
     if code in registry:
-        return registry[code] % {"v": v} if "%(v)s" in registry[code] else registry[code]
+        shown = header if header is not None else columns.header_of(column, "")
+        return registry[code] % {"v": v, "column": shown, "arg": arg or ""}
     if code in identifiers.CODES:
         return identifiers.message_for(code, value, identifier_messages)
-    return normalize.issue_message(code, column=column, value=value, templates=cell_messages)
+    return normalize.issue_message(code, column=column, value=value, templates=cell_messages,
+                                   header=header)

@@ -13,14 +13,9 @@ from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
 from sinergi.core.errors import AccessDenied, NotInScope
-from sinergi.registry.selectors import mask_nik
 
 from .models import REVIEW, ImportJob
-from .pipeline import issue_text
-
-# Columns whose values are identity numbers, masked for viewers without
-# person.reveal.
-IDENTITY_COLUMNS = frozenset({"nik", "kk_number"})
+from .report import issue_masker
 
 
 def may_see_imports(user) -> bool:
@@ -52,10 +47,9 @@ def job_issues(user, job: ImportJob, *, limit: int = 200) -> list:
     masked (in the value and the message) unless ``user`` may reveal them."""
     issues = list(job.issues.order_by("line", "id")[:limit])
     if not access.user_can(user, "person.reveal"):
+        mask = issue_masker(job.detected_format)
         for issue in issues:
-            if issue.column in IDENTITY_COLUMNS and issue.value:
-                issue.value = mask_nik(issue.value)
-                issue.message = issue_text(issue.code, issue.column, issue.value)
+            issue.value, issue.message = mask(issue.column, issue.value, issue.message)
     return issues
 
 

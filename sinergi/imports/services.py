@@ -56,8 +56,9 @@ def import_job_create(*, actor, source, file_name: str, file_format: str = "auto
     """Store an uploaded file and queue its job.
 
     ``source`` is a path or a binary file object. The job's region is the
-    actor's scope unless a narrower region inside it is named; an OpenSID
-    file needs ``village_code``.
+    actor's scope unless a narrower region inside it is named; codes may be
+    written without dots (1904012003). An OpenSID file needs
+    ``village_code``, which a region that is itself a village gives.
     """
     if file_format not in _FORMATS:
         raise SinergiError(_("Unknown format '%(f)s'; use one of: %(all)s.")
@@ -66,7 +67,8 @@ def import_job_create(*, actor, source, file_name: str, file_format: str = "auto
     if on_error not in {"skip", "block"}:
         raise SinergiError(_("on_error must be 'skip' or 'block'."), field="on_error")
     root = access.scope_root(actor) if actor is not None else None
-    region = region_code or root or ""
+    region = _dotted(region_code) or root or ""
+    village_code = _dotted(village_code)
     if not region:
         raise SinergiError(_("Name the region the file belongs to."), field="region")
     problem = region_codes.region_code_problem(region)
@@ -76,6 +78,8 @@ def import_job_create(*, actor, source, file_name: str, file_format: str = "auto
         raise SinergiError(_("Region %(code)s is outside your scope; you may import only "
                              "into %(root)s.") % {"code": region, "root": root},
                            field="region")
+    if not village_code and region_codes.code_level(region) == 4:
+        village_code = region  # a village's own list: its rows land there
     if village_code:
         problem = region_codes.region_code_problem(village_code, levels=(4,))
         if problem:
@@ -117,6 +121,15 @@ def import_job_create(*, actor, source, file_name: str, file_format: str = "auto
                      after={"file": safe_name, "format": file_format, "region": region})
         jobs.enqueue(JOB_KIND, job.pk)
     return job
+
+
+def _dotted(code: str | None) -> str:
+    """A region code written as digits only (1904012003) in its dotted form
+    (19.04.01.2003); any other text as given, for the code rules to judge."""
+    code = (code or "").strip()
+    if code.isdigit() and len(code) in (4, 6, 10):
+        return ".".join(part for part in (code[:2], code[2:4], code[4:6], code[6:]) if part)
+    return code
 
 
 def import_job_claim(job_id: int | None = None) -> ImportJob | None:

@@ -1,9 +1,10 @@
 """Verivali rounds: what a new version of a list would change in the
 registry, as ProposedChange rows a person reviews before anything is
-applied (services.import_job_apply). Persons are matched by NIK; field
-differences become updates, a different KK number a move, and, when the
-file is the complete list of its region, persons it no longer names become
-"absent"."""
+applied (services.import_job_apply). Persons are matched by NIK, or, for a
+person without one, by name and birth date within the family
+(``known_without_nik``); field differences become updates, a different KK
+number a move, and, when the file is the complete list of its region,
+persons it no longer names become "absent"."""
 
 import polars as pl
 from django.db import connection
@@ -39,12 +40,52 @@ def _current_state(ids: list[int]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
 
-def propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> int:
-    """Compare listed persons with the registry, column by column; only the rows
-    that differ (or moved to another KK) become ProposedChange rows for review."""
-    current = _current_state(list(existing.values())).rename(
-        lambda c: c if c == "nik" else f"cur.{c}")
-    joined = old_rows.join(current, on="nik", how="inner")
+def name_key(name: pl.Expr) -> pl.Expr:
+    """A name as compared between a file and the registry: case and spacing ignored."""
+    return name.str.to_uppercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def known_without_nik(rows: pl.DataFrame, families: dict[str, int]) -> pl.DataFrame:
+    """The rows without a NIK that are persons already registered without
+    one in the same family: ``__row`` -> ``__pid`` (person id).
+
+    ``rows`` has ``__row``, ``kk_number``, ``key_name`` (``name_key``) and
+    ``birth_date``; ``families`` maps the file's KK numbers registered in
+    the job's region to their family id. Two empty birth dates match; when
+    the registry holds the same person twice, the older record is taken.
+    """
+    empty = pl.DataFrame(schema={"__row": pl.UInt32, "__pid": pl.Int64})
+    kks = rows.get_column("kk_number").unique().to_list() if families else []
+    family_ids = [families[kk] for kk in kks if kk in families]
+    if not family_ids:
+        return empty
+    found = []
+    for start in range(0, len(family_ids), 5000):
+        found += Person.objects.filter(
+            household_id__in=family_ids[start:start + 5000], nik__isnull=True,
+        ).values_list("id", "household_id", "name", "birth_date")
+    if not found:
+        return empty
+    kk_of = {pk: kk for kk, pk in families.items()}
+    registered = pl.DataFrame(
+        [(pid, kk_of.get(hid), name, born) for pid, hid, name, born in found],
+        schema={"__pid": pl.Int64, "kk_number": pl.String, "name": pl.String,
+                "birth_date": pl.Date}, orient="row",
+    ).select("__pid", "kk_number", name_key(pl.col("name")).alias("key_name"), "birth_date")
+    keys = ["kk_number", "key_name", "birth_date"]
+    registered = registered.group_by(keys).agg(pl.col("__pid").min())
+    return rows.join(registered, on=keys, how="inner", nulls_equal=True).select(
+        pl.col("__row").cast(pl.UInt32), "__pid")
+
+
+def propose_changes(job, old_rows: pl.DataFrame) -> int:
+    """Compare listed persons (``old_rows``, with the registered person's id
+    in ``__pid``) with the registry, column by column; only the rows that
+    differ (or moved to another KK) become ProposedChange rows for review."""
+    ids = old_rows.get_column("__pid").unique().to_list()
+    current = _current_state(ids).rename(lambda c: f"cur.{c}")
+    joined = old_rows.join(current, left_on="__pid", right_on="cur.id", how="inner",
+                           coalesce=False)
     compared = [f for f in PERSON_FIELDS if f in joined.columns] + [
         f for f in HOUSEHOLD_FIELDS if f in joined.columns]
     diff_cols = []
@@ -78,8 +119,10 @@ def propose_changes(job, old_rows: pl.DataFrame, existing: dict[str, int]) -> in
     return len(proposals)
 
 
-def propose_absent(job, accepted: pl.DataFrame) -> int:
-    """Persons alive in the job's region that a complete list no longer names."""
+def propose_absent(job, accepted: pl.DataFrame, listed_ids: set[int] = frozenset()) -> int:
+    """Persons alive in the job's region that a complete list no longer
+    names: by NIK, or, for a person without one, by the person ids of the
+    rows recognised as them (``listed_ids``)."""
     listed = set(accepted.get_column("nik").drop_nulls().to_list()) if "nik" in \
         accepted.columns else set()
     absent = [
@@ -88,7 +131,7 @@ def propose_absent(job, accepted: pl.DataFrame) -> int:
             region_codes.village_in_q("village_code", job.region_code),
             life_status=codes.ALIVE,
         ).values_list("id", "nik").iterator(chunk_size=20000)
-        if nik is None or nik not in listed
+        if (pid not in listed_ids if nik is None else nik not in listed)
     ]
     ProposedChange.objects.bulk_create(absent, batch_size=2000)
     return len(absent)

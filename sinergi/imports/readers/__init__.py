@@ -1,14 +1,15 @@
 """Read an uploaded data file (CSV text or .xlsx) into a table of text cells.
 
 Every value comes back as text, exactly as the user typed it: ``0012`` stays
-``0012`` and a NIK typed as an Excel number comes back as its digits, flagged.
+``0012`` and a NIK stored as an Excel number comes back as its digits (flagged
+only when it may have lost some: see common.doubtful_number).
 Nothing is interpreted here (no dates, no codes): that is normalize.py's job.
 What is found while reading is of two kinds:
 
 - a problem with the whole file (empty, binary, unreadable encoding,
   duplicate headers...) raises :class:`DataFileError` with a message that
   names the file and says what to do;
-- a problem with one cell (a formula, a 16-digit number stored as a number, a
+- a problem with one cell (a formula, a number that may have lost digits, a
   huge cell, a row with too many fields) becomes a row of ``Table.issues``,
   so the rest of the file can still be checked and reported in one go.
 
@@ -28,6 +29,7 @@ from .common import (
     MAX_COLUMNS,
     OLE_MAGIC,
     ZIP_MAGIC,
+    HeaderScore,
     Table,
     column_letter,
     float_text,
@@ -43,23 +45,28 @@ __all__ = ["MAX_COLUMNS", "OLE_MAGIC", "ZIP_MAGIC", "Table", "column_letter", "d
            "sheet_xml_paths", "sniff_separator", "unreadable_workbook"]
 
 
-def read_table(path: Path, *, file_name: str, opensid: bool = False) -> Table:
+def read_table(path: Path, *, file_name: str, opensid: bool = False,
+               header_score: HeaderScore | None = None) -> Table:
     """Read ``path`` (CSV or .xlsx, told by content) into a :class:`Table`.
 
     ``file_name`` is the name the user knows the file by, used in messages.
     ``opensid`` reads an OpenSID resident workbook: every sheet but
     "Kode Data", each one ending at the row whose column B is ``###``.
+    ``header_score`` (how many cells of a row are known headers) finds the
+    data sheet and its header row below titles and group headers; without
+    it the header is the first non-blank row of the first sheet with data.
     """
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(ZIP_MAGIC):
         with no_cyclic_gc():
-            return read_xlsx(path, file_name=file_name, opensid=opensid)
+            return read_xlsx(path, file_name=file_name, opensid=opensid, score=header_score)
     if head.startswith(OLE_MAGIC):
         raise DataFileError(_(
             "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
             "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
             "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
             "it again.") % {"file": file_name})
-    return read_csv(path.read_bytes(), file_name=file_name, opensid=opensid)
+    return read_csv(path.read_bytes(), file_name=file_name, opensid=opensid,
+                    score=header_score)

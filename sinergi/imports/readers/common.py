@@ -4,6 +4,7 @@ header checks, blank cells, cell issues found column by column."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,12 +17,27 @@ from sinergi.core.errors import DataFileError
 
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 1000
-# Excel keeps 15 significant digits: a number this long may have lost digits.
+# Excel keeps 15 significant digits of a number typed in: a 16th digit
+# becomes 0. An integer above 2**53 is not held exactly by the float a
+# number cell is (calamine reads every number cell as one).
 TRUSTED_DIGITS = 15
+EXACT_FLOAT_LIMIT = 2 ** 53
 OPENSID_END_MARK = "###"
 OPENSID_LOOKUP_SHEET = "kode data"
 # A sheet of an OpenSID workbook holds residents when it has one of these.
 OPENSID_KEY_HEADERS = ("nik", "no_kk")
+
+# Where the header row is looked for: the first rows of each sheet (titles,
+# a cover note and merged group headers sit above it in files from the field).
+HEADER_SCAN_ROWS = 30
+# A row is taken as the header when at least this many of its cells are
+# known headers; below that the first non-blank row is the header, as before.
+MIN_HEADER_SCORE = 2
+# A sheet whose header row has this many known headers is the data sheet:
+# the sheets after it are not looked at.
+STRONG_HEADER_SCORE = 4
+# How many cells of a row are known headers (columns.header_score).
+HeaderScore = Callable[[list[str]], int]
 
 SEPARATORS = (",", ";", "\t")
 SNIFF_BYTES = 64 * 1024
@@ -75,6 +91,34 @@ def no_cyclic_gc():
 
 def header_text(value) -> str:
     return " ".join(cell_text(value).split()) if value is not None else ""
+
+
+def doubtful_number(value: int) -> bool:
+    """Whether an integer read from a number cell may not be the number the
+    person meant: 16 digits or more and either ending in 0 (Excel turns the
+    16th digit of a typed number into 0, so a NIK typed as a number loses
+    its last digit) or beyond what a float holds exactly. A 16-digit number
+    ending in another digit was written exactly (by a program, or pasted as
+    a value) and is kept."""
+    value = abs(value)
+    return value >= 10 ** TRUSTED_DIGITS and (value % 10 == 0 or value > EXACT_FLOAT_LIMIT)
+
+
+def best_header_row(rows: Sequence[Sequence], score: HeaderScore) -> tuple[int | None, int]:
+    """(index, points) of the row among the first HEADER_SCAN_ROWS whose
+    cells best match known headers (the earliest on a tie); (None, 0) when
+    none scores MIN_HEADER_SCORE."""
+    best, best_points = None, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = [header_text(v) for v in row]
+        if not any(cells):
+            continue
+        points = score(cells)
+        if points > best_points:
+            best, best_points = i, points
+    if best_points < MIN_HEADER_SCORE:
+        return None, best_points
+    return best, best_points
 
 
 def column_letter(index: int) -> str:

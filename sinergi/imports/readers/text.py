@@ -1,6 +1,8 @@
-"""CSV files: decoded (UTF-8, with or without BOM, or Windows-1252), the
-separator sniffed, parsed by polars (the csv module when polars refuses),
-every value kept as text with the line the user sees."""
+"""CSV files: decoded (UTF-8, with or without BOM, Windows-1252, or UTF-16
+as Excel's "Unicode Text" writes it), the separator sniffed, parsed by
+polars (the csv module when polars refuses), every value kept as text with
+the line the user sees. Web pages saved under a spreadsheet's name are told
+apart from text and refused with what to do."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from sinergi.core.errors import DataFileError
 
 from .common import (
     BINARY_MAGIC,
+    HEADER_SCAN_ROWS,
     ISSUE_SCHEMA,
+    MIN_HEADER_SCORE,
     OPENSID_END_MARK,
     SEPARATORS,
     SNIFF_BYTES,
     SNIFF_LINES,
+    HeaderScore,
     Table,
     check_headers,
     empty_error,
@@ -36,19 +41,22 @@ from .common import (
 
 
 def decode(data: bytes, *, file_name: str) -> bytes:
-    """The file as UTF-8 bytes, BOM removed (Windows-1252 text re-encoded)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataFileError(_(
-            "File '%(file)s' is saved as Unicode text (UTF-16), which cannot be read. Open it "
-            "in Excel or LibreOffice and save it as 'CSV UTF-8', then upload it again.")
-            % {"file": file_name})
+    """The file as UTF-8 bytes, BOM removed (Windows-1252 and UTF-16 text
+    re-encoded); a web page or an XML spreadsheet is refused."""
+    if data.startswith(BINARY_MAGIC):
+        raise _binary_error(file_name)
+    utf16 = _utf16_encoding(data)
+    if utf16:
+        try:
+            data = data.decode(utf16).lstrip("\ufeff").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].decode(utf16, errors="ignore").count("\n") + 1
+            raise _unknown_encoding(file_name, line) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if b"\x00" in data or data.startswith(BINARY_MAGIC) or _looks_binary(data[:SNIFF_BYTES]):
-        raise DataFileError(_(
-            "File '%(file)s' is not a CSV text file or an Excel workbook (.xlsx); it looks "
-            "like a picture, a PDF or another binary file. Upload the data as .xlsx or as "
-            "CSV UTF-8.") % {"file": file_name})
+    _refuse_markup(data, file_name=file_name)
+    if b"\x00" in data or _looks_binary(data[:SNIFF_BYTES]):
+        raise _binary_error(file_name)
     if data.isascii():
         return data
     try:
@@ -59,12 +67,77 @@ def decode(data: bytes, *, file_name: str) -> bytes:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataFileError(_(
-            "File '%(file)s' is in a text encoding that cannot be recognised (first unknown "
-            "character on line %(line)d). Open it in Excel or LibreOffice and save it as "
-            "'CSV UTF-8', then upload it again.") % {"file": file_name, "line": line}) from None
+        raise _unknown_encoding(file_name, data.count(b"\n", 0, exc.start) + 1) from None
     return text.encode("utf-8")
+
+
+def _binary_error(file_name: str) -> DataFileError:
+    return DataFileError(_(
+        "File '%(file)s' is not a CSV text file or an Excel workbook (.xlsx); it looks "
+        "like a picture, a PDF or another binary file. Upload the data as .xlsx or as "
+        "CSV UTF-8.") % {"file": file_name})
+
+
+def _unknown_encoding(file_name: str, line: int) -> DataFileError:
+    return DataFileError(_(
+        "File '%(file)s' is in a text encoding that cannot be recognised (first unknown "
+        "character on line %(line)d). Open it in Excel or LibreOffice and save it as "
+        "'CSV UTF-8', then upload it again.") % {"file": file_name, "line": line})
+
+
+_UTF16_SAMPLE = 4096
+
+
+def _utf16_encoding(data: bytes) -> str | None:
+    """The codec of UTF-16 text (Excel's "Unicode Text", some exports), or None.
+
+    With a BOM that says it; without one, the NUL bytes tell: text that is
+    mostly ASCII has a NUL in every other byte, the odd ones in
+    little-endian, the even ones in big-endian, while binary files have
+    NULs anywhere or none.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = data[:_UTF16_SAMPLE]
+    sample = sample[:len(sample) - len(sample) % 2]
+    half = len(sample) // 2
+    if half < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= 0.4 * half and even <= 0.02 * half:
+        return "utf-16-le"
+    if even >= 0.4 * half and odd <= 0.02 * half:
+        return "utf-16-be"
+    return None
+
+
+_MARKUP_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|table|meta|style)[\s>]",
+                           re.IGNORECASE)
+
+
+def _refuse_markup(data: bytes, *, file_name: str) -> None:
+    """A web page (HTML, MHTML) or an Excel 2003 XML spreadsheet saved
+    under a spreadsheet's name: many systems "export to Excel" that way, and
+    Excel opens them, so users do not see the difference."""
+    head = data[:2048]
+    lowered = head.lower()
+    xml_workbook = lowered.lstrip().startswith(b"<?xml") and (
+        b"urn:schemas-microsoft-com:office:spreadsheet" in lowered
+        or b"<workbook" in lowered)
+    if xml_workbook:
+        raise DataFileError(_(
+            "File '%(file)s' is an Excel 2003 XML spreadsheet, not an Excel workbook (.xlsx). "
+            "Open it in Excel, save it as Excel Workbook (.xlsx) or as CSV UTF-8, and upload "
+            "that file.") % {"file": file_name})
+    web_page = (_MARKUP_START.match(head) is not None
+                or (lowered.lstrip().startswith(b"<?xml") and b"<html" in lowered)
+                or (lowered.startswith(b"mime-version:") and b"text/html" in lowered))
+    if web_page:
+        raise DataFileError(_(
+            "File '%(file)s' is a web page (HTML) saved with a spreadsheet's name, not a real "
+            "Excel workbook: many systems export their lists that way. Open it in Excel, save "
+            "it as Excel Workbook (.xlsx) or as CSV UTF-8, and upload that file.")
+            % {"file": file_name})
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -75,9 +148,11 @@ def _looks_binary(sample: bytes) -> bool:
     return controls > max(8, len(sample) // 100)
 
 
-def sniff_separator(text: str) -> str:
+def sniff_separator(text: str, *, skip_titles: bool = False) -> str:
     """The separator that splits the header into >1 columns and agrees best
-    with the next lines; ties go to the one giving more columns."""
+    with the next lines; ties go to the one giving more columns.
+    ``skip_titles``: lines it does not split (a title above the header) are
+    passed over before the header is looked for."""
     lines = [line for line in text.splitlines() if line.strip()][:SNIFF_LINES]
     best, best_score = ",", None
     for sep in SEPARATORS:
@@ -85,6 +160,8 @@ def sniff_separator(text: str) -> str:
             rows = list(csv.reader(lines, delimiter=sep))
         except csv.Error:
             continue
+        if skip_titles:
+            rows = rows[next((i for i, r in enumerate(rows) if len(r) > 1), len(rows)):]
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -110,7 +187,34 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
         skipped += 1
 
 
-def read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
+def _header_offset(sample: str, *, sep: str, score: HeaderScore) -> int:
+    """How many lines lie above the header row: the record among the first
+    HEADER_SCAN_ROWS whose cells best match known headers (titles above
+    it are passed over); 0 when none is clearly a header."""
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=sep)
+    best, best_points, start = 0, 0, 0
+    try:
+        for i, row in enumerate(reader):
+            if i >= HEADER_SCAN_ROWS:
+                break
+            points = score([header_text(cell) for cell in row])
+            if points > best_points:
+                best, best_points = start, points
+            start = reader.line_num
+    except csv.Error:
+        pass
+    return best if best_points >= MIN_HEADER_SCORE else 0
+
+
+def _skip_lines(data: bytes, count: int) -> bytes:
+    pos = 0
+    for _line in range(count):
+        pos = data.index(b"\n", pos) + 1
+    return data[pos:]
+
+
+def read_csv(data: bytes, *, file_name: str, opensid: bool,
+             score: HeaderScore | None = None) -> Table:
     if not data or data.isspace():  # (not strip(): no copy of the whole file)
         raise empty_error(file_name)
     data = decode(data, file_name=file_name)
@@ -120,7 +224,13 @@ def read_csv(data: bytes, *, file_name: str, opensid: bool) -> Table:
     if _ONLY_SEPARATORS.match(body):
         raise empty_error(file_name)
     sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
-    sep = sniff_separator(sample)
+    sep = sniff_separator(sample, skip_titles=score is not None)
+    if score is not None:
+        titles = _header_offset(sample, sep=sep, score=score)
+        if titles:
+            body, skipped = _skip_lines(body, titles), skipped + titles
+            sample = body[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+            sep = sniff_separator(sample)
     try:
         raw, lines = _csv_polars(body, sep=sep, first_line=skipped + 1)
         extra = empty_issues()

@@ -1,6 +1,12 @@
 """Excel workbooks (.xlsx), read with python-calamine: every value as
 text, formulas and numbers that may have lost digits reported per cell;
-OpenSID workbooks sheet by sheet."""
+OpenSID workbooks sheet by sheet.
+
+Given a header score (columns.header_score), the data sheet and its header
+row are found rather than assumed: files from the field carry a cover or
+instruction sheet first, title rows and merged group headers above the
+real header row. Without one, the header is the first non-blank row of the
+first sheet with data."""
 
 from __future__ import annotations
 
@@ -19,14 +25,19 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sinergi.core.errors import DataFileError
 
 from .common import (
+    HEADER_SCAN_ROWS,
     OPENSID_END_MARK,
     OPENSID_KEY_HEADERS,
     OPENSID_LOOKUP_SHEET,
+    STRONG_HEADER_SCORE,
     TRUSTED_DIGITS,
+    HeaderScore,
     Table,
+    best_header_row,
     cell_text,
     check_headers,
     column_index,
+    doubtful_number,
     header_text,
     long_cell_issues,
     no_data_error,
@@ -101,16 +112,14 @@ def formula_cells(zf: zipfile.ZipFile, xml_path: str | None) -> dict[tuple[int, 
     return found
 
 
-def _digit_count(text: str) -> int:
-    return len(text.lstrip("-").replace(".", "").lstrip("0"))
-
-
-_LONG_NUMBER = 10 ** (TRUSTED_DIGITS - 1)  # the smallest number of 15 digits
+_LONG_NUMBER = 10 ** TRUSTED_DIGITS  # the smallest number of 16 digits
+_EXACT_LIMIT = 2 ** 53
 
 
 def _column_texts(values: tuple, *, col: int, numbers: list[tuple[int, int, str]]) -> pl.Series:
-    """One column of calamine cells as text; long numbers noted in ``numbers``
-    as (position, column index, text).
+    """One column of calamine cells as text; numbers that may have lost
+    digits (common.doubtful_number) noted in ``numbers`` as (position,
+    column index, text).
 
     Text cells pass through; number and date cells, which can fill whole
     columns, are converted by polars; the rare others (booleans, times,
@@ -128,7 +137,9 @@ def _column_texts(values: tuple, *, col: int, numbers: list[tuple[int, int, str]
         integral = floats.is_not_null() & (floats == floats.floor()) & (floats.abs() < 9e18)
         as_int = pl.when(integral).then(floats).cast(pl.Int64, strict=False)
         parts.append(pl.select(as_int.cast(pl.String)).to_series())
-        for pos in pl.select(as_int.abs() >= _LONG_NUMBER).to_series().arg_true():
+        size = as_int.abs()
+        doubtful = (size >= _LONG_NUMBER) & ((size % 10 == 0) | (size > _EXACT_LIMIT))
+        for pos in pl.select(doubtful.fill_null(False)).to_series().arg_true():
             numbers.append((pos, col, str(int(values[pos]))))
     if date in kinds:
         dates = pl.Series(values if kinds == {date} else
@@ -148,7 +159,8 @@ def _column_texts(values: tuple, *, col: int, numbers: list[tuple[int, int, str]
             value = values[pos]
             text = cell_text(value)
             kind = type(value)
-            if (kind is float or kind is int) and _digit_count(text) >= TRUSTED_DIGITS:
+            if ((kind is float and value.is_integer()) or kind is int) \
+                    and doubtful_number(int(value)):
                 numbers.append((pos, col, text))
             texts[pos] = text
         done = pl.Series(texts, dtype=pl.String)
@@ -171,12 +183,15 @@ def unreadable_workbook(file_name: str, exc: Exception) -> DataFileError:
         % {"file": file_name, "error": exc})
 
 
-def read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
+def read_xlsx(path: Path, *, file_name: str, opensid: bool,
+              score: HeaderScore | None = None) -> Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
     except (CalamineError, OSError, ValueError) as exc:
         raise unreadable_workbook(file_name, exc) from None
+    if opensid:
+        names = [n for n in names if n.strip().lower() != OPENSID_LOOKUP_SHEET]
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -186,22 +201,28 @@ def read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
     scanner = ThreadPoolExecutor(max_workers=1)
     try:
         xml_paths = sheet_xml_paths(zf) if zf else {}
+
+        def read(name: str, loaded=None, header_at: int | None = None) -> _Sheet | None:
+            scan = scanner.submit(formula_cells, zf, xml_paths.get(name)) if zf else None
+            sheet = loaded if loaded is not None else _load_sheet(workbook, name, file_name)
+            rows = _sheet_rows(sheet, name, file_name)
+            if header_at is None and score is not None:
+                header_at = best_header_row(rows, score)[0]
+            return _read_sheet(rows, name=name, file_name=file_name, opensid=opensid,
+                               formulas=scan.result() if scan else {}, header_at=header_at)
+
+        found = None if opensid or score is None else _data_sheet(workbook, names, score,
+                                                                   file_name)
+        if found is not None:
+            name, loaded, header_at = found
+            sheet = read(name, loaded, header_at)
+            if sheet is None or sheet.df.height == 0:
+                raise no_data_error(where(file_name, name))
+            return _combine([sheet], file_name=file_name)
         sheets: list[_Sheet] = []
         header_only = None
         for name in names:
-            if opensid and name.strip().lower() == OPENSID_LOOKUP_SHEET:
-                continue
-            scan = scanner.submit(formula_cells, zf, xml_paths.get(name)) if zf else None
-            try:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except CalamineError as exc:
-                raise DataFileError(_(
-                    "File '%(file)s', sheet '%(sheet)s' cannot be read (%(error)s). Save the "
-                    "workbook again as .xlsx and upload it again.")
-                    % {"file": file_name, "sheet": name, "error": exc}) from None
-            formulas = scan.result() if scan else {}
-            sheet = _read_sheet(rows, name=name, file_name=file_name, opensid=opensid,
-                                formulas=formulas)
+            sheet = read(name)
             if sheet is None:
                 continue
             if sheet.df.height == 0:
@@ -227,14 +248,62 @@ def read_xlsx(path: Path, *, file_name: str, opensid: bool) -> Table:
     return _combine(sheets, file_name=file_name)
 
 
+def _sheet_error(file_name: str, name: str, exc: Exception) -> DataFileError:
+    return DataFileError(_(
+        "File '%(file)s', sheet '%(sheet)s' cannot be read (%(error)s). Save the "
+        "workbook again as .xlsx and upload it again.")
+        % {"file": file_name, "sheet": name, "error": exc})
+
+
+def _load_sheet(workbook: CalamineWorkbook, name: str, file_name: str):
+    try:
+        return workbook.get_sheet_by_name(name)
+    except CalamineError as exc:
+        raise _sheet_error(file_name, name, exc) from None
+
+
+def _sheet_rows(sheet, name: str, file_name: str, nrows: int | None = None) -> list[list]:
+    try:
+        return sheet.to_python(skip_empty_area=False, nrows=nrows)
+    except CalamineError as exc:
+        raise _sheet_error(file_name, name, exc) from None
+
+
+def _data_sheet(workbook: CalamineWorkbook, names: list[str], score: HeaderScore,
+                file_name: str):
+    """(name, loaded sheet, header row index) of the sheet whose header row
+    best matches known headers, or None when no sheet has such a row.
+
+    Only the first rows of each sheet are looked at, and the sheets after
+    one with a clear header row (STRONG_HEADER_SCORE) not at all, so a
+    workbook of several big sheets is not converted whole to find its data.
+    """
+    best, best_points = None, 0
+    for name in names:
+        sheet = _load_sheet(workbook, name, file_name)
+        at, points = best_header_row(_sheet_rows(sheet, name, file_name, HEADER_SCAN_ROWS),
+                                     score)
+        if at is not None and points > best_points:
+            best, best_points = (name, sheet, at), points
+            if points >= STRONG_HEADER_SCORE:
+                break
+    return best
+
+
 def _blank_row(cells) -> bool:
     return all(v is None or (type(v) is str and not v.strip()) for v in cells)
 
 
 def _read_sheet(rows: list[list], *, name: str, file_name: str, opensid: bool,
-                formulas: dict[tuple[int, int], str]) -> _Sheet | None:
-    """A sheet's cells as text, or None when the sheet holds nothing."""
-    header_at = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
+                formulas: dict[tuple[int, int], str],
+                header_at: int | None = None) -> _Sheet | None:
+    """A sheet's cells as text, or None when the sheet holds nothing.
+
+    ``header_at`` is the index of the header row (rows above it are titles
+    and group headers, not data); by default the first non-blank row.
+    """
+    if header_at is None:
+        header_at = next((i for i, row in enumerate(rows) if not _blank_row(row)), None)
     if header_at is None:
         return None
     end = len(rows)
