@@ -10,6 +10,7 @@ browser here. Without one the test is skipped, unless SINERGI_REQUIRE_BROWSER=1
 (as CI sets), when it fails instead.
 """
 
+import contextlib
 import os
 import shutil
 
@@ -83,6 +84,27 @@ def watch(page, persona: str, problems: list[str]) -> None:
     page.on("response", on_response)
 
 
+def playwright():
+    """Debian's Chromium and Playwright's sync API, or a skip (a failure in CI)."""
+    executable = chromium_path()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    return executable, sync_api
+
+
+@contextlib.contextmanager
+def chromium(sync_api, executable: str):
+    """A headless Chromium for one test, closed whatever happens."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def sign_in(page, base: str, persona: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", persona)
@@ -95,11 +117,7 @@ def sign_in(page, base: str, persona: str) -> None:
 def test_every_persona_signs_in_and_browses_without_browser_errors(
     live_server, transactional_db, tmp_path
 ):
-    executable = chromium_path()
-    try:
-        from playwright import sync_api
-    except ImportError:
-        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    executable, sync_api = playwright()
 
     # All database work before Playwright starts: its sync API keeps an event
     # loop in this thread, and Django refuses ORM calls next to one.
@@ -112,65 +130,61 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
     expect = sync_api.expect
     expect.set_options(timeout=TIMEOUT_MS)
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for persona in PERSONAS:
-                context = browser.new_context(locale="id-ID")
-                context.set_default_timeout(TIMEOUT_MS)
-                page = context.new_page()
-                watch(page, persona, problems)
+    with chromium(sync_api, executable) as browser:
+        for persona in PERSONAS:
+            context = browser.new_context(locale="id-ID")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            watch(page, persona, problems)
 
-                sign_in(page, base, persona)
-                expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
-                expect(page.locator("header .who")).to_contain_text(persona.title())
-                if persona == "coordinator":
-                    page.screenshot(path=HOME_SHOT, full_page=True)
+            sign_in(page, base, persona)
+            expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
+            expect(page.locator("header .who")).to_contain_text(persona.title())
+            if persona == "coordinator":
+                page.screenshot(path=HOME_SHOT, full_page=True)
 
-                page.goto(f"{base}/agencies/")
-                expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
+            page.goto(f"{base}/agencies/")
+            expect(page.locator('form[action="/accounts/logout/"]')).to_have_count(1)
 
-                root = scope[persona]
-                page.goto(f"{base}/regions/{root}/")
-                # The picker's first level arrives by htmx on load.
-                pickers = page.locator('form.picker select[name="parent"]')
-                expect(pickers).to_have_count(1)
-                expect(pickers.first.locator(f'option[value="{root}"]')).to_have_count(1)
-                if persona == "coordinator":
-                    page.screenshot(path=REGION_SHOT, full_page=True)
-                    with page.expect_response(
-                        lambda r: "/regions/picker/?parent=" in r.url and r.status == 200
-                    ):
-                        pickers.first.select_option(root)
-                    expect(pickers).to_have_count(2)
-                    # The second level offers the districts under the root.
-                    districts = pickers.nth(1).locator(f'option[value^="{root}."]')
-                    expect(districts.first).to_be_attached()
+            root = scope[persona]
+            page.goto(f"{base}/regions/{root}/")
+            # The picker's first level arrives by htmx on load.
+            pickers = page.locator('form.picker select[name="parent"]')
+            expect(pickers).to_have_count(1)
+            expect(pickers.first.locator(f'option[value="{root}"]')).to_have_count(1)
+            if persona == "coordinator":
+                page.screenshot(path=REGION_SHOT, full_page=True)
+                with page.expect_response(
+                    lambda r: "/regions/picker/?parent=" in r.url and r.status == 200
+                ):
+                    pickers.first.select_option(root)
+                expect(pickers).to_have_count(2)
+                # The second level offers the districts under the root.
+                districts = pickers.nth(1).locator(f'option[value^="{root}."]')
+                expect(districts.first).to_be_attached()
 
-                for path in ("/programs/", "/groups/", "/convergence/",
-                             "/convergence/overlap/", "/meetings/"):
-                    page.goto(f"{base}{path}")
-                    expect(page.locator("h1")).to_have_count(1)
-                page.goto(f"{base}/meetings/commitments/")
-                expect(page.locator("form.filters")).to_have_count(1)
-                if persona == "coordinator":
-                    # Record a meeting through the form, as a coordinator would.
-                    page.goto(f"{base}/meetings/new/")
-                    page.select_option("#id_kind", "rakor")
-                    page.fill("#id_title", "Rakor uji peramban")
-                    page.fill("#id_starts_on", "2026-12-01")
-                    page.fill("#id_region", root)
-                    with page.expect_navigation():
-                        page.click("main form [type=submit]")
-                    expect(page.locator("h1")).to_contain_text("Rakor uji peramban")
+            for path in ("/programs/", "/groups/", "/convergence/",
+                         "/convergence/overlap/", "/meetings/"):
+                page.goto(f"{base}{path}")
+                expect(page.locator("h1")).to_have_count(1)
+            page.goto(f"{base}/meetings/commitments/")
+            expect(page.locator("form.filters")).to_have_count(1)
+            if persona == "coordinator":
+                # Record a meeting through the form, as a coordinator would.
+                page.goto(f"{base}/meetings/new/")
+                page.select_option("#id_kind", "rakor")
+                page.fill("#id_title", "Rakor uji peramban")
+                page.fill("#id_starts_on", "2026-12-01")
+                page.fill("#id_region", root)
+                with page.expect_navigation():
+                    page.click("main form [type=submit]")
+                expect(page.locator("h1")).to_contain_text("Rakor uji peramban")
 
-                page.goto(f"{base}/api/docs")
-                # Swagger UI renders the schema it fetched from /api/openapi.json.
-                expect(page.locator("#swagger-ui .info .title")).to_contain_text("Sinergi API")
+            page.goto(f"{base}/api/docs")
+            # Swagger UI renders the schema it fetched from /api/openapi.json.
+            expect(page.locator("#swagger-ui .info .title")).to_contain_text("Sinergi API")
 
-                context.close()
-        finally:
-            browser.close()
+            context.close()
 
     assert not problems, "The browser reported problems:\n" + "\n".join(problems)
 
@@ -201,11 +215,7 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
     """A bad value typed into any htmx form answers 400 with a message; the
     message replaces what the target showed before (htmx alone would keep the
     old results on screen and show nothing)."""
-    executable = chromium_path()
-    try:
-        from playwright import sync_api
-    except ImportError:
-        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    executable, sync_api = playwright()
     seed_world(tmp_path)
     cases = htmx_cases()
     base = live_server.url
@@ -214,37 +224,33 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
     expect = sync_api.expect
     expect.set_options(timeout=TIMEOUT_MS)
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for persona in PERSONAS:
-                context = browser.new_context(locale="id-ID")
-                context.set_default_timeout(TIMEOUT_MS)
-                page = context.new_page()
-                # The 400s and the 403 of a form the role may not open are
-                # expected here ("Failed to load resource"); anything else is not.
-                page.on("console", lambda msg, who=persona: problems.append(
-                    f"{who}: console {msg.type}: {msg.text}") if msg.type == "error"
-                    and not msg.text.startswith("Failed to load resource") else None)
-                page.on("pageerror", lambda exc, who=persona: problems.append(f"{who}: {exc}"))
-                sign_in(page, base, persona)
-                for path, field, bad, target, message in cases:
-                    response = page.goto(f"{base}{path}")
-                    if response.status == 403:
-                        continue  # the role may not use this form at all
-                    page.locator(target).evaluate("el => el.innerHTML = '<p>old results</p>'")
-                    page.fill(field, bad)
-                    with page.expect_response(lambda r: r.status == 400):
-                        if path == "/programs/new/":
-                            page.click(f'button[hx-target="{target}"]')
-                        else:
-                            page.locator(field).press("Enter")
-                    expect(page.locator(f"{target} .error")).to_contain_text(message)
-                    expect(page.locator(target)).not_to_contain_text("old results")
-                    shown.append((persona, path))
-                context.close()
-        finally:
-            browser.close()
+    with chromium(sync_api, executable) as browser:
+        for persona in PERSONAS:
+            context = browser.new_context(locale="id-ID")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            # The 400s and the 403 of a form the role may not open are
+            # expected here ("Failed to load resource"); anything else is not.
+            page.on("console", lambda msg, who=persona: problems.append(
+                f"{who}: console {msg.type}: {msg.text}") if msg.type == "error"
+                and not msg.text.startswith("Failed to load resource") else None)
+            page.on("pageerror", lambda exc, who=persona: problems.append(f"{who}: {exc}"))
+            sign_in(page, base, persona)
+            for path, field, bad, target, message in cases:
+                response = page.goto(f"{base}{path}")
+                if response.status == 403:
+                    continue  # the role may not use this form at all
+                page.locator(target).evaluate("el => el.innerHTML = '<p>old results</p>'")
+                page.fill(field, bad)
+                with page.expect_response(lambda r: r.status == 400):
+                    if path == "/programs/new/":
+                        page.click(f'button[hx-target="{target}"]')
+                    else:
+                        page.locator(field).press("Enter")
+                expect(page.locator(f"{target} .error")).to_contain_text(message)
+                expect(page.locator(target)).not_to_contain_text("old results")
+                shown.append((persona, path))
+            context.close()
 
     assert not problems, "\n".join(problems)
     # Every persona reached the agency and registry searches; the rule
@@ -265,33 +271,25 @@ def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, trans
                                                                tmp_path):
     """On a 390 px phone no page is wider than the screen: a wide table
     scrolls sideways by itself, the page does not."""
-    executable = chromium_path()
-    try:
-        from playwright import sync_api
-    except ImportError:
-        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    executable, sync_api = playwright()
     seed_world(tmp_path)
     base = live_server.url
     too_wide: list[str] = []
     seen = 0
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            for persona in ("admin", "coordinator"):
-                context = browser.new_context(locale="id-ID", viewport=PHONE)
-                page = context.new_page()
-                sign_in(page, base, persona)
-                for path in PHONE_PAGES:
-                    response = page.goto(f"{base}{path}")
-                    if response.status >= 400:
-                        continue  # a page the role may not open
-                    seen += 1
-                    width = page.evaluate("document.documentElement.scrollWidth")
-                    if width > PHONE["width"]:
-                        too_wide.append(f"{persona} {path}: {width} px")
-                context.close()
-        finally:
-            browser.close()
+    with chromium(sync_api, executable) as browser:
+        for persona in ("admin", "coordinator"):
+            context = browser.new_context(locale="id-ID", viewport=PHONE)
+            page = context.new_page()
+            sign_in(page, base, persona)
+            for path in PHONE_PAGES:
+                response = page.goto(f"{base}{path}")
+                if response.status >= 400:
+                    continue  # a page the role may not open
+                seen += 1
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > PHONE["width"]:
+                    too_wide.append(f"{persona} {path}: {width} px")
+            context.close()
     assert seen >= len(PHONE_PAGES) + 5
     assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(too_wide)
 
@@ -300,69 +298,53 @@ def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, trans
 def test_a_region_is_chosen_by_typing_its_name(live_server, transactional_db, tmp_path):
     """Every region input offers the regions of the user's scope whose name
     holds what was typed, and shows the chosen region's name."""
-    executable = chromium_path()
-    try:
-        from playwright import sync_api
-    except ImportError:
-        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    executable, sync_api = playwright()
     seed_world(tmp_path)
     koba = Region.objects.get(parent_id=KAB, name__icontains="koba")
     base = live_server.url
     expect = sync_api.expect
     expect.set_options(timeout=TIMEOUT_MS)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            offered = {}
-            for persona in ("coordinator", "outsider"):
-                context = browser.new_context(locale="id-ID")
-                page = context.new_page()
-                sign_in(page, base, persona)
-                page.goto(f"{base}/meetings/new/")
-                field = page.locator("#id_region")
-                field.fill("")  # it starts with the user's own region
-                with page.expect_response(lambda r: "/api/v1/regions?" in r.url):
-                    field.press_sequentially("koba", delay=20)
-                page.wait_for_timeout(300)
-                offered[persona] = page.locator("datalist option").evaluate_all(
-                    "options => options.map(o => o.value)")
-                if persona == "coordinator":
-                    field.fill(koba.code)
-                    field.dispatch_event("change")
-                    expect(page.locator(".region-name")).to_have_text(f"{koba.name} ({koba.kind})")
-                context.close()
-        finally:
-            browser.close()
+    with chromium(sync_api, executable) as browser:
+        offered = {}
+        for persona in ("coordinator", "outsider"):
+            context = browser.new_context(locale="id-ID")
+            page = context.new_page()
+            sign_in(page, base, persona)
+            page.goto(f"{base}/meetings/new/")
+            field = page.locator("#id_region")
+            field.fill("")  # it starts with the user's own region
+            with page.expect_response(lambda r: "/api/v1/regions?" in r.url):
+                field.press_sequentially("koba", delay=20)
+            page.wait_for_timeout(300)
+            offered[persona] = page.locator("datalist option").evaluate_all(
+                "options => options.map(o => o.value)")
+            if persona == "coordinator":
+                field.fill(koba.code)
+                field.dispatch_event("change")
+                expect(page.locator(".region-name")).to_have_text(f"{koba.name} ({koba.kind})")
+            context.close()
     assert koba.code in offered["coordinator"]
     assert offered["outsider"] == []  # Koba is outside the Tanggamus coordinator's scope
 
 
 @pytest.mark.browser
 def test_a_list_sorts_by_the_column_clicked(live_server, transactional_db, tmp_path):
-    executable = chromium_path()
-    try:
-        from playwright import sync_api
-    except ImportError:
-        cannot_run("the playwright package is not installed", "pip install -e '.[test]'")
+    executable, sync_api = playwright()
     seed_world(tmp_path)
     base = live_server.url
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="id-ID").new_page()
-            sign_in(page, base, "coordinator")
-            page.goto(f"{base}/agencies/")
-            heading = page.locator("#rows table thead th").nth(1)  # the name
-            names = page.locator("#rows table tbody tr td:nth-child(2)")
-            shown = names.all_inner_texts()
-            heading.click()
-            ascending = names.all_inner_texts()
-            assert heading.get_attribute("aria-sort") == "ascending"
-            heading.click()
-            descending = names.all_inner_texts()
-            assert heading.get_attribute("aria-sort") == "descending"
-        finally:
-            browser.close()
+    with chromium(sync_api, executable) as browser:
+        page = browser.new_context(locale="id-ID").new_page()
+        sign_in(page, base, "coordinator")
+        page.goto(f"{base}/agencies/")
+        heading = page.locator("#rows table thead th").nth(1)  # the name
+        names = page.locator("#rows table tbody tr td:nth-child(2)")
+        shown = names.all_inner_texts()
+        heading.click()
+        ascending = names.all_inner_texts()
+        assert heading.get_attribute("aria-sort") == "ascending"
+        heading.click()
+        descending = names.all_inner_texts()
+        assert heading.get_attribute("aria-sort") == "descending"
     assert len(shown) > 5 and sorted(shown) == sorted(ascending)
     assert ascending == sorted(ascending, key=str.casefold) != shown
     assert descending == ascending[::-1]

@@ -10,7 +10,6 @@ Every file is built here, in the shape villages and agencies send it.
 import io
 from pathlib import Path
 
-import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -20,6 +19,7 @@ from sinergi.imports import readers
 from sinergi.imports.models import DONE, FAILED, REVIEW, ImportIssue, ImportJob, ProposedChange
 from sinergi.registry.models import Household, Person
 
+from .test_import_readers import xlsx
 from .test_registry_import import ANI, BUDI, CITRA, KK1, KK2, VILLAGE, nik, run
 
 # Headers as a kecamatan's list writes them (BNBA style): not the template's.
@@ -52,17 +52,7 @@ def csv_file(tmp_path, rows, *, name="data.csv", header=FIELD_HEADER, sep=",",
 
 def workbook(tmp_path, sheets: dict[str, list[list]], *, name="data.xlsx", merges=None):
     """An .xlsx with the given rows per sheet; ``merges``: sheet -> ranges."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-        for cells in (merges or {}).get(title, ()):
-            ws.merge_cells(cells)
-    path = tmp_path / name
-    wb.save(path)
-    return path
+    return xlsx(tmp_path, sheets, name=name, merges=merges)
 
 
 def issues_of(job, **filters) -> list[ImportIssue]:

@@ -30,14 +30,18 @@ def read(tmp_path: Path, data: bytes | str, **kwargs):
     return read_table(write(tmp_path, data), file_name="upload.csv", **kwargs)
 
 
-def xlsx(tmp_path: Path, sheets: dict[str, list[list]], name: str = "book.xlsx") -> Path:
-    """A workbook with the given rows per sheet (None = empty cell)."""
+def xlsx(tmp_path: Path, sheets: dict[str, list[list]], name: str = "book.xlsx",
+         merges: dict[str, list[str]] | None = None) -> Path:
+    """A workbook with the given rows per sheet (None = empty cell);
+    ``merges``: sheet -> ranges of merged cells."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for title, rows in sheets.items():
         ws = wb.create_sheet(title)
         for row in rows:
             ws.append(row)
+        for cells in (merges or {}).get(title, ()):
+            ws.merge_cells(cells)
     path = tmp_path / name
     wb.save(path)
     return path

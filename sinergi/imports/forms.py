@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from sinergi.core.forms import RegionInput
+
 from .models import FORMAT_CHOICES, ON_ERROR_CHOICES
 
 
@@ -11,9 +13,9 @@ class UploadForm(forms.Form):
     file_format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMAT_CHOICES,
                                     initial="auto")
     region = forms.CharField(label=gettext_lazy("Region of the list"), max_length=13,
-                             required=False)
+                             required=False, widget=RegionInput())
     village = forms.CharField(label=gettext_lazy("Village (for OpenSID files)"),
-                              max_length=13, required=False)
+                              max_length=13, required=False, widget=RegionInput())
     on_error = forms.ChoiceField(label=gettext_lazy("Rows with errors"),
                                  choices=ON_ERROR_CHOICES, initial="skip")
     complete_list = forms.BooleanField(

@@ -71,3 +71,21 @@ OCCUPATION = {
 # Desil 1-4 of DTSEN: the poorest 40 %, the families most programs are for
 # ("poor families" on pages, in lists and exports; docs/terms.md).
 POOR_DESIL_MAX = 4
+
+# What an accepted-but-suspect person was warned of at import, in words
+# (Person.warnings holds the codes the import gave).
+WARNING_LABELS = {
+    "suspicious_date": _("a date that looks wrong"),
+    "implausible_income": _("an income that looks wrong"),
+    "bad_rt_rw": _("an RT/RW that looks wrong"),
+    "nik_sex_mismatch": _("the NIK says another sex"),
+    "nik_birth_mismatch": _("the NIK says another birth date"),
+    "probable_duplicate": _("possibly registered twice"),
+    "nik_missing": _("no NIK"),
+    "nik_missing_known": _("no NIK; matched by name and birth date"),
+    "family_head_rejected": _("the family's head was not imported"),
+}
+
+
+def warning_label(code: str) -> str:
+    return str(WARNING_LABELS.get(code, code))

@@ -185,6 +185,13 @@ class Person(Traced):
         self.warning_codes = ",".join(sorted(set(codes_)))
 
     @property
+    def warning_labels(self) -> list[str]:
+        """The warnings in words (codes.WARNING_LABELS)."""
+        from .codes import warning_label
+
+        return [warning_label(c) for c in self.warnings]
+
+    @property
     def audit_region_code(self) -> str:
         return self.village_code
 

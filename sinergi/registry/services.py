@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sinergi.accounts import access
 from sinergi.core.audit import audit_record, changed_fields, snapshot
@@ -229,7 +230,9 @@ def persons_export(*, actor, region: str | None, q: str | None = None):
             field="region")
     with transaction.atomic():
         audit_record(actor=actor, action="person.export", object_type="registry.person",
-                     object_repr=f"{count} persons of {region}", region_code=region,
+                     object_repr=ngettext("%(n)d person of %(region)s",
+                                          "%(n)d persons of %(region)s", count)
+                     % {"n": count, "region": region}, region_code=region,
                      after={"region": region, "rows": count, **({"q": q} if q else {})})
     qs = (qs.select_related("household")
           .annotate(village_name=Subquery(Region.objects.filter(
