@@ -36,6 +36,15 @@ def kab_person(world) -> int:
     return Person.objects.get(nik="1904025403900001", household=kab_family(world)).id
 
 
+def coordinator_export(world) -> int:
+    """A background persons export the 19.04 coordinator asked for (still waiting)."""
+    from sinergi.registry.models import ExportJob
+
+    job, _ = ExportJob.objects.get_or_create(created_by=world["coordinator"], region_code=KAB,
+                                             defaults={"rows_total": 10})
+    return job.id
+
+
 def kab_job(world) -> int:
     job, _ = ImportJob.objects.get_or_create(
         file_name="probe.csv", defaults={"region_code": KAB, "file_path": "/nonexistent",
@@ -52,6 +61,13 @@ RULES = {
                          expect(302, 200, 200, 200, 200, 200, 200))],
     "registry:export": [("get", lambda w: f"/registry/export.xlsx?region={KAB}", None,
                          expect(302, 200, 200, 200, 200, 403, 404))],
+    # A background export is its asker's alone (it holds full NIKs): everyone
+    # else, an administrator too, is told it does not exist; a role that may
+    # not export is refused. Its file, not written yet, leads back to it.
+    "registry:export_job": [("get", lambda w: f"/registry/exports/{coordinator_export(w)}/",
+                             None, expect(302, 404, 200, 404, 404, 403, 404))],
+    "registry:export_file": [("get", lambda w: f"/registry/exports/{coordinator_export(w)}/"
+                              "penduduk.xlsx", None, expect(302, 404, 302, 404, 404, 403, 404))],
     "registry:person": [("get", lambda w: f"/registry/persons/{kab_person(w)}/", None,
                          expect(302, 200, 200, 200, 404, 200, 404))],
     "registry:reveal": [("post", lambda w: f"/registry/persons/{kab_person(w)}/reveal/", {},

@@ -125,6 +125,27 @@ def registry_export(ctx):
     return [content], [*PAYLOADS, *SHORT]
 
 
+def registry_export_file(ctx):
+    """The same export grown large: written in the background, then fetched."""
+    hostile_families(ctx.world)
+    url = background_export(ctx.world["coordinator"])
+    return [content_of(ctx.client.get(url))], [*PAYLOADS, *SHORT]
+
+
+def background_export(user, region: str | None = None) -> str:
+    """A persons export of ``user`` that goes to the background, written
+    there; the URL of its file."""
+    from unittest import mock
+
+    from sinergi.core import jobs
+    from sinergi.registry import services as registry_services
+
+    with mock.patch.object(registry_services, "EXPORT_INLINE_MAX", 0):
+        job = registry_services.persons_export(actor=user, region=region).job
+    jobs.run(jobs.claim(kind=registry_services.EXPORT_JOB_KIND, ref_id=job.pk))
+    return reverse("registry:export_file", args=[job.pk])
+
+
 def enrollment_export(ctx):
     families = hostile_families(ctx.world)
     owner = agency("Dinsos")
@@ -244,13 +265,19 @@ PRODUCERS = {
     "meetings:commitment_template": commitment_template,
     "imports:template": import_template,
     "imports:report": import_report,
+    "registry:export_file": registry_export_file,
 }
 
 # Every function of sinergi/ that builds a workbook -> the URLs whose files it writes.
 WRITERS = {
+    "sinergi/core/exports.py:write_xlsx": ("registry:export", "programs:export",
+                                           "convergence:unserved_export",
+                                           "meetings:board_export", "imports:report",
+                                           "registry:export_file"),
     "sinergi/core/exports.py:xlsx_response": ("registry:export", "programs:export",
                                               "convergence:unserved_export",
                                               "meetings:board_export", "imports:report"),
+    "sinergi/registry/services.py:export_job_work": ("registry:export_file",),
     "sinergi/registry/views.py:export": ("registry:export",),
     "sinergi/programs/views.py:enrollment_export": ("programs:export",),
     "sinergi/convergence/views.py:unserved_export": ("convergence:unserved_export",),
@@ -261,7 +288,7 @@ WRITERS = {
 }
 # Calls that make a workbook: openpyxl's and xlsxwriter's Workbook, the
 # project's export, and polars' Excel writer.
-WORKBOOK_CALLS = {"Workbook", "xlsx_response", "write_excel"}
+WORKBOOK_CALLS = {"Workbook", "xlsx_response", "write_xlsx", "write_excel"}
 
 
 def excel_urls() -> set[str]:

@@ -216,6 +216,13 @@ def registry_export(ctx):
     return [download(ctx.client, reverse("registry:export"), name="registry")]
 
 
+def registry_export_file(ctx):
+    from .test_excel_safety import background_export
+
+    url = background_export(ctx.world["coordinator"])
+    return [download(ctx.client, url, name="registry (background)")]
+
+
 def enrollment_export(ctx):
     d = ctx.data
     return [download(ctx.client, reverse("programs:export", args=[d[key].pk]), {"year": YEAR},
@@ -266,6 +273,7 @@ PRODUCERS = {
     "meetings:commitment_template": commitment_template,
     "imports:template": import_template,
     "imports:report": import_report,
+    "registry:export_file": registry_export_file,
 }
 
 

@@ -95,10 +95,10 @@ def detail_pages() -> list[str]:
 
 
 def test_no_english_on_any_page_in_indonesian(world, capsys):
+    from django.utils import translation
+
     from sinergi.accounts.models import User
     from sinergi.demo import DemoContext, demo_build
-
-    from django.utils import translation
 
     # The demo as `sinergi demo` builds it: in the default language, so the
     # messages it stores (import problems, audit lines) are Indonesian.

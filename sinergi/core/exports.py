@@ -84,17 +84,31 @@ def append_row(ws, values: Iterable, *, text_columns: Iterable[int] = frozenset(
     return cells
 
 
-def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence],
-                  *, text_columns: set[int] = frozenset(), sheet: str = "Data") -> FileResponse:
-    """A workbook with one sheet; ``text_columns`` (indexes) keep digits as text."""
+def write_xlsx(target, headers: Sequence[str], rows: Iterable[Sequence], *,
+               text_columns: set[int] = frozenset(), sheet: str = "Data",
+               every=None, step: int = 5000) -> int:
+    """Write a one-sheet workbook to ``target`` (a path or a binary file);
+    ``text_columns`` (indexes) keep digits as text; ``every(n)`` is called
+    after each ``step`` rows (a job's progress). Returns the rows written."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet[:31])
     append_row(ws, headers, font=BOLD)
+    written = 0
     for row in rows:
         append_row(ws, row, text_columns=text_columns)
+        written += 1
+        if every is not None and written % step == 0:
+            every(written)
+    wb.save(target)
+    return written
+
+
+def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence],
+                  *, text_columns: set[int] = frozenset(), sheet: str = "Data") -> FileResponse:
+    """A workbook with one sheet; ``text_columns`` (indexes) keep digits as text."""
     # Handed to FileResponse, which closes it when the response is sent.
     tmp = tempfile.TemporaryFile()  # noqa: SIM115
-    wb.save(tmp)
+    write_xlsx(tmp, headers, rows, text_columns=text_columns, sheet=sheet)
     tmp.seek(0)
     return FileResponse(tmp, as_attachment=True, filename=filename,
                         content_type=XLSX_CONTENT_TYPE)

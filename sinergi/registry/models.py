@@ -7,6 +7,7 @@ key to Region on these hot tables for the same reason; services validate
 the code instead.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -226,3 +227,45 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.household_id}"
+
+
+EXPORT_PENDING, EXPORT_RUNNING, EXPORT_DONE, EXPORT_FAILED = "pending", "running", "done", "failed"
+EXPORT_STATUS_CHOICES = [(EXPORT_PENDING, _("waiting")), (EXPORT_RUNNING, _("being written")),
+                         (EXPORT_DONE, _("ready")), (EXPORT_FAILED, _("failed"))]
+
+
+class ExportJob(models.Model):
+    """A large persons export written in the background (the job runner),
+    with its progress; small ones are sent at once. Only the user who asked
+    for it sees it and downloads the file: it holds full NIKs."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                   related_name="+")
+    region_code = models.CharField(_("region"), max_length=13)
+    q = models.CharField(_("search"), max_length=100, blank=True)
+    language = models.CharField(max_length=10, default="id")
+    status = models.CharField(_("status"), max_length=10, choices=EXPORT_STATUS_CHOICES,
+                              default=EXPORT_PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", max_length=300, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("persons export")
+        verbose_name_plural = _("persons exports")
+        # A user's exports, newest first.
+        indexes = [models.Index(fields=["created_by", "-id"], name="export_user_id")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} {self.region_code}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_code
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0

@@ -10,7 +10,7 @@ from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes as region_codes
 
-from .models import Household, KKNumberHistory, Person
+from .models import ExportJob, Household, KKNumberHistory, Person
 
 DIGITS = re.compile(r"^\d{16}$")
 
@@ -79,6 +79,16 @@ def persons_found(*, user, q: str | None = None, region: str | None = None) -> Q
         else:
             qs = qs.filter(name__icontains=q)
     return qs
+
+
+def access_export_job(user, pk) -> ExportJob:
+    """A persons export the user asked for; anyone else's is not found (it
+    holds full NIKs of the asker's scope)."""
+    access.check_capability(user, "person.export")
+    try:
+        return ExportJob.objects.get(pk=pk, created_by=user)
+    except (ExportJob.DoesNotExist, ValueError, TypeError):
+        raise NotInScope(_("Export not found.")) from None
 
 
 FOUND_COUNT_MAX = 1000

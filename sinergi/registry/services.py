@@ -5,6 +5,10 @@ changes. History is never rewritten: a membership is closed and another
 opened, a KK number change is added to the household's history.
 """
 
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import polars as pl
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -13,14 +17,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sinergi.accounts import access
+from sinergi.core import jobs
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import SinergiError
-from sinergi.core.exports import EXPORT_MAX_ROWS
+from sinergi.core.exports import EXPORT_MAX_ROWS, write_xlsx
 from sinergi.core.values import UNSET, given
 from sinergi.regions.models import Region
 
 from . import codes, identifiers, selectors
-from .models import Household, KKNumberHistory, Membership, Person
+from .models import (
+    EXPORT_DONE,
+    EXPORT_FAILED,
+    EXPORT_PENDING,
+    EXPORT_RUNNING,
+    ExportJob,
+    Household,
+    KKNumberHistory,
+    Membership,
+    Person,
+)
 
 EDITABLE_PERSON_FIELDS = [
     "name", "sex", "birth_place", "birth_date", "religion", "marital_status", "education",
@@ -208,12 +223,53 @@ def person_nik_reveal(*, actor, person: Person) -> str:
     return person.nik or ""
 
 
-def persons_export(*, actor, region: str | None, q: str | None = None):
+# A persons export of more rows than this is written in the background (the
+# job runner) with its progress on a page; a smaller one is sent at once.
+EXPORT_INLINE_MAX = 5000
+EXPORT_JOB_KIND = "registry.export"
+
+
+@dataclass
+class PersonsExport:
+    """What persons_export decided: the rows to send now (``rows``), or the
+    background job that writes them (``job``)."""
+
+    region: str
+    count: int
+    rows: Iterator[tuple] | None = None
+    job: ExportJob | None = None
+
+
+def export_header() -> list[str]:
+    """The columns of a persons export (page and background alike)."""
+    return [_("NIK"), _("KK number"), _("Name"), _("Sex"), _("Place of birth"),
+            _("Date of birth"), _("SHDK"), _("Village code"), _("Village"), _("RT"),
+            _("RW"), _("Desil"), _("Monthly income")]
+
+
+EXPORT_TEXT_COLUMNS = {0, 1, 7}
+
+
+def _export_rows(qs) -> Iterator[tuple]:
+    qs = (qs.select_related("household")
+          .annotate(village_name=Subquery(Region.objects.filter(
+              code=OuterRef("village_code")).values("name")[:1]))
+          .order_by("village_code", "id"))
+    for p in qs.iterator(chunk_size=5000):
+        h = p.household
+        yield (p.nik, h.kk_number if h else None, p.name, p.sex, p.birth_place, p.birth_date,
+               codes.SHDK.get(p.shdk, ""), p.village_code, p.village_name,
+               h.rt if h else "", h.rw if h else "", h.desil if h else None, p.monthly_income)
+
+
+def persons_export(*, actor, region: str | None, q: str | None = None,
+                   language: str = "id") -> PersonsExport:
     """The persons of ``region`` (default: the actor's scope) that the search
     page finds for ``q`` (NIK, KK number or name; all when empty), for an
-    Excel export with full NIKs: (region, count, rows). Each row has its
-    family loaded and ``village_name`` (a subquery of the one read). Bounded
-    by EXPORT_MAX_ROWS; audited before anything is read out."""
+    Excel export with full NIKs. Up to EXPORT_INLINE_MAX rows come back to
+    be sent at once; more are queued as an ExportJob written in the
+    background (in ``language``), which only the actor may download.
+    Bounded by EXPORT_MAX_ROWS; audited before anything is read out."""
     access.check_capability(actor, "person.export")
     region = access.region_or_root(actor, region, missing=_("Choose a region to export."))
     access.access_region(actor, region)
@@ -228,14 +284,60 @@ def persons_export(*, actor, region: str | None, q: str | None = None):
             "%(n)d persons are too many for one file (at most %(max)d). Export a smaller "
             "region, e.g. one kecamatan.") % {"n": count, "max": EXPORT_MAX_ROWS},
             field="region")
+    background = count > EXPORT_INLINE_MAX
     with transaction.atomic():
+        job = ExportJob.objects.create(created_by=actor, region_code=region, q=q[:100],
+                                       language=language, rows_total=count) \
+            if background else None
         audit_record(actor=actor, action="person.export", object_type="registry.person",
                      object_repr=ngettext("%(n)d person of %(region)s",
                                           "%(n)d persons of %(region)s", count)
                      % {"n": count, "region": region}, region_code=region,
-                     after={"region": region, "rows": count, **({"q": q} if q else {})})
-    qs = (qs.select_related("household")
-          .annotate(village_name=Subquery(Region.objects.filter(
-              code=OuterRef("village_code")).values("name")[:1]))
-          .order_by("village_code", "id"))
-    return region, count, qs.iterator(chunk_size=5000)
+                     after={"region": region, "rows": count, **({"q": q} if q else {}),
+                            **({"job": job.pk} if job else {})})
+        if job is not None:
+            jobs.enqueue(EXPORT_JOB_KIND, job.pk)
+            return PersonsExport(region=region, count=count, job=job)
+    return PersonsExport(region=region, count=count, rows=_export_rows(qs))
+
+
+def export_job_work(job_id: int, context: jobs.Context) -> None:
+    """Write a queued persons export (run by core.jobs): the rows its owner
+    may see now, into a file kept only once it is whole."""
+    from django.core.files import File
+    from django.utils import translation
+
+    job = ExportJob.objects.select_related("created_by").filter(
+        pk=job_id, status__in=[EXPORT_PENDING, EXPORT_RUNNING]).first()
+    if job is None:
+        return
+    ExportJob.objects.filter(pk=job.pk).update(status=EXPORT_RUNNING)
+    qs = selectors.persons_found(user=job.created_by, q=job.q, region=job.region_code)
+
+    def progressed(n: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(rows_done=n)
+        context.beat()
+
+    with tempfile.TemporaryFile() as tmp:
+        with translation.override(job.language):
+            written = write_xlsx(tmp, export_header(), _export_rows(qs),
+                                 text_columns=EXPORT_TEXT_COLUMNS, every=progressed)
+        tmp.seek(0)
+        job.file.save(f"penduduk-{job.region_code}-{job.pk}.xlsx", File(tmp), save=False)
+    stored = job.file.name
+    try:
+        updated = ExportJob.objects.filter(pk=job.pk, status=EXPORT_RUNNING).update(
+            status=EXPORT_DONE, file=stored, rows_done=written, rows_total=written,
+            finished_at=timezone.now())
+    except BaseException:
+        job.file.storage.delete(stored)
+        raise
+    if not updated:
+        job.file.storage.delete(stored)
+
+
+def export_job_end(job_id: int, status: str, message: str) -> bool:
+    """The job runner's end of an export that could not be written."""
+    return bool(ExportJob.objects.filter(
+        pk=job_id, status__in=[EXPORT_PENDING, EXPORT_RUNNING]).update(
+        status=EXPORT_FAILED, message=message, finished_at=timezone.now()))

@@ -2,19 +2,22 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sinergi.accounts import access
 from sinergi.core.errors import AccessDenied, SinergiError
-from sinergi.core.exports import xlsx_response
+from sinergi.core.exports import XLSX_CONTENT_TYPE, xlsx_response
 from sinergi.core.timelimit import time_limit
 
 from . import codes, selectors, services
-from .models import KKNumberHistory, Membership
+from .models import EXPORT_DONE, KKNumberHistory, Membership
 
 
 @login_required
@@ -86,22 +89,37 @@ def export(request):
     """The persons of a region as Excel (full NIK), audited, bounded: those
     the search page finds for its region and query."""
     try:
-        region, _count, persons = services.persons_export(
-            actor=request.user, region=request.GET.get("region"), q=request.GET.get("q"))
+        export = services.persons_export(
+            actor=request.user, region=request.GET.get("region"), q=request.GET.get("q"),
+            language=get_language() or settings.LANGUAGE_CODE)
     except AccessDenied:
         raise  # the 403 page says why
     except SinergiError as exc:
         return render(request, "400.html", {"message": exc.message}, status=400)
-    headers = [_("NIK"), _("KK number"), _("Name"), _("Sex"), _("Place of birth"),
-               _("Date of birth"), _("SHDK"), _("Village code"), _("Village"), _("RT"),
-               _("RW"), _("Desil"), _("Monthly income")]
-    rows = ((p.nik, p.household.kk_number if p.household else None, p.name, p.sex,
-             p.birth_place, p.birth_date, codes.SHDK.get(p.shdk, ""), p.village_code,
-             p.village_name, p.household.rt if p.household else "",
-             p.household.rw if p.household else "",
-             p.household.desil if p.household else None, p.monthly_income)
-            for p in persons)
-    return xlsx_response(f"penduduk-{region}.xlsx", headers, rows, text_columns={0, 1, 7})
+    if export.job is not None:  # a large one: written in the background
+        return redirect("registry:export_job", job_id=export.job.pk)
+    return xlsx_response(f"penduduk-{export.region}.xlsx", services.export_header(),
+                         export.rows, text_columns=services.EXPORT_TEXT_COLUMNS)
+
+
+@login_required
+@require_GET
+def export_job(request, job_id: int):
+    """A large export being written: its progress, then its download."""
+    job = selectors.access_export_job(request.user, job_id)
+    template = "registry/_export_job.html" if request.htmx else "registry/export_job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_GET
+def export_file(request, job_id: int):
+    job = selectors.access_export_job(request.user, job_id)
+    if job.status != EXPORT_DONE or not job.file:
+        return redirect("registry:export_job", job_id=job.pk)
+    return FileResponse(job.file.open("rb"), as_attachment=True,
+                        filename=f"penduduk-{job.region_code}.xlsx",
+                        content_type=XLSX_CONTENT_TYPE)
 
 
 def _date(value: str):
