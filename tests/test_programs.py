@@ -448,3 +448,25 @@ def test_a_person_s_and_a_family_s_page_show_their_programs_and_groups(world, cl
     assert "IR Melati" in theirs and "IBU SARI" in theirs
     # Outside the scope, nothing is said.
     assert client_of("outsider").get(f"/programs/families/{family.pk}/").status_code == 404
+
+
+def test_family_beneficiaries_are_listed_by_their_head_and_links_fit_the_role(world,
+                                                                            client_of):
+    from sinergi.programs.models import Program
+
+    code = village(world)
+    family = Household.objects.create(kk_number="1904010101018888", village_code=code)
+    Person.objects.create(nik="1904014101908888", name="KEPALA KELUARGA", sex="L", shdk=1,
+                          household=family, village_code=code)
+    headless = Household.objects.create(kk_number="1904010101017777", village_code=code)
+    pkh = Program.objects.create(code="PKH", name="Program Keluarga Harapan", unit="household",
+                                 owner_agency=agency("Dinsos"), year_start=2026)
+    for hh in (family, headless):
+        services.enrollment_create(actor=world["coordinator"], program=pkh, year=2026,
+                                   beneficiary=hh, status="active")
+    page = client_of("coordinator").get(f"/programs/{pkh.pk}/?year=2026").content.decode()
+    assert "family of KEPALA KELUARGA" in page and "family without a head" in page
+    assert f"/programs/{pkh.pk}/export.xlsx" in page
+    # The leader may not export personal data: no link that would answer 403.
+    leader = client_of("leader").get(f"/programs/{pkh.pk}/?year=2026").content.decode()
+    assert f"/programs/{pkh.pk}/export.xlsx" not in leader

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import BigIntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, OuterRef, Q, Value
 
 from sinergi.groups.models import GroupMember
 from sinergi.programs.models import GROUP, HOUSEHOLD, PERSON, SERVED, Enrollment, Program
@@ -17,8 +17,9 @@ from sinergi.regions.codes import (
     subtree_q,
     village_in_q,
 )
-from sinergi.registry.codes import ALIVE, SHDK_HEAD
+from sinergi.registry.codes import ALIVE
 from sinergi.registry.models import Household, Person
+from sinergi.registry.selectors import head_of
 
 from .models import RefreshRequest, RollupLayout
 
@@ -54,8 +55,8 @@ def eligible_q(rule: str, unit: str, today: date) -> Q:
 
 
 def head_subquery(field: str):
-    return Subquery(Person.objects.filter(household=OuterRef("pk"), shdk=SHDK_HEAD,
-                                          life_status=ALIVE).order_by("id").values(field)[:1])
+    """A field of the head of the family of the row (registry.selectors.head_of)."""
+    return head_of(OuterRef("pk"), field)
 
 
 def query_sql(qs) -> tuple[str, list]:

@@ -9,13 +9,14 @@ coordinators change what lies in their subtree. Groups are read through
 sinergi.groups.selectors.
 """
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
 from sinergi.core.errors import AccessDenied, NotInScope
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions.codes import village_in_q
+from sinergi.registry import selectors as registry_selectors
 
 from .models import Enrollment, Program, Target
 
@@ -99,6 +100,7 @@ def enrollment_list(user, *, program: Program | int | None = None, year: int | N
     program id the user may see), a year, a status and a region the user
     may see, each when given."""
     qs = enrollments_filtered(user, program=program, year=year, status=status, region=region)
+    qs = qs.annotate(head_name=registry_selectors.head_of(OuterRef("household_id"), "name"))
     return keyset_page(qs.select_related("program", "person", "household", "group"), ["id"],
                        cursor=cursor, limit=limit)
 

@@ -18,6 +18,7 @@ from sinergi.core.values import UNSET
 from sinergi.groups.models import Group
 from sinergi.regions.models import Region
 from sinergi.registry import codes as registry_codes
+from sinergi.registry import selectors as registry_selectors
 from sinergi.registry.models import Household, Person
 
 from . import eligibility, selectors
@@ -414,8 +415,9 @@ def enrollments_export(*, actor, program: Program, year: int,
                 code=OuterRef("village_code")).values("name")[:1]))
             .order_by("village_code", "id"))
     if program.unit == HOUSEHOLD:
-        rows = rows.annotate(head_nik=_head(OuterRef("household_id"), "nik"),
-                             head_name=_head(OuterRef("household_id"), "name"))
+        family = OuterRef("household_id")
+        rows = rows.annotate(head_nik=registry_selectors.head_of(family, "nik"),
+                             head_name=registry_selectors.head_of(family, "name"))
     labels = dict(STATUS_CHOICES)
     head = [_("Village code"), _("Village")]
     tail = [_("Status"), _("Reason"), _("Benefit value (Rp)"), _("Start"), _("End")]
@@ -440,14 +442,6 @@ def enrollments_export(*, actor, program: Program, year: int,
                e.status_reason, e.benefit_value, e.start_date, e.end_date)
               for e in rows.iterator(chunk_size=5000)),
         text_columns=text_columns)
-
-
-def _head(household, field: str) -> Subquery:
-    """A field of the head of ``household`` (an OuterRef): its alive member
-    with SHDK 1, lowest id."""
-    return Subquery(Person.objects.filter(
-        household=household, shdk=registry_codes.SHDK_HEAD, life_status=registry_codes.ALIVE)
-        .order_by("id").values(field)[:1])
 
 
 def current_year() -> int:

@@ -106,6 +106,7 @@ def program_detail(request, program_id: int):
                                           year=year).select_related("region")
         .order_by("region_id")[:LIST_MAX],
         "can_edit": can_edit, "scope": scope or "",
+        "can_export": access.user_can(user, "person.export"),
         "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
         "mask": mask_nik,
         "key_header": {"person": "NIK", "household": "No KK"}.get(program.unit,

@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
@@ -10,6 +10,7 @@ from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.core.pagination import Page, keyset_page
 from sinergi.regions import codes as region_codes
 
+from . import codes
 from .models import ExportJob, Household, KKNumberHistory, Person
 
 DIGITS = re.compile(r"^\d{16}$")
@@ -100,6 +101,14 @@ def found_count(*, user, q: str | None = None, region: str | None = None) -> tup
     (count, True when there are more)."""
     found = persons_found(user=user, q=q, region=region).order_by()[:FOUND_COUNT_MAX + 1].count()
     return min(found, FOUND_COUNT_MAX), found > FOUND_COUNT_MAX
+
+
+def head_of(household, field: str) -> Subquery:
+    """A field of the head of ``household`` (an OuterRef to a family): its
+    alive member with SHDK 1, lowest id (pages, exports and convergence agree)."""
+    return Subquery(Person.objects.filter(
+        household=household, shdk=codes.SHDK_HEAD, life_status=codes.ALIVE)
+        .order_by("id").values(field)[:1])
 
 
 def household_members(household: Household) -> list[Person]:
