@@ -97,12 +97,20 @@ def playwright():
 @contextlib.contextmanager
 def chromium(sync_api, executable: str):
     """A headless Chromium for one test, closed whatever happens."""
+    sync_api.expect.set_options(timeout=TIMEOUT_MS)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+
+
+def new_page(browser, **options):
+    """A page of a fresh browser context (no cookies), in Indonesian."""
+    context = browser.new_context(locale="id-ID", **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
 
 
 def sign_in(page, base: str, persona: str) -> None:
@@ -128,13 +136,10 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
     base = live_server.url
     problems: list[str] = []
     expect = sync_api.expect
-    expect.set_options(timeout=TIMEOUT_MS)
 
     with chromium(sync_api, executable) as browser:
         for persona in PERSONAS:
-            context = browser.new_context(locale="id-ID")
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
+            page = new_page(browser)
             watch(page, persona, problems)
 
             sign_in(page, base, persona)
@@ -184,7 +189,7 @@ def test_every_persona_signs_in_and_browses_without_browser_errors(
             # Swagger UI renders the schema it fetched from /api/openapi.json.
             expect(page.locator("#swagger-ui .info .title")).to_contain_text("Sinergi API")
 
-            context.close()
+            page.context.close()
 
     assert not problems, "The browser reported problems:\n" + "\n".join(problems)
 
@@ -222,13 +227,10 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
     problems: list[str] = []
     shown: list[tuple[str, str]] = []
     expect = sync_api.expect
-    expect.set_options(timeout=TIMEOUT_MS)
 
     with chromium(sync_api, executable) as browser:
         for persona in PERSONAS:
-            context = browser.new_context(locale="id-ID")
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
+            page = new_page(browser)
             # The 400s and the 403 of a form the role may not open are
             # expected here ("Failed to load resource"); anything else is not.
             page.on("console", lambda msg, who=persona: problems.append(
@@ -250,7 +252,7 @@ def test_every_htmx_form_shows_its_error_in_place(live_server, transactional_db,
                 expect(page.locator(f"{target} .error")).to_contain_text(message)
                 expect(page.locator(target)).not_to_contain_text("old results")
                 shown.append((persona, path))
-            context.close()
+            page.context.close()
 
     assert not problems, "\n".join(problems)
     # Every persona reached the agency and registry searches; the rule
@@ -278,8 +280,7 @@ def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, trans
     seen = 0
     with chromium(sync_api, executable) as browser:
         for persona in ("admin", "coordinator"):
-            context = browser.new_context(locale="id-ID", viewport=PHONE)
-            page = context.new_page()
+            page = new_page(browser, viewport=PHONE)
             sign_in(page, base, persona)
             for path in PHONE_PAGES:
                 response = page.goto(f"{base}{path}")
@@ -289,7 +290,7 @@ def test_pages_fit_a_phone_and_wide_tables_scroll_inside_them(live_server, trans
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > PHONE["width"]:
                     too_wide.append(f"{persona} {path}: {width} px")
-            context.close()
+            page.context.close()
     assert seen >= len(PHONE_PAGES) + 5
     assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(too_wide)
 
@@ -303,12 +304,10 @@ def test_a_region_is_chosen_by_typing_its_name(live_server, transactional_db, tm
     koba = Region.objects.get(parent_id=KAB, name__icontains="koba")
     base = live_server.url
     expect = sync_api.expect
-    expect.set_options(timeout=TIMEOUT_MS)
     with chromium(sync_api, executable) as browser:
         offered = {}
         for persona in ("coordinator", "outsider"):
-            context = browser.new_context(locale="id-ID")
-            page = context.new_page()
+            page = new_page(browser)
             sign_in(page, base, persona)
             page.goto(f"{base}/meetings/new/")
             field = page.locator("#id_region")
@@ -322,7 +321,7 @@ def test_a_region_is_chosen_by_typing_its_name(live_server, transactional_db, tm
                 field.fill(koba.code)
                 field.dispatch_event("change")
                 expect(page.locator(".region-name")).to_have_text(f"{koba.name} ({koba.kind})")
-            context.close()
+            page.context.close()
     assert koba.code in offered["coordinator"]
     assert offered["outsider"] == []  # Koba is outside the Tanggamus coordinator's scope
 
@@ -333,7 +332,7 @@ def test_a_list_sorts_by_the_column_clicked(live_server, transactional_db, tmp_p
     seed_world(tmp_path)
     base = live_server.url
     with chromium(sync_api, executable) as browser:
-        page = browser.new_context(locale="id-ID").new_page()
+        page = new_page(browser)
         sign_in(page, base, "coordinator")
         page.goto(f"{base}/agencies/")
         heading = page.locator("#rows table thead th").nth(1)  # the name

@@ -34,6 +34,7 @@ from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
 from .conftest import KAB, OUTSIDE_KAB, agency
+from .test_excel_safety import PRODUCERS as SAFETY_PRODUCERS
 from .test_excel_safety import WRITERS, content_of, excel_urls
 from .test_registry_import import HEADER
 
@@ -264,17 +265,9 @@ def import_report(ctx):
     return [download(ctx.client, reverse("imports:report", args=[job.pk]), name="report")]
 
 
-# URL name -> producer. Every URL that sends an Excel file must be here.
-PRODUCERS = {
-    "registry:export": registry_export,
-    "programs:export": enrollment_export,
-    "convergence:unserved_export": unserved_export,
-    "meetings:board_export": board_export,
-    "meetings:commitment_template": commitment_template,
-    "imports:template": import_template,
-    "imports:report": import_report,
-    "registry:export_file": registry_export_file,
-}
+# URL name -> producer: for every Excel URL the hostile-input test produces,
+# the function of this module with the same name produces it with real data.
+PRODUCERS = {url: globals()[producer.__name__] for url, producer in SAFETY_PRODUCERS.items()}
 
 
 def test_every_excel_url_has_a_producer():
