@@ -267,9 +267,9 @@ def test_the_village_operator_s_home_answers_how_complete_the_village_is(client_
     assert cards["families registered"] == "2" and cards["persons registered"] == "2"
     # One poor family here; the one of the other village is not counted.
     assert cards["families in desil 1–4"] == "1"
-    assert "families in desil 1–4 (50 % of families)" in html
-    assert "persons without a NIK (50 % of persons)" in html
-    assert "families without a desil (50 % of families)" in html
+    assert "families in desil 1–4 (50.0 % of families)" in html
+    assert "persons without a NIK (50.0 % of persons)" in html
+    assert "families without a desil (50.0 % of families)" in html
     assert "No uploads yet" in html and "/imports/template.xlsx" in html
 
 
@@ -288,6 +288,45 @@ def test_the_leader_s_home_says_how_the_commitments_stand(client_of, world, meet
     assert "How the commitments stand" in html
     summary = html.split("How the commitments stand")[1].split("</table>")[0]
     rows = dict(re.findall(r'>(late|not started|done)</a></td><td class="num">(\d+)</td>'
-                           r'<td class="num">\d+ %', summary))
+                           r'<td class="num">[\d.]+ %', summary))
     assert rows == {"late": "2", "not started": "1", "done": "0"}
-    assert "67 %" in summary and "33 %" in summary
+    assert "66.7 %" in summary and "33.3 %" in summary
+
+
+def test_the_home_lists_late_commitments_beyond_the_board_s_window(client_of, world, meeting,
+                                                                   monkeypatch):
+    import datetime
+
+    from sinergi.meetings import selectors as meeting_selectors
+    from sinergi.meetings import services
+    from sinergi.meetings.models import Commitment
+
+    from .conftest import agency
+
+    for n in range(3):  # done long ago, due before the late one
+        services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                                   text=f"selesai {n}", owner_agency=agency("Dinsos").pk,
+                                   due_date=datetime.date(2020, 1, 1))
+    Commitment.objects.update(done_on=datetime.date(2020, 1, 1))
+    services.commitment_create(actor=world["coordinator"], meeting=meeting,
+                               text="masih terlambat", owner_agency=agency("Dinsos").pk,
+                               due_date=datetime.date(2021, 1, 1))
+    monkeypatch.setattr(meeting_selectors, "BOARD_MAX", 3)
+    html = page(client_of("coordinator"), "/")
+    assert "masih terlambat" in html.split("Overdue commitments")[1]
+
+
+def test_the_village_home_counts_living_persons_and_active_families(client_of, world):
+    from sinergi.registry.models import Household, Person
+
+    village = world["operator"].region_id
+    family = Household.objects.create(kk_number="1904010101016666", village_code=village)
+    Household.objects.create(kk_number="1904010101015555", village_code=village, is_active=False)
+    Person.objects.create(nik="1904014101906666", name="HIDUP", sex="P", household=family,
+                          village_code=village)
+    Person.objects.create(nik="1904014101905555", name="WAFAT", sex="L", household=family,
+                          village_code=village, life_status=2)
+    html = page(client_of("operator"), "/")
+    cards = {text.split(" (")[0]: number for number, text in
+             re.findall(r'<div class="num">([\d.,]+)</div>([^<]+)', html)}
+    assert cards["families registered"] == "1" and cards["persons registered"] == "1"

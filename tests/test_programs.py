@@ -443,6 +443,7 @@ def test_a_person_s_and_a_family_s_page_show_their_programs_and_groups(world, cl
         .content.decode()
     own = client.get(f"/programs/persons/{mother.pk}/").content.decode()
     assert "IR Melati" in own and "PIP" not in own  # the child's program is not hers
+    assert "PKH" in own  # the family's is
     theirs = client.get(f"/programs/families/{family.pk}/").content.decode()
     assert "PKH" in theirs and "PIP" in theirs and "ANAK SARI" in theirs
     assert "IR Melati" in theirs and "IBU SARI" in theirs

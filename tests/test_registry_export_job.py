@@ -93,3 +93,56 @@ def test_an_export_that_fails_says_so_and_keeps_no_file(client_of, world, regist
     assert "internal error" in job.message and "Try again" in job.message
     page = client.get(f"/registry/exports/{job.pk}/").content.decode()
     assert "could not be written" in page and "Try again" in page
+
+
+def test_an_export_is_followed_not_repeated_and_closes_when_the_scope_changes(
+        client_of, world, registry, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(services, "EXPORT_INLINE_MAX", 2)
+    client = client_of("coordinator")
+    first = client.get("/registry/export.xlsx", {"region": "19.04"})
+    again = client.get("/registry/export.xlsx", {"region": "19.04"})  # a second click
+    assert ExportJob.objects.count() == 1 and first["Location"] == again["Location"]
+    job = run_export(ExportJob.objects.get())
+    assert client.get(f"/registry/exports/{job.pk}/penduduk.xlsx").status_code == 200
+    coordinator = world["coordinator"]
+    coordinator.region_id = OUTSIDE_KAB  # moved to another kabupaten
+    coordinator.save(update_fields=["region"])
+    assert client.get(f"/registry/exports/{job.pk}/").status_code == 404
+    assert client.get(f"/registry/exports/{job.pk}/penduduk.xlsx").status_code == 404
+
+
+def test_export_files_are_deleted_after_a_day_and_strays_after_an_hour(
+        client_of, registry, monkeypatch, settings):  # noqa: F811
+    import datetime
+    import os
+    import time
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(services, "EXPORT_INLINE_MAX", 2)
+    client = client_of("coordinator")
+    client.get("/registry/export.xlsx", {"region": "19.04"})
+    job = run_export(ExportJob.objects.get())
+    kept = Path(settings.MEDIA_ROOT) / job.file.name
+    stray = kept.with_name("penduduk-19.04-999.xlsx")  # a job stopped before recording it
+    stray.write_bytes(b"partial")
+    fresh_stray = kept.with_name("penduduk-19.04-998.xlsx")
+    fresh_stray.write_bytes(b"being written")
+    hour_ago = time.time() - 2 * 3600
+    os.utime(stray, (hour_ago, hour_ago))
+    services.export_files_cleanup()
+    assert kept.exists() and not stray.exists() and fresh_stray.exists()
+    ExportJob.objects.filter(pk=job.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(hours=services.EXPORT_KEEP_HOURS + 1))
+    services.export_files_cleanup()
+    job.refresh_from_db()
+    assert not kept.exists() and not job.file
+    page = client.get(f"/registry/exports/{job.pk}/").content.decode()
+    assert "was deleted a day after" in page
+    assert client.get(f"/registry/exports/{job.pk}/penduduk.xlsx").status_code == 302
+
+
+def test_a_search_longer_than_the_field_is_refused(client_of, registry):  # noqa: F811
+    response = client_of("coordinator").get("/registry/", {"q": "a" * 101})
+    assert response.status_code == 400 and "at most 100 characters" in response.content.decode()

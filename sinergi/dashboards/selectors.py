@@ -45,11 +45,13 @@ def home(user, edition) -> dict:
     if access.user_can(user, "meeting.view"):
         context["upcoming_meetings"] = meeting_selectors.upcoming(user)
         if user.role in {roles.ADMINISTRATOR, roles.COORDINATOR, roles.LEADER}:
-            # One read of the board serves the overdue list and the summary.
-            # The subtree's own commitments (not those of the regions above).
-            rows, truncated = meeting_selectors.board(user=user, region=root)
-            context["overdue"] = [r for r in rows if r.progress.status == LATE][:OVERDUE_MAX]
+            # The subtree's own commitments (not those of the regions above):
+            # the late ones asked for as such (the board's SQL keeps only open
+            # ones past due), and how all of them stand.
+            late, _cut = meeting_selectors.board(user=user, region=root, status=LATE)
+            context["overdue"] = late[:OVERDUE_MAX]
             if user.role != roles.ADMINISTRATOR:
+                rows, truncated = meeting_selectors.board(user=user, region=root)
                 context["commitment_status"] = meeting_selectors.status_summary(rows,
                                                                                truncated)
         if user.role == roles.OFFICER and user.agency_id:
@@ -68,8 +70,9 @@ def village_summary(user) -> dict:
     """The village operator's daily question: how complete is my village's
     registry, and did my last uploads go through? Counts over the operator's
     own subtree (one village, usually) and the operator's recent uploads."""
-    persons = registry_selectors.persons_visible(user)
-    families = registry_selectors.households_visible(user)
+    # Living persons and active families, as everywhere (docs/terms.md).
+    persons = registry_selectors.persons_visible(user).filter(life_status=registry_codes.ALIVE)
+    families = registry_selectors.households_visible(user).filter(is_active=True)
     counts = {
         "persons": persons.count(),
         "families": families.count(),
@@ -77,10 +80,6 @@ def village_summary(user) -> dict:
         "poor_families": families.filter(desil__lte=POOR_DESIL_MAX).count(),
         "without_desil": families.filter(desil__isnull=True).count(),
     }
-    for key, whole in (("without_nik", "persons"), ("poor_families", "families"),
-                       ("without_desil", "families")):
-        counts[f"{key}_percent"] = (round(100 * counts[key] / counts[whole])
-                                    if counts[whole] else None)
     counts["imports"] = list(import_selectors.jobs_visible(user).order_by("-id")[:5])
     counts["poor_desil_max"] = POOR_DESIL_MAX
     return counts

@@ -411,9 +411,7 @@ def status_summary(rows: list, truncated: bool) -> dict:
         counts[row.progress.status] += 1
     labels = dict(STATUS_CHOICES)
     return {"total": total, "truncated": truncated, "limit": BOARD_MAX,
-            "rows": [{"status": s, "label": labels[s], "count": n,
-                      "percent": round(100 * n / total) if total else None}
-                     for s, n in counts.items()]}
+            "rows": [{"status": s, "label": labels[s], "count": n} for s, n in counts.items()]}
 
 
 def upcoming(user, *, limit: int = 5, today: datetime.date | None = None):

@@ -147,8 +147,8 @@ def benefits_of(user, *, persons: list, household=None) -> dict:
         .order_by(F("left_on").desc(nulls_first=True), "-joined_on", "id")[:BENEFITS_MAX])
     current_groups = {m.group_id for m in memberships if m.left_on is None}
     which = Q(person_id__in=person_ids) | Q(group_id__in=current_groups)
-    if household is not None:
-        which |= Q(household=household)
+    if household is not None:  # the family's own (a person's enrollment names it too)
+        which |= Q(household=household, person__isnull=True, group__isnull=True)
     enrollments = list(enrollments_visible(user).filter(which)
                        .select_related("program", "person", "group")
                        .order_by("-year", "program__code", "id")[:BENEFITS_MAX])

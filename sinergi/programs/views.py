@@ -232,7 +232,8 @@ def enrollment_import(request, program_id: int):
 def person_benefits(request, person_id: int):
     """The programs and groups of a person, for the person's registry page."""
     person = registry_selectors.access_person(request.user, person_id)
-    return _benefits(request, persons=[person], household=None)
+    # The family's own programs reach the person too (PKH for the family).
+    return _benefits(request, persons=[person], household=person.household)
 
 
 @login_required
@@ -249,4 +250,4 @@ def _benefits(request, *, persons, household):
         return render(request, "programs/_benefits.html", {"hidden": True})
     return render(request, "programs/_benefits.html", {
         **selectors.benefits_of(request.user, persons=persons, household=household),
-        "family": household is not None, "served": SERVED})
+        "family": household is not None, "alone": len(persons) == 1, "served": SERVED})

@@ -1,9 +1,12 @@
-"""Large persons exports in the job runner, in a lane of their own (they only
-read and write a file, so they never wait behind an import)."""
+"""Large persons exports in the job runner, in a lane of their own (they read
+and write a file, so they do not queue behind an import; on SQLite their few
+small writes may still wait for an import's lock, up to the busy timeout).
+Their files are deleted after a day (services.export_files_cleanup)."""
 
 from sinergi.core import jobs
 
 from . import services
 
 jobs.register(services.EXPORT_JOB_KIND, run=services.export_job_work,
-              end=services.export_job_end, lane="export")
+              end=services.export_job_end, lane="export",
+              cleanup=services.export_files_cleanup)

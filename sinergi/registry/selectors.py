@@ -55,12 +55,18 @@ def person_search(*, user, q: str | None = None, region: str | None = None,
                        ["village_code", "id"], cursor=cursor, limit=limit)
 
 
+SEARCH_MAX = 100
+
+
 def persons_found(*, user, q: str | None = None, region: str | None = None) -> QuerySet[Person]:
     """The persons in the user's scope that the search page finds (its list
     and its export): by NIK (exact 16 digits), KK number (exact, current or
     past) or name (contains), within ``region`` (a code the user may see;
     a region above the scope means the scope), each when given."""
     qs = persons_visible(user)
+    if q and len(q.strip()) > SEARCH_MAX:
+        raise SinergiError(_("Type at most %(n)d characters to search.") % {"n": SEARCH_MAX},
+                           field="q")
     if region:
         access.region_filter(user, region)
         qs = qs.filter(region_codes.village_in_q("village_code", region))
@@ -87,9 +93,12 @@ def access_export_job(user, pk) -> ExportJob:
     holds full NIKs of the asker's scope)."""
     access.check_capability(user, "person.export")
     try:
-        return ExportJob.objects.get(pk=pk, created_by=user)
+        job = ExportJob.objects.get(pk=pk, created_by=user)
     except (ExportJob.DoesNotExist, ValueError, TypeError):
         raise NotInScope(_("Export not found.")) from None
+    if not access.in_scope(user, job.region_code):  # the asker's scope has changed since
+        raise NotInScope(_("Export not found."))
+    return job
 
 
 FOUND_COUNT_MAX = 1000

@@ -5,6 +5,7 @@ changes. History is never rewritten: a membership is closed and another
 opened, a KK number change is added to the household's history.
 """
 
+import datetime
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -227,6 +228,9 @@ def person_nik_reveal(*, actor, person: Person) -> str:
 # job runner) with its progress on a page; a smaller one is sent at once.
 EXPORT_INLINE_MAX = 5000
 EXPORT_JOB_KIND = "registry.export"
+# A written export file (full NIKs) is kept this long, then deleted.
+EXPORT_KEEP_HOURS = 24
+EXPORT_FOLDER = "exports"
 
 
 @dataclass
@@ -285,8 +289,14 @@ def persons_export(*, actor, region: str | None, q: str | None = None,
             "region, e.g. one kecamatan.") % {"n": count, "max": EXPORT_MAX_ROWS},
             field="region")
     background = count > EXPORT_INLINE_MAX
+    if background:
+        # The same export still being written (a second click, a reload): follow it.
+        same = ExportJob.objects.filter(created_by=actor, region_code=region, q=q,
+                                        status__in=[EXPORT_PENDING, EXPORT_RUNNING]).first()
+        if same is not None:
+            return PersonsExport(region=region, count=count, job=same)
     with transaction.atomic():
-        job = ExportJob.objects.create(created_by=actor, region_code=region, q=q[:100],
+        job = ExportJob.objects.create(created_by=actor, region_code=region, q=q,
                                        language=language, rows_total=count) \
             if background else None
         audit_record(actor=actor, action="person.export", object_type="registry.person",
@@ -323,7 +333,12 @@ def export_job_work(job_id: int, context: jobs.Context) -> None:
             written = write_xlsx(tmp, export_header(), _export_rows(qs),
                                  text_columns=EXPORT_TEXT_COLUMNS, every=progressed)
         tmp.seek(0)
-        job.file.save(f"penduduk-{job.region_code}-{job.pk}.xlsx", File(tmp), save=False)
+        try:
+            job.file.save(f"penduduk-{job.region_code}-{job.pk}.xlsx", File(tmp), save=False)
+        except BaseException:
+            if job.file.name:
+                job.file.storage.delete(job.file.name)
+            raise  # a partial file without a name is swept by export_files_cleanup
     stored = job.file.name
     try:
         updated = ExportJob.objects.filter(pk=job.pk, status=EXPORT_RUNNING).update(
@@ -334,6 +349,30 @@ def export_job_work(job_id: int, context: jobs.Context) -> None:
         raise
     if not updated:
         job.file.storage.delete(stored)
+
+
+def export_files_cleanup() -> None:
+    """Delete export files past EXPORT_KEEP_HOURS, and files no export points
+    to (a job stopped between writing its file and recording it): they hold
+    full NIKs. Run by the job runner's reaper on every pass; cheap when there
+    is nothing to do."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    cutoff = timezone.now() - datetime.timedelta(hours=EXPORT_KEEP_HOURS)
+    for job in ExportJob.objects.filter(finished_at__lt=cutoff).exclude(file=""):
+        job.file.storage.delete(job.file.name)
+        ExportJob.objects.filter(pk=job.pk).update(file="")
+    folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER
+    if not folder.is_dir():
+        return
+    kept = set(ExportJob.objects.exclude(file="").values_list("file", flat=True))
+    stale = (timezone.now() - datetime.timedelta(hours=1)).timestamp()
+    for path in folder.rglob("*"):
+        name = path.relative_to(settings.MEDIA_ROOT).as_posix()
+        if path.is_file() and name not in kept and path.stat().st_mtime < stale:
+            path.unlink(missing_ok=True)
 
 
 def export_job_end(job_id: int, status: str, message: str) -> bool:

@@ -56,7 +56,8 @@ def pct(part, whole) -> str:
 
     if part is None or not whole:
         return "—"
-    return f"{number_format(100 * part / whole, 1)} %"
+    # Rounded here: number_format cuts a float's digits (66.66 -> 66.6).
+    return f"{number_format(round(100 * part / whole, 1), 1)} %"
 
 
 @register.filter

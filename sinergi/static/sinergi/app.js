@@ -34,6 +34,9 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
     if (!xhr || xhr.status < 400) return;
+    // A part that asks again every few seconds (a job's progress) keeps
+    // asking through a passing server error instead of showing "failed".
+    if (xhr.status >= 500 && polling(event.detail.elt)) return;
     var html = xhr.responseText || "";
     event.detail.shouldSwap = true;
     event.detail.isError = false;
@@ -50,6 +53,7 @@
   // No answer at all (the connection dropped, the server is down).
   ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.addEventListener(name, function (event) {
+      if (polling(event.detail.elt)) return;  // it asks again at its next turn
       var target = event.detail.target || event.target;
       if (target) target.innerHTML = alertHtml(failedText(0));
     });
@@ -136,7 +140,9 @@
     });
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
     var rows = Array.prototype.filter.call(body.rows, function (row) {
-      return row.cells.length > column && !row.querySelector("td[colspan]");
+      // A region's own row above its children, and "none" rows, stay put.
+      return row.cells.length > column && !row.querySelector("td[colspan]")
+        && !row.hasAttribute("data-fixed");
     });
     var collator = new Intl.Collator(document.documentElement.lang || undefined,
                                      {numeric: true, sensitivity: "base"});
@@ -155,6 +161,10 @@
     if (/^-?[0-9]{1,3}([.,][0-9]{3})+$/.test(plain)) return Number(plain.replace(/[.,]/g, ""));
     if (/^-?[0-9]+$/.test(plain)) return Number(plain);
     return text;
+  }
+
+  function polling(elt) {
+    return !!(elt && /\bevery\b/.test(elt.getAttribute("hx-trigger") || ""));
   }
 
   function failedText(status) {
