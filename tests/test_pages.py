@@ -330,3 +330,14 @@ def test_the_village_home_counts_living_persons_and_active_families(client_of, w
     cards = {text.split(" (")[0]: number for number, text in
              re.findall(r'<div class="num">([\d.,]+)</div>([^<]+)', html)}
     assert cards["families registered"] == "1" and cards["persons registered"] == "1"
+
+
+def test_an_htmx_request_after_the_session_ended_goes_to_the_sign_in_page(client_of):
+    anonymous = client_of("anonymous")
+    response = anonymous.get("/registry/", {"q": "siti"}, HTTP_HX_REQUEST="true",
+                             HTTP_HX_CURRENT_URL="http://testserver/registry/?q=sit")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fregistry%2F%3Fq%3Dsit"
+    # A plain request is redirected as before.
+    plain = anonymous.get("/registry/", {"q": "siti"})
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")

@@ -1,5 +1,8 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import render, resolve_url
 from django.utils.cache import add_never_cache_headers
 
 from .errors import AccessDenied, NotInScope
@@ -30,7 +33,8 @@ class AccessDeniedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        return _signed_out_htmx(request, response) or response
 
     def process_exception(self, request, exception):
         if isinstance(exception, AccessDenied):
@@ -38,6 +42,22 @@ class AccessDeniedMiddleware:
         if isinstance(exception, NotInScope):
             return render(request, "404.html", {"message": exception.message}, status=404)
         return None
+
+
+def _signed_out_htmx(request, response):
+    """An htmx request of a user whose session has ended is sent to the
+    sign-in page as a whole page (HX-Redirect), back to the page it came
+    from afterwards; followed as a plain redirect, the sign-in form would
+    land inside the part of the page htmx replaces."""
+    if not getattr(request, "htmx", False) or response.status_code != 302:
+        return None
+    login = resolve_url(settings.LOGIN_URL)
+    if not response.get("Location", "").startswith(login):
+        return None
+    came_from = request.htmx.current_url_abs_path or "/"
+    answer = HttpResponse(status=204)
+    answer["HX-Redirect"] = f"{login}?{urlencode({'next': came_from})}"
+    return answer
 
 
 def _signed_in(request) -> bool:
