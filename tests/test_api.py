@@ -361,3 +361,13 @@ def test_the_preview_lists_villages_as_named_fields(client_of, world):
     body = response.json()
     assert body["total"] == 2
     assert body["by_village"] == [{"village_code": village, "count": 2}]
+
+
+def test_a_name_search_can_keep_to_the_own_subtree(client_of):
+    # The village operator sees Kabupaten Bangka Tengah above the village by
+    # name; a picker for pages that count people asks for the own subtree only.
+    client = client_of("operator")
+    everything = [r["code"] for r in client.get("/api/v1/regions?q=bangka").json()["items"]]
+    own = [r["code"] for r in client.get("/api/v1/regions?q=bangka&subtree=true").json()["items"]]
+    assert KAB in everything and KAB not in own
+    assert all(code.startswith(KAB + ".") for code in own)

@@ -33,16 +33,18 @@ def region_list(
     q: str | None = None,
     level: int | None = None,
     include_retired: bool = False,
+    subtree: bool = False,
     cursor: str | None = None,
     limit: int | None = None,
 ):
-    """Children of ``parent`` (code order), or regions whose name contains ``q``.
+    """Children of ``parent`` (code order), or regions whose name contains ``q``;
+    ``subtree``: only the user's own subtree, not the regions above it.
 
     Keyset-paginated: pass ``next_cursor`` back as ``cursor`` for the next page.
     """
     page = selectors.region_list(
         user=request.auth, parent=parent, q=q, level=level,
-        include_retired=include_retired, cursor=cursor, limit=limit,
+        include_retired=include_retired, subtree=subtree, cursor=cursor, limit=limit,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 

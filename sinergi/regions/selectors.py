@@ -18,6 +18,7 @@ def region_list(
     q: str | None = None,
     level: int | None = None,
     include_retired: bool = False,
+    subtree: bool = False,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page:
@@ -27,6 +28,8 @@ def region_list(
     unscoped user, the scope root itself for a scoped one.
     """
     qs = access.regions_visible(user)
+    if subtree:
+        qs = qs.filter(access.scope_q(user, "code"))
     if not include_retired:
         qs = qs.filter(retired_in="")
     if parent:

@@ -75,7 +75,10 @@
       return;
     }
     regionTimer = window.setTimeout(function () {
-      var url = "/api/v1/regions?limit=15&q=" + encodeURIComponent(text);
+      // data-region-picker="subtree": only the user's own subtree (pages that
+      // count people); otherwise the regions above it too, by name.
+      var url = "/api/v1/regions?limit=15&q=" + encodeURIComponent(text)
+        + (input.getAttribute("data-region-picker") === "subtree" ? "&subtree=true" : "");
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : {items: []}; })
         .then(function (body) {
