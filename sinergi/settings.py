@@ -352,5 +352,9 @@ EXPORT_TIME_LIMIT = env_int("SINERGI_EXPORT_TIME_LIMIT", 120, minimum=1)
 # Live progress counts of commitments (persons of a region in the registry,
 # ...) are counted at most once per this many seconds per server process.
 PROGRESS_CACHE_SECONDS = env_int("SINERGI_PROGRESS_CACHE_SECONDS", 60)
+
+# A persons export of more rows than this is written in the background (the
+# job runner) with its progress on a page; a smaller one is sent at once.
+EXPORT_INLINE_MAX = env_int("SINERGI_EXPORT_INLINE_MAX", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

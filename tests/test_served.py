@@ -26,6 +26,7 @@ def served(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("served")
     with scratch_database(tmp_path) as (env, query):
         env["SINERGI_JOB_STALL_SECONDS"] = str(STALL_SECONDS)
+        env["SINERGI_EXPORT_INLINE_MAX"] = "10"  # every persons export goes to the worker
         server = Served(env)
         try:
             yield server, query, tmp_path
@@ -134,3 +135,33 @@ def test_a_running_job_can_be_cancelled_by_its_uploader(served):
     state = wait_for(lambda: (s := import_state(coordinator, again))["status"] in {
         "done", "failed", "review"} and s, timeout=120, what="the next import")
     assert state["status"] == "done" and state["persons_added"] == 150, state
+
+
+def test_a_large_export_is_written_by_the_worker_within_the_asker_s_region(served):
+    """Two regions: the kabupaten officer asks for the whole province and gets
+    the own kabupaten only; the province coordinator gets every kabupaten;
+    neither sees the other's export."""
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    server, query, _tmp_path = served
+    files = {}
+    for who in ("petugas", "koordinator"):
+        browser = server.client(who)
+        status, url, _body = browser.get("/registry/export.xlsx?region=19")
+        assert status == 200 and re.search(r"/registry/exports/\d+/$", url), (status, url)
+        link = wait_for(lambda b=browser, u=url: re.search(
+            r'href="(/registry/exports/\d+/penduduk\.xlsx)"', b.get(u[len(b.base):])[2].decode()),
+            timeout=120, what="the export file").group(1)
+        status, _url, body = browser.get(link)
+        assert status == 200 and body[:2] == b"PK"
+        rows = list(load_workbook(io.BytesIO(body), read_only=True).active.values)[1:]
+        files[who] = (browser, url[len(browser.base):], {r[7][:5] for r in rows}, len(rows))
+    in_kab = query("SELECT COUNT(*) FROM registry_person WHERE village_code LIKE '19.04.%%'")[0][0]
+    assert files["petugas"][2] == {"19.04"} and files["petugas"][3] == in_kab
+    assert len(files["koordinator"][2]) > 1 and "19.04" in files["koordinator"][2]
+    petugas, page, _codes, _n = files["petugas"]
+    assert files["koordinator"][0].get(page)[0] == 404
+

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -226,7 +227,7 @@ def person_nik_reveal(*, actor, person: Person) -> str:
 
 # A persons export of more rows than this is written in the background (the
 # job runner) with its progress on a page; a smaller one is sent at once.
-EXPORT_INLINE_MAX = 5000
+EXPORT_INLINE_MAX = settings.EXPORT_INLINE_MAX
 EXPORT_JOB_KIND = "registry.export"
 # A written export file (full NIKs) is kept this long, then deleted.
 EXPORT_KEEP_HOURS = 24
@@ -354,11 +355,8 @@ def export_job_work(job_id: int, context: jobs.Context) -> None:
 def export_files_cleanup() -> None:
     """Delete export files past EXPORT_KEEP_HOURS, and files no export points
     to (a job stopped between writing its file and recording it): they hold
-    full NIKs. Run by the job runner's reaper on every pass; cheap when there
-    is nothing to do."""
+    full NIKs. Run by the job worker every ten minutes (registry/jobs.py)."""
     from pathlib import Path
-
-    from django.conf import settings
 
     cutoff = timezone.now() - datetime.timedelta(hours=EXPORT_KEEP_HOURS)
     for job in ExportJob.objects.filter(finished_at__lt=cutoff).exclude(file=""):
