@@ -14,8 +14,6 @@ INCLUSION = _("Inclusion error (families)")
 COVERAGE = _("Coverage (share of families, %)")
 EXCLUSION_RATE = _("Exclusion rate (share of eligible, %)")
 INCLUSION_RATE = _("Inclusion rate (share of served, %)")
-SERVED_BY_SEX_PERSONS = _("Persons served, by sex")
-SERVED_BY_SEX_FAMILIES = _("Families served, by the head's sex")
 UNKNOWN = _("unknown")
 SEX_LABELS = {"L": _("men"), "P": _("women"), "unknown": _("sex not recorded")}
 

@@ -92,12 +92,11 @@ def access_export_job(user, pk) -> ExportJob:
     """A persons export the user asked for; anyone else's is not found (it
     holds full NIKs of the asker's scope)."""
     access.check_capability(user, "person.export")
-    try:
-        job = ExportJob.objects.get(pk=pk, created_by=user)
-    except (ExportJob.DoesNotExist, ValueError, TypeError):
-        raise NotInScope(_("Export not found.")) from None
-    if not access.in_scope(user, job.region_code):  # the asker's scope has changed since
-        raise NotInScope(_("Export not found."))
+    job = ExportJob.objects.filter(pk=pk if str(pk).isdigit() else None,
+                                   created_by=user).first()
+    # Not the user's, or the asker's scope no longer holds its region.
+    if job is None or not access.in_scope(user, job.region_code):
+        raise NotInScope(_("Export not found in your exports; export again from the registry."))
     return job
 
 
