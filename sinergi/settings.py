@@ -224,6 +224,7 @@ INSTALLED_APPS = [
     "sinergi.groups",
     "sinergi.programs",
     "sinergi.convergence",
+    "sinergi.indicators",
     "sinergi.meetings",
     "sinergi.dashboards",
 ]

@@ -34,19 +34,27 @@ ROLE_CHOICES = [
 # programs, groups, targets and convergence in scope; program.edit: programs,
 # groups and enrollments (an officer only those of the own agency);
 # import.oversee: see, cancel and review every import of the scope (others
-# see only their own uploads).
+# see only their own uploads). indicator.manage: the indicator catalogue and
+# targets; indicator.enter: external indicator values (an officer only those
+# of indicators the own agency keeps); indicator.verify: publish entered
+# values (draft -> verified); villagefact.enter: a village's facts (a village
+# operator only the own village).
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
                     "registry.import", "import.oversee", "person.reveal", "person.export",
                     "meeting.view", "meeting.manage", "brief.create", "commitment.update",
-                    "program.view", "program.edit"},
+                    "program.view", "program.edit", "indicator.manage", "indicator.enter",
+                    "indicator.verify", "villagefact.enter"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
                   "import.oversee", "person.reveal", "person.export", "meeting.view",
                   "meeting.manage", "brief.create", "commitment.update", "program.view",
-                  "program.edit"},
+                  "program.edit", "indicator.manage", "indicator.enter", "indicator.verify",
+                  "villagefact.enter"},
     OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
-              "brief.create", "commitment.update", "program.view", "program.edit"},
+              "brief.create", "commitment.update", "program.view", "program.edit",
+              "indicator.enter"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
-                       "person.export", "meeting.view", "brief.create", "program.view"},
+                       "person.export", "meeting.view", "brief.create", "program.view",
+                       "villagefact.enter"},
     LEADER: {"registry.view", "meeting.view", "program.view"},
 }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
 from sinergi.agencies.models import Agency
+from sinergi.core import changes as data_changes
 from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
@@ -126,6 +127,7 @@ def group_create(*, actor, code: str, name: str, kind: str, village_code: str,
     chosen = _supervisors(actor, agencies)
     _save(group)
     group.agencies.set(chosen)
+    data_changes.changed(data_changes.GROUPS, [group.village_code])
     audit_record(actor=actor, action="group.create", obj=group,
                  after={**snapshot(group), "agencies": [a.pk for a in chosen]})
     return group
@@ -160,6 +162,8 @@ def group_update(*, actor, group: Group, code: str = UNSET, name: str = UNSET,
         old["agencies"], new["agencies"] = agencies_before, agencies_after
     if new:
         audit_record(actor=actor, action="group.update", obj=group, before=old, after=new)
+        data_changes.changed(data_changes.GROUPS,
+                             [group.village_code, old.get("village_code") or ""])
     return group
 
 
@@ -185,6 +189,7 @@ def member_add(*, actor, group: Group, nik: str, role: str = "anggota",
     member = GroupMember.objects.create(
         group=group, person=person, role=values.choice(role, "role", ROLE_CHOICES),
         joined_on=values.as_date(joined_on, "joined_on") or timezone.localdate())
+    data_changes.changed(data_changes.GROUPS, [group.village_code])
     audit_record(actor=actor, action="group.member_add", obj=group,
                  after={"person": person.pk, "role": member.role,
                         "joined_on": member.joined_on.isoformat()})
@@ -205,6 +210,7 @@ def member_leave(*, actor, group: Group, member_id: int,
         raise SinergiError(_("A member cannot leave before joining."), field="left_on")
     member.left_on = left
     member.save(update_fields=["left_on"])
+    data_changes.changed(data_changes.GROUPS, [group.village_code])
     audit_record(actor=actor, action="group.member_leave", obj=group,
                  after={"person": member.person_id, "left_on": left.isoformat()})
     return member

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sinergi.core import changes as data_changes
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import (
     analyze,
@@ -223,6 +224,8 @@ def write(job: ImportJob, typed: pl.DataFrame, issues: pl.DataFrame, outcome: Ou
     with checkpoint_after(), staging(), transaction.atomic():
         if accepted.height:
             _write_rows(job, accepted, issues, outcome, now)
+            data_changes.changed(data_changes.REGISTRY,
+                                 accepted.get_column("village_code").unique().to_list())
         _write_issues(job, issues, outcome)
         audit_record(
             actor=job.created_by, action="import.persons", obj=job,

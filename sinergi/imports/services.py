@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
 from sinergi.convergence import services as convergence_services
+from sinergi.core import changes as data_changes
 from sinergi.core import jobs
 from sinergi.core.audit import audit_record
 from sinergi.core.errors import SinergiError
@@ -267,6 +268,7 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
             close_membership(person, today, "absent in verivali")
             person.household = None
         person.save()
+        data_changes.changed(data_changes.REGISTRY, [person.village_code])
         change.decision = "apply"
         change.save(update_fields=["decision"])
         audit_record(actor=actor, action=f"person.verivali.{change.kind}", obj=person,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import access
 from sinergi.agencies.models import Agency
 from sinergi.convergence import services as convergence_services
+from sinergi.core import changes as data_changes
 from sinergi.core import values
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
@@ -331,6 +332,7 @@ def enrollment_create(*, actor, program: Program, year, beneficiary, status: str
                            % {"code": program.code, "year": year},
                            field="beneficiary") from None
     convergence_services.refresh_requested(region_code=enrollment.village_code, year=year)
+    data_changes.changed(data_changes.PROGRAMS, [enrollment.village_code])
     audit_record(actor=actor, action="enrollment.create", obj=enrollment,
                  after={"program": program.code, "year": year, "status": status,
                         "beneficiary": str(beneficiary.pk)})
@@ -372,6 +374,7 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
     enrollment.save()
     convergence_services.refresh_requested(region_code=enrollment.village_code,
                                            year=enrollment.year)
+    data_changes.changed(data_changes.PROGRAMS, [enrollment.village_code])
     audit_record(actor=actor, action="enrollment.status", obj=enrollment, before=before,
                  after={"status": status, "reason": reason})
     return enrollment

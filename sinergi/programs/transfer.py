@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
 from sinergi.convergence import services as convergence_services
+from sinergi.core import changes as data_changes
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import analyze, bulk_insert
 from sinergi.core.errors import AccessDenied, DataFileError, SinergiError
@@ -204,6 +205,7 @@ def enrollment_import(*, actor, program: Program, year, upload, status: str = "p
         if to_insert:
             convergence_services.refresh_requested(region_code=program.owner_agency.region_id,
                                                    year=year)
+            data_changes.changed(data_changes.PROGRAMS, {row[5] for row in to_insert})
         audit_record(actor=actor, action="enrollment.import", obj=program,
                      after={"file": name, "year": year, **report.counts})
     if to_insert:

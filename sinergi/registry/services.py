@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sinergi.accounts import access
+from sinergi.core import changes as data_changes
 from sinergi.core import jobs
 from sinergi.core.audit import audit_record, changed_fields, snapshot
 from sinergi.core.errors import SinergiError
@@ -121,6 +122,7 @@ def person_update(*, actor, person: Person, name: str = UNSET, sex: str = UNSET,
     old.pop("updated_at", None)
     if new:
         audit_record(actor=actor, action="person.update", obj=person, before=old, after=new)
+        data_changes.changed(data_changes.REGISTRY, [person.village_code])
     return person
 
 
@@ -135,6 +137,7 @@ def person_move(*, actor, person: Person, household: Household, shdk: int,
         raise SinergiError(_("Choose the relationship in the family (SHDK)."), field="shdk")
     today = timezone.localdate()
     before = {"household_id": person.household_id, "shdk": person.shdk}
+    data_changes.changed(data_changes.REGISTRY, [person.village_code, household.village_code])
     close_membership(person, today, reason)
     person.household, person.shdk, person.village_code = household, shdk, household.village_code
     person.household_since = today
@@ -206,6 +209,7 @@ def person_record_status(*, actor, person: Person, status: int, on_date) -> Pers
         raise SinergiError(_("Choose what happened: died, moved out, missing or left."),
                            field="status")
     before = {"life_status": person.life_status, "household_id": person.household_id}
+    data_changes.changed(data_changes.REGISTRY, [person.village_code])
     close_membership(person, on_date, codes.LIFE_STATUS[status].lower())
     person.household = None
     person.life_status = status

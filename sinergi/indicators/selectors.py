@@ -1,0 +1,349 @@
+"""Reads of the indicators app: which values a user may see, the children of
+a region ranked, a region's trend and panel, and the data quality list.
+
+Indicator values are aggregates, not persons: a signed-in user sees every
+province and kabupaten/kota (rankings compare a region with its peers,
+which lie outside a kabupaten officer's own subtree) and the kecamatan and
+villages of the own subtree. The public sees verified values of provinces
+and kabupaten/kota only, with small counts from the registry suppressed.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from sinergi.accounts import access
+from sinergi.core.errors import NotInScope, SinergiError
+from sinergi.regions.codes import code_level, code_parent, subtree_q
+from sinergi.regions.models import Region
+
+from . import dimensions, periods, quality, ranking
+from .models import COMPUTED, VERIFIED, Indicator, Target, Value
+
+# A registry count below this is not shown to the public (nor a share of a
+# denominator below it): a small cell could point at a family.
+PUBLIC_MIN_CELL = 10
+PEERS = {"siblings": _("same parent"), "kota": _("kota only"),
+         "kabupaten": _("kabupaten only"), "national": _("every region of the level")}
+
+
+def signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def indicators_visible(user) -> QuerySet[Indicator]:
+    qs = Indicator.objects.all()
+    if not access.user_can(user, "indicator.manage"):
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def access_indicator(user, code: str) -> Indicator:
+    try:
+        return indicators_visible(user).get(code=str(code).upper())
+    except Indicator.DoesNotExist:
+        raise NotInScope(_("Indicator %(c)s not found.") % {"c": code}) from None
+
+
+def values_visible(user) -> QuerySet[Value]:
+    if not signed_in(user):
+        return Value.objects.filter(level__lte=2, status=VERIFIED)
+    root = access.scope_root(user)
+    if root is None:
+        return Value.objects.all()
+    return Value.objects.filter(Q(level__lte=2) | subtree_q("region_code", root))
+
+
+def region_visible(user, code: str) -> Region:
+    """A region whose indicator values the user may read (see the module doc)."""
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise NotInScope(_("Region %(code)s not found.") % {"code": code})
+    if region.level <= 2 or (signed_in(user) and access.in_scope(user, code)):
+        return region
+    raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
+                     % {"code": code})
+
+
+def default_region(user) -> str:
+    if signed_in(user):
+        root = access.scope_root(user)
+        if root:
+            return root
+    return Value.objects.filter(level=1).values_list("region_code", flat=True).first() or "19"
+
+
+def suppressed(user, row) -> bool:
+    """Whether a registry count is too small to show the public."""
+    if signed_in(user) or row.origin != COMPUTED:
+        return False
+    small = [n for n in (row.numerator, row.denominator) if n is not None]
+    return any(0 < n < PUBLIC_MIN_CELL for n in small)
+
+
+def periods_of(user, indicator: Indicator) -> list[str]:
+    return sorted(set(values_visible(user).filter(indicator=indicator, disaggregation="")
+                      .values_list("period", flat=True).distinct()), reverse=True)
+
+
+def names(codes) -> dict[str, str]:
+    return dict(Region.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
+@dataclass
+class Row:
+    code: str
+    name: str
+    value: Decimal | None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    lower: Decimal | None = None
+    upper: Decimal | None = None
+    status: str = ""
+    origin: str = ""
+    flags: list = field(default_factory=list)
+    computed_at: object = None
+    rank: int | None = None
+    previous_rank: int | None = None
+    previous: Decimal | None = None
+    trend: ranking.Trend | None = None
+    suppressed: bool = False
+
+    @property
+    def rank_change(self) -> int | None:
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [quality.flag_label(f) for f in self.flags]
+
+
+def _row(user, v, name: str) -> Row:
+    hidden = suppressed(user, v)
+    return Row(code=v.region_code, name=name, value=None if hidden else v.value,
+               numerator=None if hidden else v.numerator,
+               denominator=None if hidden else v.denominator, lower=v.lower, upper=v.upper,
+               status=v.status, origin=v.origin, flags=v.flag_list, computed_at=v.computed_at,
+               suppressed=hidden)
+
+
+def peer_q(region_code: str, peers: str) -> tuple[Q, int]:
+    """The regions ``region_code`` is compared with: (filter, level)."""
+    level = code_level(region_code)
+    parent = code_parent(region_code)
+    if peers == "national" or parent is None:
+        where = Q()
+    else:
+        where = subtree_q("region_code", parent, include_root=False)
+    if level == 2 and peers in ("kota", "kabupaten"):
+        # Kemendagri numbers kota from 71 within their province.
+        kota = Q(region_code__regex=r"^\d\d\.7\d$")
+        where &= kota if peers == "kota" else ~kota
+    return where, level
+
+
+def _previous_period(user, indicator: Indicator, period: str, where: Q, level: int):
+    earlier = (values_visible(user).filter(where, indicator=indicator, level=level,
+                                           disaggregation="", period__lt=period)
+               .order_by("-period").values_list("period", flat=True).first())
+    return earlier
+
+
+def ranked(user, indicator: Indicator, *, where: Q, level: int, period: str,
+           disaggregation: str = "", with_previous: bool = True) -> list[Row]:
+    """The values of one level under ``where`` for ``period``, ranked by the
+    indicator's direction (ties share a rank), with each region's rank and
+    value in the period before."""
+    values = list(values_visible(user).filter(where, indicator=indicator, level=level,
+                                              period=period, disaggregation=disaggregation))
+    label = names(v.region_code for v in values)
+    rows = [_row(user, v, label.get(v.region_code, v.region_code)) for v in values]
+    ranks = ranking.rank({r.code: r.value for r in rows}, indicator.direction)
+    before = _previous_period(user, indicator, period, where, level) if with_previous else None
+    old = {}
+    if before:
+        old = dict(values_visible(user).filter(where, indicator=indicator, level=level,
+                                               period=before, disaggregation=disaggregation)
+                   .values_list("region_code", "value"))
+    old_ranks = ranking.rank(old, indicator.direction) if old else {}
+    for r in rows:
+        r.rank, r.previous_rank = ranks.get(r.code), old_ranks.get(r.code)
+        r.previous = old.get(r.code)
+        r.trend = ranking.trend(r.previous, r.value, indicator.direction, indicator.decimals)
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
+    return rows
+
+
+def children(user, indicator: Indicator, region_code: str, period: str,
+             disaggregation: str = "") -> list[Row]:
+    """The children of ``region_code`` for ``period``, ranked."""
+    level = code_level(region_code) + 1
+    if level > 4:
+        return []
+    if level > 2 and not (signed_in(user) and access.in_scope(user, region_code)):
+        return []
+    return ranked(user, indicator, where=subtree_q("region_code", region_code,
+                                                   include_root=False),
+                  level=level, period=period, disaggregation=disaggregation)
+
+
+def own_row(user, indicator: Indicator, region_code: str, period: str,
+            disaggregation: str = "") -> Row | None:
+    v = values_visible(user).filter(indicator=indicator, region_code=region_code,
+                                    period=period, disaggregation=disaggregation).first()
+    return _row(user, v, names([region_code]).get(region_code, region_code)) if v else None
+
+
+def place(user, indicator: Indicator, region_code: str, period: str,
+          peers: str = "siblings") -> tuple[int | None, int, int | None]:
+    """(rank, of how many, rank in the period before) of ``region_code`` among its peers."""
+    where, level = peer_q(region_code, peers)
+    rows = ranked(user, indicator, where=where, level=level, period=period)
+    mine = next((r for r in rows if r.code == region_code), None)
+    counted = sum(1 for r in rows if r.rank is not None)
+    return (mine.rank if mine else None), counted, (mine.previous_rank if mine else None)
+
+
+def trend_points(user, indicator: Indicator, region_code: str,
+                 disaggregation: str = "") -> list[Value]:
+    return list(values_visible(user).filter(indicator=indicator, region_code=region_code,
+                                            disaggregation=disaggregation).order_by("period"))
+
+
+def targets_of(indicator: Indicator, region_code: str) -> list[Target]:
+    return list(Target.objects.filter(indicator=indicator, region_code=region_code)
+                .order_by("period"))
+
+
+def judgement(indicator: Indicator, points: list, targets: list[Target]):
+    """The nearest target not yet past (else the last) judged against the
+    latest value."""
+    latest = next((p for p in reversed(points) if p.value is not None), None)
+    if not targets:
+        return None, None
+    after = [t for t in targets if latest is None or
+             periods.end_position(t.period) >= periods.end_position(latest.period)]
+    target = after[0] if after else targets[-1]
+    return target, ranking.judge(
+        actual=latest.value if latest else None, actual_period=latest.period if latest else None,
+        target=target.target, target_period=target.period, baseline=target.baseline,
+        baseline_period=target.baseline_period, direction=indicator.direction)
+
+
+def breakdown(user, indicator: Indicator, region_code: str, period: str) -> dict:
+    """{dimension: [(label, row)]} of the region's disaggregated values."""
+    out = defaultdict(list)
+    for v in values_visible(user).filter(indicator=indicator, region_code=region_code,
+                                         period=period).exclude(disaggregation="") \
+            .order_by("disaggregation"):
+        dimension, _category = dimensions.split(v.disaggregation)
+        out[dimension].append((dimensions.label(v.disaggregation), _row(user, v, "")))
+    return {dimensions.DIMENSIONS.get(k, k): rows for k, rows in out.items()}
+
+
+@dataclass
+class PanelRow:
+    indicator: Indicator
+    latest: Value | None
+    points: list
+    rank: int | None
+    of: int
+    trend: ranking.Trend | None
+    target: Target | None
+    judged: ranking.Judgement | None
+    suppressed: bool = False
+
+    @property
+    def sparkline(self) -> list:
+        return [p.value for p in self.points]
+
+
+def panel(user, region_code: str) -> list[PanelRow]:
+    """Every active indicator for one region: the latest value, its trend,
+    its target and judgement, and its rank among its siblings — four
+    queries, whatever the number of indicators."""
+    region_visible(user, region_code)
+    indicators = list(indicators_visible(user).filter(is_active=True))
+    mine = defaultdict(list)
+    for v in values_visible(user).filter(region_code=region_code, disaggregation="") \
+            .order_by("period"):
+        mine[v.indicator_id].append(v)
+    level = code_level(region_code)
+    where, _level = peer_q(region_code, "siblings")
+    peers = defaultdict(dict)
+    latest_periods = {iid: vs[-1].period for iid, vs in mine.items()}
+    for iid, code, period, value in values_visible(user).filter(
+            where, level=level, disaggregation="",
+            period__in=set(latest_periods.values()) or {""}) \
+            .values_list("indicator_id", "region_code", "period", "value"):
+        if latest_periods.get(iid) == period:
+            peers[iid][code] = value
+    targets = defaultdict(list)
+    for t in Target.objects.filter(region_code=region_code).order_by("period"):
+        targets[t.indicator_id].append(t)
+    out = []
+    for indicator in indicators:
+        points = mine.get(indicator.pk, [])
+        latest = points[-1] if points else None
+        ranks = ranking.rank(peers.get(indicator.pk, {}), indicator.direction)
+        trend = ranking.trend(points[-2].value, latest.value, indicator.direction,
+                              indicator.decimals) if len(points) >= 2 else None
+        target, judged = judgement(indicator, points, targets.get(indicator.pk, []))
+        out.append(PanelRow(indicator=indicator, latest=latest, points=points,
+                            rank=ranks.get(region_code), of=len(ranks), trend=trend,
+                            target=target, judged=judged,
+                            suppressed=bool(latest) and suppressed(user, latest)))
+    return out
+
+
+def quality_list(user, *, indicator: Indicator | None = None, limit: int = 500) -> list[dict]:
+    """Flagged values in the user's subtree (an officer: the own agency's
+    indicators), and regions missing the latest period of an external
+    indicator they reported before."""
+    root = access.scope_root(user)
+    indicators = indicators_visible(user).filter(is_active=True).exclude(
+        source__in=("registry", "programs", "groups"))
+    if indicator is not None:
+        indicators = indicators.filter(pk=indicator.pk)
+    agency = getattr(user, "agency", None)
+    if getattr(user, "role", "") == "officer" and agency is not None:
+        indicators = indicators.filter(agency__iexact=agency.short_name)
+    indicators = {i.pk: i for i in indicators}
+    scope = Q() if root is None else subtree_q("region_code", root)
+    found = []
+    flagged = (Value.objects.filter(scope, indicator_id__in=list(indicators))
+               .exclude(flags="").order_by("indicator_id", "period", "region_code")[:limit])
+    for v in flagged:
+        found.append({"indicator": indicators[v.indicator_id], "region_code": v.region_code,
+                      "period": v.period, "value": v.value,
+                      "problems": [quality.flag_label(f) for f in v.flag_list]})
+    for iid, ind in indicators.items():
+        by_period = defaultdict(set)
+        for code, period in Value.objects.filter(scope, indicator_id=iid, disaggregation="") \
+                .exclude(origin="rollup").values_list("region_code", "period"):
+            by_period[period].add(code)
+        if len(by_period) < 2:
+            continue
+        ordered = sorted(by_period)
+        latest, before = ordered[-1], ordered[-2]
+        for code in sorted(by_period[before] - by_period[latest]):
+            found.append({"indicator": ind, "region_code": code, "period": latest,
+                          "value": None, "problems": [quality.flag_label(quality.MISSING)]})
+    names_ = names({f["region_code"] for f in found})
+    for f in found:
+        f["region_name"] = names_.get(f["region_code"], "")
+    return found[:limit]
+
+
+def check_period(indicator: Indicator, value: str | None, available: list[str]) -> str | None:
+    if not value:
+        return available[0] if available else None
+    found = periods.normalize(value, indicator.frequency)
+    if found is None:
+        raise SinergiError(periods.problem(value, indicator.frequency), field="period")
+    return found

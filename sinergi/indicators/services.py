@@ -1,0 +1,413 @@
+"""Writes of the indicators app: the catalogue, external values, village
+facts, targets, verification, and keeping computed values in step with the
+data (marks written in the change's transaction, recounted by the job runner).
+"""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sinergi.accounts import access
+from sinergi.core import changes, jobs
+from sinergi.core.audit import audit_changes, audit_record, snapshot
+from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.values import as_decimal, given, text
+from sinergi.regions.codes import code_ancestors, code_level, village_in_q
+from sinergi.regions.models import Region
+
+from . import compute, dimensions, periods, quality
+from .models import (
+    DOCUMENT_CHOICES,
+    DRAFT,
+    EXCEL,
+    FORM,
+    ROLLED,
+    SUM,
+    VERIFIED,
+    YESNO,
+    Indicator,
+    Stale,
+    Target,
+    Value,
+)
+
+log = logging.getLogger(__name__)
+JOB_KIND = "indicators.recompute"
+# A recount waits this long after the first change asking for it, so a burst
+# of edits is counted by one run.
+RECOMPUTE_DELAY_SECONDS = 30
+
+
+# --- computed values follow the data ---------------------------------------------------
+
+def _on_change(source: str, village_codes: set[str]) -> None:
+    now = timezone.now()
+    Stale.objects.bulk_create(
+        [Stale(village_code=code, source=source, requested_at=now) for code in village_codes],
+        update_conflicts=True, unique_fields=["village_code", "source"],
+        update_fields=["requested_at"], batch_size=500)
+    jobs.enqueue(JOB_KIND, once=True, delay=RECOMPUTE_DELAY_SECONDS)
+
+
+def listen_to_changes() -> None:
+    changes.listen(_on_change)
+
+
+def recompute_pending(*, context: jobs.Context | None = None,
+                      today: datetime.date | None = None) -> int:
+    """Recount what the marks ask for: per set of sources, the fewest
+    subtrees holding its villages. A mark renewed meanwhile stays for the
+    next run. Returns the number of marks handled."""
+    marks = list(Stale.objects.values_list("pk", "village_code", "source", "requested_at"))
+    if not marks:
+        return 0
+    for sources, villages in compute.by_source((m[1], m[2]) for m in marks).items():
+        compute.recompute(compute.stale_roots(villages), sources, today=today)
+        if context is not None:
+            context.beat()
+    for pk, _code, _source, requested_at in marks:
+        Stale.objects.filter(pk=pk, requested_at=requested_at).delete()
+    return len(marks)
+
+
+def recompute_work(_ref_id: None, context: jobs.Context) -> None:
+    recompute_pending(context=context)
+
+
+def request_daily_recompute(today: datetime.date | None = None) -> int:
+    """Ages move with the date: ask for a recount of every province whose
+    computed values were counted before today."""
+    today = today or timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+    old = set(Value.objects.filter(level=1, origin="computed", computed_at__lt=start)
+              .values_list("region_code", flat=True).distinct())
+    if old:
+        for source in changes.SOURCES:
+            _on_change(source, old)
+    return len(old)
+
+
+def pending(region_code: str) -> bool:
+    """Whether newer computed figures are coming for ``region_code``: a mark
+    in its subtree, or above it."""
+    return Stale.objects.filter(Q(village_in_q("village_code", region_code))
+                                | Q(village_code__in=[region_code,
+                                                      *code_ancestors(region_code)])).exists()
+
+
+# --- the catalogue ------------------------------------------------------------------------
+
+CATALOGUE_FIELDS = ["name_id", "name_en", "definition", "concept", "formula",
+                    "interpretation", "unit", "kind", "numerator", "denominator", "direction",
+                    "decimals", "rollup", "disaggregations", "source", "measure", "frequency",
+                    "agency", "valid_min", "valid_max", "reference", "is_active"]
+# Changing these changes what the figure means: the definition version rises.
+DEFINING = {"definition", "formula", "kind", "numerator", "denominator", "measure", "rollup"}
+
+
+def _check_catalogue(fields: dict) -> None:
+    if "measure" in fields and fields["measure"] and fields["measure"] not in compute.MEASURES:
+        raise SinergiError(_("'%(m)s' is not a computed measure; choose one of: %(list)s.") % {
+            "m": fields["measure"], "list": ", ".join(compute.MEASURES)}, field="measure")
+    for dim in (fields.get("disaggregations") or "").split(","):
+        if dim and dim not in dimensions.DIMENSIONS:
+            raise SinergiError(_("'%(d)s' is not a disaggregation; use: %(list)s.") % {
+                "d": dim, "list": ", ".join(dimensions.DIMENSIONS)}, field="disaggregations")
+
+
+@transaction.atomic
+def indicator_create(*, actor, code: str, name_id: str, kind: str, source: str,
+                     **fields) -> Indicator:
+    access.check_capability(actor, "indicator.manage")
+    code = text(code, "code", 30, required=True).upper()
+    if Indicator.objects.filter(code=code).exists():
+        raise SinergiError(_("An indicator with code %(c)s exists already.") % {"c": code},
+                           field="code")
+    _check_catalogue(fields)
+    indicator = Indicator(code=code, name_id=text(name_id, "name_id", 200, required=True),
+                          kind=kind, source=source, **fields)
+    indicator.full_clean()
+    indicator.save()
+    audit_record(actor=actor, action="indicator.create", obj=indicator,
+                 after=snapshot(indicator, CATALOGUE_FIELDS))
+    return indicator
+
+
+@transaction.atomic
+def indicator_update(*, actor, indicator: Indicator, **fields) -> Indicator:
+    """Change the fields given (CATALOGUE_FIELDS; others are refused)."""
+    access.check_capability(actor, "indicator.manage")
+    unknown = set(fields) - set(CATALOGUE_FIELDS)
+    if unknown:
+        raise SinergiError(_("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    fields = given(**fields)
+    _check_catalogue(fields)
+    before = snapshot(indicator, CATALOGUE_FIELDS)
+    for name, value in fields.items():
+        setattr(indicator, name, value)
+    if any(before.get(name) != snapshot(indicator, [name]).get(name) for name in DEFINING):
+        indicator.version += 1
+    indicator.full_clean()
+    indicator.save()
+    audit_changes(actor, "indicator.update", indicator, before,
+                  snapshot(indicator, CATALOGUE_FIELDS))
+    return indicator
+
+
+# --- entered values -----------------------------------------------------------------------
+
+def _agency_short(actor) -> str | None:
+    agency = getattr(actor, "agency", None)
+    return agency.short_name if agency is not None else None
+
+
+def check_enter(actor, indicator: Indicator, region_code: str) -> None:
+    """Whether ``actor`` may enter ``indicator``'s values for ``region_code``:
+    external indicators only; an officer only those of the own agency; and
+    only in the actor's own subtree."""
+    access.check_capability(actor, "indicator.enter")
+    if indicator.is_computed or indicator.is_village_fact:
+        raise SinergiError(_("%(c)s is computed or a village fact: its values are not typed "
+                             "in here.") % {"c": indicator.code}, field="indicator")
+    if actor.role == "officer" and indicator.agency.lower() != (_agency_short(actor) or "").lower():
+        raise AccessDenied(_("%(c)s is kept by %(a)s; only that agency (or a coordinator) "
+                             "enters its values.") % {"c": indicator.code,
+                                                       "a": indicator.agency or "—"})
+    access.access_subtree(actor, region_code)
+
+
+def _numbers(indicator: Indicator, *, value, numerator, denominator, lower, upper):
+    value = as_decimal(value, "value") if not isinstance(value, Decimal) else value
+    numerator = as_decimal(numerator, "numerator") if not isinstance(numerator, Decimal) \
+        else numerator
+    denominator = as_decimal(denominator, "denominator") \
+        if not isinstance(denominator, Decimal) else denominator
+    lower = as_decimal(lower, "lower") if not isinstance(lower, Decimal) else lower
+    upper = as_decimal(upper, "upper") if not isinstance(upper, Decimal) else upper
+    if value is None and numerator is not None:
+        value = compute.value_of(numerator, denominator, indicator.factor)
+    if value is None:
+        raise SinergiError(_("Give the value, or its numerator (and denominator)."),
+                           field="value")
+    if denominator is not None and numerator is None:
+        raise SinergiError(_("A denominator needs its numerator."), field="numerator")
+    if lower is not None and upper is not None and lower > upper:
+        raise SinergiError(_("The interval's lower bound is above its upper bound."),
+                           field="lower")
+    for field, message in quality.problems(indicator, value=value, numerator=numerator,
+                                           denominator=denominator):
+        raise SinergiError(message, field=field)
+    return value, numerator, denominator, lower, upper
+
+
+def _peers(indicator: Indicator, period: str, level: int, disaggregation: str) -> dict:
+    return dict(Value.objects.filter(indicator=indicator, period=period, level=level,
+                                     disaggregation=disaggregation)
+                .values_list("region_code", "value"))
+
+
+def _store(actor, indicator: Indicator, *, region_code: str, period: str, disaggregation: str,
+           value, numerator, denominator, lower, upper, origin: str, source_note: str,
+           now) -> Value:
+    level = code_level(region_code)
+    flags = quality.flags_for(indicator, value, _peers(indicator, period, level,
+                                                       disaggregation), region_code)
+    row, created = Value.objects.select_for_update().get_or_create(
+        indicator=indicator, region_code=region_code, period=period,
+        disaggregation=disaggregation,
+        defaults={"level": level, "origin": origin, "computed_at": now, "value": value})
+    before = {} if created else snapshot(row, ["value", "numerator", "denominator", "status"])
+    row.level, row.value, row.numerator, row.denominator = level, value, numerator, denominator
+    row.lower, row.upper, row.origin = lower, upper, origin
+    row.source_note, row.status, row.flags = source_note[:200], DRAFT, ",".join(flags)
+    row.entered_by, row.entered_at, row.computed_at = actor, now, now
+    row.save()
+    audit_record(actor=actor, action="indicator.value", obj=row, before=before,
+                 after={"indicator": indicator.code, "period": period,
+                        "disaggregation": disaggregation, "value": value,
+                        "numerator": numerator, "denominator": denominator, "origin": origin})
+    return row
+
+
+@transaction.atomic
+def value_enter(*, actor, indicator: Indicator, region_code: str, period: str,
+                disaggregation: str = "", value=None, numerator=None, denominator=None,
+                lower=None, upper=None, source_note: str = "", origin: str = FORM) -> Value:
+    """Enter (or correct) one external value; it becomes a draft until verified."""
+    region_code = access.region_field(actor, region_code, "region").code
+    check_enter(actor, indicator, region_code)
+    found = periods.normalize(period, indicator.frequency)
+    if found is None:
+        raise SinergiError(periods.problem(period, indicator.frequency), field="period")
+    numbers = _numbers(indicator, value=value, numerator=numerator, denominator=denominator,
+                       lower=lower, upper=upper)
+    row = _store(actor, indicator, region_code=region_code, period=found,
+                 disaggregation=disaggregation or "", value=numbers[0], numerator=numbers[1],
+                 denominator=numbers[2], lower=numbers[3], upper=numbers[4], origin=origin,
+                 source_note=text(source_note, "source_note", 200), now=timezone.now())
+    roll_entered(indicator, found, {region_code})
+    return row
+
+
+def values_write(*, actor, indicator: Indicator, rows: list[dict], source_note: str) -> int:
+    """Write checked rows of an import (sheet.read_values) in the caller's
+    transaction: each as value_enter would, then the sums above once."""
+    now = timezone.now()
+    for row in rows:
+        check_enter(actor, indicator, row["region_code"])
+        _store(actor, indicator, region_code=row["region_code"], period=row["period"],
+               disaggregation="", value=row["value"], numerator=None, denominator=None,
+               lower=None, upper=None, origin=EXCEL, source_note=source_note, now=now)
+    for period in {r["period"] for r in rows}:
+        roll_entered(indicator, period, {r["region_code"] for r in rows
+                                         if r["period"] == period})
+    return len(rows)
+
+
+def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
+    """Re-sum the regions above ``codes`` for an entered indicator that rolls
+    up: village facts always (villages with X: n of all N villages), other
+    external indicators where every current child region has its numerator
+    (and denominator); a region's own entered figure is never replaced."""
+    if indicator.rollup != SUM:
+        return
+    above = sorted({a for code in codes for a in code_ancestors(code)}, key=len, reverse=True)
+    now = timezone.now()
+    for code in above:
+        if Value.objects.filter(indicator=indicator, region_code=code, period=period,
+                                disaggregation="").exclude(origin=ROLLED).exists():
+            continue
+        summed = _sum_below(indicator, period, code)
+        Value.objects.filter(indicator=indicator, region_code=code, period=period,
+                             disaggregation="", origin=ROLLED).delete()
+        if summed is None:
+            continue
+        numerator, denominator, verified = summed
+        Value.objects.create(
+            indicator=indicator, region_code=code, level=code_level(code), period=period,
+            numerator=numerator, denominator=denominator,
+            value=compute.value_of(numerator, denominator, indicator.factor),
+            origin=ROLLED, status=VERIFIED if verified else DRAFT, computed_at=now)
+
+
+def _sum_below(indicator: Indicator, period: str, code: str):
+    level = code_level(code)
+    if indicator.is_village_fact:
+        rows = Value.objects.filter(village_in_q("region_code", code), indicator=indicator,
+                                    period=period, level=4, disaggregation="")
+        found = rows.aggregate(n=Sum("numerator"), drafts=Count("id", filter=Q(status=DRAFT)),
+                               reported=Count("id"))
+        if not found["reported"]:
+            return None
+        villages = Region.objects.filter(village_in_q("code", code), level=4,
+                                         retired_in="").count() \
+            if indicator.kind == YESNO else None
+        return found["n"] or Decimal(0), villages, found["drafts"] == 0
+    children = set(Region.objects.filter(parent_id=code, retired_in="")
+                   .values_list("code", flat=True))
+    rows = list(Value.objects.filter(indicator=indicator, period=period, level=level + 1,
+                                     region_code__in=sorted(children), disaggregation="")
+                .values_list("region_code", "numerator", "denominator", "status"))
+    if not children or {r[0] for r in rows} != children or any(r[1] is None for r in rows):
+        return None
+    if indicator.is_ratio and any(r[2] is None for r in rows):
+        return None
+    numerator = sum(r[1] for r in rows)
+    denominator = sum(r[2] for r in rows) if indicator.is_ratio else None
+    return numerator, denominator, all(r[3] == VERIFIED for r in rows)
+
+
+@transaction.atomic
+def facts_set(*, actor, village_code: str, year, facts: dict[str, object]) -> int:
+    """A village's facts for a year ({indicator code: 1/0 or a count}; an
+    empty answer removes the fact). Village operators for their own village,
+    coordinators for any village in their scope."""
+    access.check_capability(actor, "villagefact.enter")
+    village = access.region_field(actor, village_code, "village")
+    if village.level != 4:
+        raise SinergiError(_("Village facts belong to a desa or kelurahan: choose a village."),
+                           field="village")
+    access.access_subtree(actor, village.code)
+    period = periods.normalize(year, "year")
+    if period is None:
+        raise SinergiError(periods.problem(year, "year"), field="year")
+    indicators = {i.code: i for i in Indicator.objects.filter(source="village", is_active=True)}
+    now, written = timezone.now(), 0
+    for code, raw in facts.items():
+        indicator = indicators.get(code)
+        if indicator is None:
+            raise SinergiError(_("%(c)s is not a village fact.") % {"c": code}, field=code)
+        answer = as_decimal(raw, code) if not isinstance(raw, Decimal) else raw
+        if answer is None:
+            Value.objects.filter(indicator=indicator, region_code=village.code,
+                                 period=period).delete()
+        else:
+            for _field, message in quality.problems(indicator, value=answer, numerator=None,
+                                                    denominator=None):
+                raise SinergiError(message, field=code)
+            number = answer * 100 if indicator.kind == YESNO else answer
+            _store(actor, indicator, region_code=village.code, period=period,
+                   disaggregation="", value=number, numerator=answer,
+                   denominator=Decimal(1) if indicator.kind == YESNO else None, lower=None,
+                   upper=None, origin=FORM, source_note="", now=now)
+            written += 1
+        roll_entered(indicator, period, {village.code})
+    return written
+
+
+@transaction.atomic
+def values_verify(*, actor, indicator: Indicator, period: str, region_code: str) -> int:
+    """Mark the drafts of ``indicator`` for ``period`` in ``region_code``'s
+    subtree verified (published): coordinators, in their own subtree."""
+    access.check_capability(actor, "indicator.verify")
+    access.access_subtree(actor, region_code)
+    drafts = Value.objects.filter(Q(village_in_q("region_code", region_code))
+                                  | Q(region_code=region_code), indicator=indicator,
+                                  period=period, status=DRAFT)
+    count = drafts.update(status=VERIFIED)
+    audit_record(actor=actor, action="indicator.verify", object_type="indicators.value",
+                 region_code=region_code,
+                 after={"indicator": indicator.code, "period": period, "values": count})
+    return count
+
+
+# --- targets ------------------------------------------------------------------------------
+
+@transaction.atomic
+def target_set(*, actor, indicator: Indicator, region_code: str, period: str, target,
+               baseline=None, baseline_period: str = "", document: str = "rpjmd",
+               document_note: str = "") -> Target:
+    access.check_capability(actor, "indicator.manage")
+    region_code = access.region_field(actor, region_code, "region").code
+    access.access_subtree(actor, region_code)
+    found = periods.normalize(period, indicator.frequency) or periods.normalize(period, "year")
+    if found is None:
+        raise SinergiError(periods.problem(period, indicator.frequency), field="period")
+    base_period = ""
+    if baseline_period:
+        base_period = periods.normalize(baseline_period, indicator.frequency) or \
+            periods.normalize(baseline_period, "year")
+        if base_period is None:
+            raise SinergiError(periods.problem(baseline_period, indicator.frequency),
+                               field="baseline_period")
+    target = as_decimal(target, "target") if not isinstance(target, Decimal) else target
+    if target is None:
+        raise SinergiError(_("Give the target value."), field="target")
+    baseline = as_decimal(baseline, "baseline") if not isinstance(baseline, Decimal) \
+        else baseline
+    if document not in dict(DOCUMENT_CHOICES):
+        raise SinergiError(_("Choose the document the target comes from."), field="document")
+    row, created = Target.objects.update_or_create(
+        indicator=indicator, region_code=region_code, period=found,
+        defaults={"target": target, "baseline": baseline, "baseline_period": base_period,
+                  "document": document, "entered_by": actor,
+                  "document_note": text(document_note, "document_note", 200)})
+    audit_record(actor=actor, action="indicator.target", obj=row,
+                 after={"indicator": indicator.code, "period": found, "target": target,
+                        "baseline": baseline, "document": document, "created": created})
+    return row
