@@ -20,6 +20,7 @@ urlpatterns = [
     path("programs/", include("sinergi.programs.urls")),
     path("groups/", include("sinergi.groups.urls")),
     path("convergence/", include("sinergi.convergence.urls")),
+    path("indicators/", include("sinergi.indicators.urls")),
 
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -18,6 +18,7 @@ from sinergi.agencies.models import Agency
 from sinergi.api import api
 from sinergi.regions.models import Region
 
+from .access_rules_indicators import RULES as INDICATOR_RULES
 from .access_rules_meetings import RULES as MEETING_RULES
 from .access_rules_programs import RULES as PROGRAM_RULES
 from .access_rules_registry import RULES as REGISTRY_RULES
@@ -138,6 +139,7 @@ RULES = {
 RULES.update(REGISTRY_RULES)
 RULES.update(MEETING_RULES)
 RULES.update(PROGRAM_RULES)
+RULES.update(INDICATOR_RULES)
 
 
 def _walk(patterns, namespace=None):

@@ -27,13 +27,15 @@ from sinergi.core.exports import xlsx_response
 from sinergi.groups.models import Group
 from sinergi.imports import services as import_services
 from sinergi.imports import template as import_template_module
+from sinergi.indicators.models import Indicator, Target, Value
 from sinergi.meetings import services as meeting_services
 from sinergi.meetings import sheet
 from sinergi.meetings.models import Commitment
 from sinergi.programs.models import Enrollment, Program
+from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
-from .conftest import KAB, agency
+from .conftest import KAB, OUTSIDE_KAB, agency
 from .test_registry_import import HEADER, KK1, VILLAGE
 
 YEAR = timezone.localdate().year
@@ -111,6 +113,44 @@ def hostile_family(world, n: int, *, desil=2) -> Household:
 
 def hostile_families(world, *, desil=2) -> list[Household]:
     return [hostile_family(world, n, desil=desil) for n in range(len(PAYLOADS))]
+
+
+def indicator_values(names=()) -> list[str]:
+    """P0 of 19.04 and of its kecamatan in 2024 and 2025 (the first
+    kecamatan flagged an outlier in 2025, the last missing 2025) and a target
+    of 19.04 for 2029; the same of 18.06 and its kecamatan, renamed OUTSIDER.
+    19.04's kecamatan take ``names`` in turn; returns their names."""
+    p0, now = Indicator.objects.get(code="P0"), timezone.now()
+    for kab in (OUTSIDE_KAB, KAB):
+        kecamatan = Region.objects.filter(parent_id=kab).order_by("code")[:6]
+        renamed = [f"OUTSIDER {k.name}" for k in kecamatan] if kab == OUTSIDE_KAB else names
+        for region, name in zip(kecamatan, renamed, strict=False):
+            Region.objects.filter(pk=region.pk).update(name=name)
+        codes = [kab, *(k.code for k in kecamatan)]
+        for n, code in enumerate(codes):
+            for period, value in (("2024", 10 + n), ("2025", 20 - n)):
+                if period == "2025" and n == len(codes) - 1:
+                    continue  # the last kecamatan has not reported 2025
+                Value.objects.create(
+                    indicator=p0, region_code=code, level=len(code.split(".")), period=period,
+                    value=value, numerator=value * 10, denominator=1000, lower=value - 1,
+                    upper=value + 1, origin="form", computed_at=now,
+                    status="draft" if period == "2025" else "verified",
+                    flags="outlier" if (period, n) == ("2025", 1) else "")
+        Target.objects.create(indicator=p0, region_code=kab, period="2029", target=8,
+                              baseline=10, baseline_period="2024", document="rpjmd")
+    return list(Region.objects.filter(parent_id=KAB).order_by("code")
+                .values_list("name", flat=True)[:6])
+
+
+def hostile_indicators() -> None:
+    """Indicators whose name, unit, agency, definition and formula are payloads."""
+    for n, payload in enumerate(PAYLOADS):
+        Indicator.objects.create(
+            code=f"HOSTILE{n}", name_id=payload, unit=PAYLOADS[(n + 1) % len(PAYLOADS)],
+            agency=PAYLOADS[(n + 2) % len(PAYLOADS)], kind="percent", source="bps",
+            definition=PAYLOADS[(n + 3) % len(PAYLOADS)],
+            formula=PAYLOADS[(n + 4) % len(PAYLOADS)])
 
 
 
@@ -256,6 +296,38 @@ def import_report(ctx):
                       "=HYPERLINK(\"http://evil.example/0\",\"x\")"]
 
 
+def indicator_catalogue_export(ctx):
+    hostile_indicators()
+    return [content_of(ctx.client.get(reverse("indicators:catalogue_export")))], PAYLOADS
+
+
+def indicator_detail_export(ctx):
+    names = indicator_values(PAYLOADS)
+    content = content_of(ctx.client.get(reverse("indicators:detail_export", args=["P0"]),
+                                        {"region": KAB, "period": "2025"}))
+    return [content], names[:-1]  # the last kecamatan has no 2025 value
+
+
+def indicator_region_export(ctx):
+    hostile_indicators()
+    indicator_values()
+    return [content_of(ctx.client.get(reverse("indicators:region_export", args=[KAB])))], \
+        PAYLOADS
+
+
+def indicator_quality_export(ctx):
+    names = indicator_values(PAYLOADS)
+    content = content_of(ctx.client.get(reverse("indicators:quality_export")))
+    return [content], [names[0], names[-1]]  # flagged, and missing 2025
+
+
+def indicator_bps_export(ctx):
+    names = indicator_values(PAYLOADS)
+    content = content_of(ctx.client.get(reverse("indicators:export", args=["P0"]),
+                                        {"region": KAB}))
+    return [content], names
+
+
 # URL name -> producer. Every URL that sends an Excel file must be here.
 PRODUCERS = {
     "registry:export": registry_export,
@@ -266,17 +338,26 @@ PRODUCERS = {
     "imports:template": import_template,
     "imports:report": import_report,
     "registry:export_file": registry_export_file,
+    "indicators:catalogue_export": indicator_catalogue_export,
+    "indicators:detail_export": indicator_detail_export,
+    "indicators:region_export": indicator_region_export,
+    "indicators:quality_export": indicator_quality_export,
+    "indicators:export": indicator_bps_export,
 }
+INDICATOR_EXPORTS = ("indicators:catalogue_export", "indicators:detail_export",
+                     "indicators:region_export", "indicators:quality_export",
+                     "indicators:export")
 
 # Every function of sinergi/ that builds a workbook -> the URLs whose files it writes.
 WRITERS = {
     "sinergi/core/exports.py:write_xlsx": ("registry:export", "programs:export",
                                            "convergence:unserved_export",
                                            "meetings:board_export", "imports:report",
-                                           "registry:export_file"),
+                                           "registry:export_file", *INDICATOR_EXPORTS),
     "sinergi/core/exports.py:xlsx_response": ("registry:export", "programs:export",
                                               "convergence:unserved_export",
-                                              "meetings:board_export", "imports:report"),
+                                              "meetings:board_export", "imports:report",
+                                              *INDICATOR_EXPORTS),
     "sinergi/registry/services.py:export_job_work": ("registry:export_file",),
     "sinergi/registry/views.py:export": ("registry:export",),
     "sinergi/programs/views.py:enrollment_export": ("programs:export",),
@@ -285,6 +366,11 @@ WRITERS = {
     "sinergi/meetings/sheet.py:template_workbook": ("meetings:commitment_template",),
     "sinergi/imports/template.py:template_workbook": ("imports:template",),
     "sinergi/imports/report.py:report_response": ("imports:report",),
+    "sinergi/indicators/views.py:catalogue": ("indicators:catalogue_export",),
+    "sinergi/indicators/views.py:detail": ("indicators:detail_export",),
+    "sinergi/indicators/views.py:region_panel": ("indicators:region_export",),
+    "sinergi/indicators/views.py:quality_list": ("indicators:quality_export",),
+    "sinergi/indicators/views.py:export_bps": ("indicators:export",),
 }
 # Calls that make a workbook: openpyxl's and xlsxwriter's Workbook, the
 # project's export, and polars' Excel writer.

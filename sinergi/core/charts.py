@@ -53,7 +53,7 @@ def _number(value) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _fmt(value, decimals: int) -> str:
+def figure(value, decimals: int) -> str:
     """``value`` in the active language's notation, rounded half up (Django's
     number_format cuts digits instead of rounding)."""
     if _number(value) is None:
@@ -65,7 +65,7 @@ def _fmt(value, decimals: int) -> str:
 def _interval(lower, upper, decimals: int) -> str:
     if _number(lower) is None or _number(upper) is None:
         return ""
-    return f"{_fmt(lower, decimals)} {DASH} {_fmt(upper, decimals)}"
+    return f"{figure(lower, decimals)} {DASH} {figure(upper, decimals)}"
 
 
 def _c(value: float) -> str:
@@ -131,7 +131,7 @@ def ranking_bars(rows, *, caption: str, headers: list[str], decimals: int = 1,
     for i, row in enumerate(rows):
         label, rank = str(row.get("label", "")), str(row.get("rank", ""))
         value, lower, upper = (_number(row.get(k)) for k in ("value", "lower", "upper"))
-        text = _fmt(row.get("value"), decimals) if value is not None else no_data
+        text = figure(row.get("value"), decimals) if value is not None else no_data
         interval = _interval(row.get("lower"), row.get("upper"), decimals)
         table.append([rank, label, text, interval])
         desc.append(f"{rank}. {label}: {text}" if rank else f"{label}: {text}")
@@ -155,7 +155,7 @@ def ranking_bars(rows, *, caption: str, headers: list[str], decimals: int = 1,
         body.append(_text(end + 4, mid + 4, text,
                           "chart-value" if value is not None else "chart-value chart-nodata"))
     if target_v is not None:
-        tx, label = x(target_v), f"{gettext('target')} {_fmt(target, decimals)}"
+        tx, label = x(target_v), f"{gettext('target')} {figure(target, decimals)}"
         body.append(_line(tx, top - 4, tx, height - 4, "chart-target", label))
         body.append(_text(tx, top - 8, label, "chart-target-label", "middle"))
     return Chart(svg=_svg(width, height, caption, "; ".join(desc), body), caption=caption,
@@ -208,7 +208,7 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
     body = []
     for tick in ticks:
         body.append(_line(left, y(tick), width - right, y(tick), "chart-grid"))
-        body.append(_text(left - 6, y(tick) + 4, _fmt(tick, tick_decimals), "chart-axis", "end"))
+        body.append(_text(left - 6, y(tick) + 4, figure(tick, tick_decimals), "chart-axis", "end"))
     every = math.ceil(len(periods) / 12) or 1
     for i, period in enumerate(periods):
         if i % every == 0:
@@ -241,7 +241,7 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
 
     for period, goal in target_of.items():
         tx, ty = x(periods.index(period)), y(_number(goal))
-        tip = f"{period}: {gettext('target')} {_fmt(goal, decimals)}"
+        tip = f"{period}: {gettext('target')} {figure(goal, decimals)}"
         body.append(_line(tx - step * 0.35, ty, tx + step * 0.35, ty, "chart-target", tip))
     if target_of:
         body.append(_line(width - right - 90, 12, width - right - 66, 12, "chart-target"))
@@ -250,16 +250,16 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
     table, desc = [], []
     for i, p in enumerate(points):
         period, value = str(p.get("period", "")), _number(p.get("value"))
-        text = _fmt(p.get("value"), decimals) if value is not None else no_data
+        text = figure(p.get("value"), decimals) if value is not None else no_data
         goal = target_of.get(period)
         table.append([period, text, _interval(p.get("lower"), p.get("upper"), decimals),
-                      _fmt(goal, decimals) if goal is not None else ""])
+                      figure(goal, decimals) if goal is not None else ""])
         desc.append(f"{period}: {text}")
         if value is not None:
             body.append(f'<circle cx="{_c(x(i))}" cy="{_c(y(value))}" r="3.5" class="chart-dot">'
                         f"<title>{escape(period)}: {escape(text)}</title></circle>")
     for period in extra:
-        table.append([period, "", "", _fmt(target_of[period], decimals)])
+        table.append([period, "", "", figure(target_of[period], decimals)])
     return Chart(svg=_svg(width, height, caption, "; ".join(desc), body), caption=caption,
                  headers=list(headers), rows=table)
 

@@ -14,20 +14,22 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sinergi.accounts import access
 from sinergi.core.errors import NotInScope, SinergiError
-from sinergi.regions.codes import code_level, code_parent, subtree_q
+from sinergi.regions.codes import code_ancestors, code_level, code_parent, subtree_q, village_in_q
 from sinergi.regions.models import Region
 
 from . import dimensions, periods, quality, ranking
-from .models import COMPUTED, VERIFIED, Indicator, Target, Value
+from .models import COMPUTED, VERIFIED, Indicator, Stale, Target, Value
 
 # A registry count below this is not shown to the public (nor a share of a
 # denominator below it): a small cell could point at a family.
 PUBLIC_MIN_CELL = 10
-PEERS = {"siblings": _("same parent"), "kota": _("kota only"),
-         "kabupaten": _("kabupaten only"), "national": _("every region of the level")}
+PEERS = {"siblings": gettext_lazy("regions of the same parent"),
+         "kota": gettext_lazy("kota only"), "kabupaten": gettext_lazy("kabupaten only"),
+         "national": gettext_lazy("every region of the same level")}
 
 
 def signed_in(user) -> bool:
@@ -111,6 +113,9 @@ class Row:
     previous: Decimal | None = None
     trend: ranking.Trend | None = None
     suppressed: bool = False
+    level: int = 0
+    period: str = ""
+    disaggregation: str = ""
 
     @property
     def rank_change(self) -> int | None:
@@ -129,7 +134,8 @@ def _row(user, v, name: str) -> Row:
                numerator=None if hidden else v.numerator,
                denominator=None if hidden else v.denominator, lower=v.lower, upper=v.upper,
                status=v.status, origin=v.origin, flags=v.flag_list, computed_at=v.computed_at,
-               suppressed=hidden)
+               suppressed=hidden, level=v.level, period=v.period,
+               disaggregation=v.disaggregation)
 
 
 def peer_q(region_code: str, peers: str) -> tuple[Q, int]:
@@ -246,6 +252,14 @@ def breakdown(user, indicator: Indicator, region_code: str, period: str) -> dict
     return {dimensions.DIMENSIONS.get(k, k): rows for k, rows in out.items()}
 
 
+def disaggregations_of(user, indicator: Indicator, region_code: str, period: str | None):
+    if not period:
+        return []
+    return sorted(values_visible(user).filter(indicator=indicator, region_code=region_code,
+                                              period=period).exclude(disaggregation="")
+                  .values_list("disaggregation", flat=True))
+
+
 @dataclass
 class PanelRow:
     indicator: Indicator
@@ -338,6 +352,14 @@ def quality_list(user, *, indicator: Indicator | None = None, limit: int = 500) 
     for f in found:
         f["region_name"] = names_.get(f["region_code"], "")
     return found[:limit]
+
+
+def pending(region_code: str) -> bool:
+    """Whether newer computed figures are coming for ``region_code``: a
+    change mark in its subtree, or on a region above it."""
+    return Stale.objects.filter(Q(village_in_q("village_code", region_code))
+                                | Q(village_code__in=[region_code,
+                                                      *code_ancestors(region_code)])).exists()
 
 
 def check_period(indicator: Indicator, value: str | None, available: list[str]) -> str | None:

@@ -5,6 +5,7 @@ data (marks written in the change's transaction, recounted by the job runner).
 
 import datetime
 import logging
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
@@ -14,10 +15,10 @@ from django.utils.translation import gettext as _
 
 from sinergi.accounts import access
 from sinergi.core import changes, jobs
-from sinergi.core.audit import audit_changes, audit_record, snapshot
+from sinergi.core.audit import audit_changes, audit_record, plain, snapshot
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.values import as_decimal, given, text
-from sinergi.regions.codes import code_ancestors, code_level, village_in_q
+from sinergi.regions.codes import code_ancestors, code_level, code_parent, village_in_q
 from sinergi.regions.models import Region
 
 from . import compute, dimensions, periods, quality
@@ -92,14 +93,6 @@ def request_daily_recompute(today: datetime.date | None = None) -> int:
     return len(old)
 
 
-def pending(region_code: str) -> bool:
-    """Whether newer computed figures are coming for ``region_code``: a mark
-    in its subtree, or above it."""
-    return Stale.objects.filter(Q(village_in_q("village_code", region_code))
-                                | Q(village_code__in=[region_code,
-                                                      *code_ancestors(region_code)])).exists()
-
-
 # --- the catalogue ------------------------------------------------------------------------
 
 CATALOGUE_FIELDS = ["name_id", "name_en", "definition", "concept", "formula",
@@ -166,18 +159,23 @@ def _agency_short(actor) -> str | None:
     return agency.short_name if agency is not None else None
 
 
-def check_enter(actor, indicator: Indicator, region_code: str) -> None:
-    """Whether ``actor`` may enter ``indicator``'s values for ``region_code``:
-    external indicators only; an officer only those of the own agency; and
-    only in the actor's own subtree."""
+def check_indicator_enter(actor, indicator: Indicator) -> None:
+    """Whether ``actor`` may enter ``indicator``'s values at all: external
+    indicators only, and an officer only those the own agency keeps."""
     access.check_capability(actor, "indicator.enter")
     if indicator.is_computed or indicator.is_village_fact:
         raise SinergiError(_("%(c)s is computed or a village fact: its values are not typed "
                              "in here.") % {"c": indicator.code}, field="indicator")
-    if actor.role == "officer" and indicator.agency.lower() != (_agency_short(actor) or "").lower():
+    if actor.role == "officer" and \
+            indicator.agency.lower() != (_agency_short(actor) or "").lower():
         raise AccessDenied(_("%(c)s is kept by %(a)s; only that agency (or a coordinator) "
                              "enters its values.") % {"c": indicator.code,
                                                        "a": indicator.agency or "—"})
+
+
+def check_enter(actor, indicator: Indicator, region_code: str) -> None:
+    """``check_indicator_enter``, and the region inside the actor's own subtree."""
+    check_indicator_enter(actor, indicator)
     access.access_subtree(actor, region_code)
 
 
@@ -227,10 +225,12 @@ def _store(actor, indicator: Indicator, *, region_code: str, period: str, disagg
     row.source_note, row.status, row.flags = source_note[:200], DRAFT, ",".join(flags)
     row.entered_by, row.entered_at, row.computed_at = actor, now, now
     row.save()
-    audit_record(actor=actor, action="indicator.value", obj=row, before=before,
+    audit_record(actor=actor, action="indicator.value", obj=row,
+                 before={k: plain(v) for k, v in before.items()},
                  after={"indicator": indicator.code, "period": period,
-                        "disaggregation": disaggregation, "value": value,
-                        "numerator": numerator, "denominator": denominator, "origin": origin})
+                        "disaggregation": disaggregation, "value": plain(value),
+                        "numerator": plain(numerator), "denominator": plain(denominator),
+                        "origin": origin})
     return row
 
 
@@ -264,9 +264,35 @@ def values_write(*, actor, indicator: Indicator, rows: list[dict], source_note: 
                disaggregation="", value=row["value"], numerator=None, denominator=None,
                lower=None, upper=None, origin=EXCEL, source_note=source_note, now=now)
     for period in {r["period"] for r in rows}:
+        flags_refresh(indicator, period)
         roll_entered(indicator, period, {r["region_code"] for r in rows
                                          if r["period"] == period})
     return len(rows)
+
+
+def flags_refresh(indicator: Indicator, period: str) -> int:
+    """Re-check the range and outlier flags of an entered indicator's values
+    of ``period``, each among the regions of the same parent (after an
+    import or a bulk load, when the peers a value is compared with changed).
+    Returns how many rows changed their flags."""
+    rows = list(Value.objects.filter(indicator=indicator, period=period, disaggregation="")
+                .exclude(origin__in=(ROLLED, "computed")))
+    by_parent = defaultdict(dict)
+    for row in rows:
+        by_parent[code_parent(row.region_code) or ""][row.region_code] = row.value
+    far = set().union(*(quality.outliers(peers) for peers in by_parent.values())) \
+        if by_parent else set()
+    changed = 0
+    for row in rows:
+        flags = [f for f in row.flag_list if f not in (quality.RANGE, quality.OUTLIER)]
+        if quality.out_of_range(indicator, row.value):
+            flags.append(quality.RANGE)
+        if row.region_code in far:
+            flags.append(quality.OUTLIER)
+        if ",".join(flags) != row.flags:
+            Value.objects.filter(pk=row.pk).update(flags=",".join(flags))
+            changed += 1
+    return changed
 
 
 def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
@@ -408,6 +434,7 @@ def target_set(*, actor, indicator: Indicator, region_code: str, period: str, ta
                   "document": document, "entered_by": actor,
                   "document_note": text(document_note, "document_note", 200)})
     audit_record(actor=actor, action="indicator.target", obj=row,
-                 after={"indicator": indicator.code, "period": found, "target": target,
-                        "baseline": baseline, "document": document, "created": created})
+                 after={"indicator": indicator.code, "period": found, "target": plain(target),
+                        "baseline": plain(baseline), "document": document,
+                        "created": created})
     return row

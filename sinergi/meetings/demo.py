@@ -168,6 +168,14 @@ class _Demo:
                     unit="desa", baseline=Decimal(132), target=Decimal(self.villages),
                     agenda=items["BUMDes di setiap desa"],
                     updates=[(30, PROGRESS, Decimal(201), "69 BUMDes baru berbadan hukum")])
+        # Measured by indicators: villages with a Puskesos (a village fact,
+        # entered yearly) and the share of persons with a NIK (the registry).
+        self.commit(m, "Puskesos aktif di setiap desa", a("Dinsos"), due=self.day(200),
+                    unit="desa", baseline=Decimal(0), target=Decimal(self.villages),
+                    source="indicators.villages_with", param="F_PUSKESSOS")
+        self.commit(m, "Seluruh penduduk tercatat dengan NIK", a("Disdukcapil"),
+                    due=self.day(180), unit="%", baseline=Decimal(90), target=Decimal(100),
+                    source="indicators.value", param="NIK_PCT")
         self.commit(m, "Verifikasi dan validasi DTSEN di semua desa", a("Dinsos"),
                     support=[a("Bappeda").pk], due=self.day(-15), unit="desa",
                     baseline=Decimal(0), target=Decimal(self.villages),

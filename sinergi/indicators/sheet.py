@@ -1,0 +1,677 @@
+"""External indicator values in the table layout BPS publishes: regions as
+rows, periods as columns (the import, and the same layout for export).
+
+A BPS table often carries a title row or two above its header, a header cell
+such as "Kabupaten/Kota" over the region names, years written as numbers or
+text ("2024*)" marks a preliminary figure), numbers with a decimal comma,
+"-" or "…" where there is no figure, and a last row for the province. The
+import reads such a sheet as it is:
+
+- the header row is the first row with a period of the indicator's
+  frequency in a cell after its first one (2025, 2025.0, "2025", "2025-S1");
+- the region column is the first column left of the periods holding
+  something (a "No" numbering column is passed over); each of its cells is a
+  region code (19.04) or a province or kabupaten/kota name, matched without
+  regard to case, spaces and the prefixes "Kabupaten", "Kab.", "Provinsi"
+  ("Bangka" is the kabupaten; "Kota Bangka" would be the kota; a name matched
+  by no kabupaten may be a kota's: "Pangkalpinang");
+- a cell under a period is a figure, or empty, "-", "–", "—", "…", "..."
+  for no figure; a row without any figure (a note, "Sumber: BPS") is passed
+  over.
+
+Numbers typed as text follow the rule of the commitment import
+(meetings/transfer.py), because "1.500" is one thousand five hundred in
+Indonesia and one and a half in English: one decimal mark, comma or dot
+("12,48"); thousands separators only where the reading is certain
+("1.234.567", "1.234,5"); one mark followed by exactly three digits
+("1.500") is refused as ambiguous unless the whole part is zero ("0,125").
+
+The import is all or nothing: every row is checked (region, scope, number,
+plausibility, duplicates) and only a file without a single problem is
+written, in one transaction, through ``services.values_write``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import difflib
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook
+
+from sinergi.accounts import access
+from sinergi.core import values as typed
+from sinergi.core.audit import audit_record
+from sinergi.core.errors import DataFileError, NotInScope, SinergiError
+from sinergi.imports import readers
+from sinergi.regions import codes as region_codes
+from sinergi.regions.models import Region
+
+from . import periods, quality, services
+from .models import MONTH, Indicator, Value
+
+MAX_ROWS = 2000  # every kab/kota of Indonesia (514) several times over
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Rows read from a sheet at most: a sheet longer than this is refused unread.
+READ_ROWS = 2 * MAX_ROWS
+# The header is looked for among this many non-blank rows at the top.
+HEADER_SEARCH_ROWS = 20
+# What BPS tables write where there is no figure.
+NO_FIGURE = {"", "-", "–", "—", "…", "..."}
+# The export's own columns before the periods.
+CODE_HEADER, NAME_HEADER = "Kode", "Wilayah"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix. ``row`` is the spreadsheet row (None for the file
+    as a whole), ``column`` the header as written in the file, ``value`` the
+    cell as read."""
+
+    row: int | None
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did: with any ``problems`` nothing was written;
+    otherwise ``created`` values. ``warnings`` never block."""
+
+    file_name: str
+    created: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict:
+        """For the API: counts, problems and warnings, JSON-safe."""
+        return {"file": self.file_name, "created": self.created,
+                "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
+
+
+# --- cells ---------------------------------------------------------------------------------
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _shown(value) -> str:
+    """A cell as the operator would recognise it in a problem list."""
+    if _blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != datetime.time() \
+            else value.strftime("%d/%m/%Y")
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return readers.float_text(value)
+    return " ".join(str(value).split())[:200]
+
+
+def _no_figure(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in NO_FIGURE)
+
+
+_MARKS = re.compile(r"\s*\*+\)?$")  # "2024*)", "2025**": a preliminary figure
+
+
+def _period(value, frequency: str) -> str | None:
+    """The period a header cell names, or None."""
+    if isinstance(value, datetime.date) and frequency == MONTH:
+        return f"{value.year}-{value.month:02d}"  # Excel took "2025-03" for a date
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return periods.normalize(_MARKS.sub("", _shown(value)), frequency)
+
+
+_NUMBER = re.compile(r"([+-]?)(\d[\d.,]*)")
+
+
+def number(value) -> Decimal:
+    """A figure of a cell by the rule in the module docstring; SinergiError
+    saying what to write instead when it is not one."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = readers.float_text(value) if isinstance(value, float) else str(value)
+        return typed.as_decimal(text, "value")
+    shown = _shown(value)
+    if isinstance(value, datetime.date):
+        raise SinergiError(_("'%(v)s' is a date, not a figure. Format the cell as Number and "
+                             "type the figure (e.g. 12,48), or leave it empty or write '-' when "
+                             "there is no figure.") % {"v": shown}, field="value")
+    text = shown.replace("\u00a0", "").replace(" ", "") if isinstance(value, str) else ""
+    if text.endswith("%"):
+        raise SinergiError(_("Write the figure without %%, e.g. %(n)s.") % {"n": text[:-1]},
+                           field="value")
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        raise SinergiError(_("'%(v)s' is not a number. Write the figure with digits and a "
+                             "decimal comma or point (e.g. 12,48), or leave the cell empty or "
+                             "write '-' when there is no figure.") % {"v": shown[:40]},
+                           field="value")
+    sign, body = m.groups()
+    marks = [ch for ch in body if ch in ".,"]
+    unreadable = SinergiError(
+        _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
+          "decimal mark, e.g. 12,48 or 1500.") % {"v": shown[:40]}, field="value")
+    if not marks:
+        return typed.as_decimal(sign + body, "value")
+    if len(marks) == 1:
+        whole, fraction = re.split(r"[.,]", body)
+        if not fraction:
+            raise unreadable
+        if len(fraction) == 3 and whole.strip("0"):
+            raise SinergiError(
+                _("'%(v)s' is ambiguous: the %(mark)s may separate thousands or decimals. "
+                  "Write a whole number without separators, e.g. %(whole)s; for a decimal, "
+                  "use a number cell in Excel.")
+                % {"v": shown, "mark": marks[0], "whole": whole + fraction}, field="value")
+        return typed.as_decimal(f"{sign}{whole}.{fraction}", "value")
+    thousands = marks[0]
+    decimal_mark = marks[-1] if marks[-1] != thousands else None
+    whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
+    groups = whole.split(thousands)
+    if (decimal_mark and (not fraction or decimal_mark in whole)) or not (
+            1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
+        raise unreadable
+    return typed.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
+                            "value")
+
+
+# --- reading the file ----------------------------------------------------------------------
+
+@dataclass
+class _Sheet:
+    name: str  # "" for a CSV file
+    rows: list[tuple[int, list]]  # (spreadsheet row, cells)
+    longer: bool = False  # more rows than READ_ROWS
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def _upload_name(upload) -> str:
+    name = re.sub(r"[^\w.\- ]+", "_", str(getattr(upload, "name", "") or "file"))
+    return name.rsplit("/", 1)[-1][-120:] or "file"
+
+
+def _read(upload, name: str) -> tuple[bytes, list[_Sheet]]:
+    """The sheets of the file (one for a CSV). The kind of file is told by
+    its content, never by its name."""
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DataFileError(_("File '%(file)s' is larger than %(mb)d MB; a table of indicator "
+                              "values is much smaller. Check that it is the right file, or "
+                              "keep only the table's sheet.")
+                            % {"file": name, "mb": MAX_UPLOAD_BYTES // 1024 // 1024})
+    if not data.strip():
+        raise DataFileError(_("File '%(file)s' is empty. Upload the table with the regions as "
+                              "rows and the periods as columns.") % {"file": name})
+    if data.startswith(readers.ZIP_MAGIC):
+        return data, _read_xlsx(data, name)
+    if data.startswith(readers.OLE_MAGIC):
+        raise DataFileError(_(
+            "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
+            "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
+            "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
+            "it again.") % {"file": name})
+    return data, [_read_csv(data, name)]
+
+
+def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for sheet_name in workbook.sheet_names:
+            sheet = workbook.get_sheet_by_name(sheet_name)
+            cells = sheet.to_python(skip_empty_area=False, nrows=READ_ROWS)
+            longer = sheet.end is not None and sheet.end[0] + 1 > READ_ROWS
+            sheets.append(_Sheet(sheet_name, [(i, list(row)) for i, row in
+                                              enumerate(cells, start=1)], longer))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise readers.unreadable_workbook(name, exc) from None
+    return sheets
+
+
+def _formulas(data: bytes, sheet: _Sheet) -> None:
+    """Mark the sheet's formula cells; one saved without its result reads as
+    empty, so its text is put in to be reported, not taken for no figure."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            sheet.formulas = readers.formula_cells(zf, readers.sheet_xml_paths(zf).get(sheet.name))
+    except zipfile.BadZipFile:
+        return
+    for (r, c), text in sheet.formulas.items():
+        if r <= READ_ROWS:
+            sheet.rows.extend((n, []) for n in range(len(sheet.rows) + 1, r + 1))
+            cells = sheet.rows[r - 1][1]
+            cells.extend([None] * (c + 1 - len(cells)))
+            if _blank(cells[c]):
+                cells[c] = text
+
+
+def _read_csv(data: bytes, name: str) -> _Sheet:
+    text = readers.decode(data, file_name=name).decode("utf-8")
+    separator = readers.sniff_separator(text, skip_titles=True)
+    try:
+        rows = []
+        for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
+                                           delimiter=separator), start=1):
+            if i > READ_ROWS:
+                return _Sheet("", rows, longer=True)
+            rows.append((i, row))
+    except csv.Error as exc:
+        raise DataFileError(_("File '%(file)s' cannot be read as CSV (%(error)s). Save it "
+                              "again from Excel as .xlsx or 'CSV UTF-8' and upload it again.")
+                            % {"file": name, "error": exc}) from None
+    formulas = {(r, c): v.strip() for r, row in rows for c, v in enumerate(row)
+                if v.strip().startswith("=") and len(v.strip()) > 1}
+    return _Sheet("", rows, formulas=formulas)
+
+
+def _header_index(rows: list[tuple[int, list]], frequency: str) -> int | None:
+    """The header row: the first of the top non-blank rows with a period in
+    a cell after its first one."""
+    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(_blank, cells))]
+    for i in filled[:HEADER_SEARCH_ROWS]:
+        if any(_period(cell, frequency) for cell in rows[i][1][1:]):
+            return i
+    return None
+
+
+def _cell(cells: list, index: int):
+    return cells[index] if index < len(cells) else None
+
+
+# --- regions -------------------------------------------------------------------------------
+
+_PREFIX = re.compile(r"^(provinsi|prov|kabupaten|kab|kota)\b\.?\s*(.+)$")
+_ADMINISTRATIVE = re.compile(r"^(administrasi|adm)\b\.?\s*")
+_KIND_OF_PREFIX = {"provinsi": region_codes.PROVINSI, "prov": region_codes.PROVINSI,
+                   "kabupaten": region_codes.KABUPATEN, "kab": region_codes.KABUPATEN,
+                   "kota": region_codes.KOTA}
+# Short forms BPS writes, as Kemendagri spells them.
+_SHORT_FORMS = [(re.compile(r"\bkep\b\.?"), "kepulauan"), (re.compile(r"^dki\b"),
+                "daerah khusus ibukota"), (re.compile(r"^di\b"), "daerah istimewa")]
+
+
+def _squash(text: str) -> str:
+    for pattern, full in _SHORT_FORMS:
+        text = pattern.sub(full, text)
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _name_key(name: str) -> tuple[str | None, str, str]:
+    """(kind named by a prefix or None, key of the name without it, key of
+    the whole name): "Kab. Bangka" -> ("kabupaten", "bangka", "kabbangka")."""
+    text = " ".join(str(name).split()).casefold()
+    m = _PREFIX.match(text)
+    if m is None:
+        return None, _squash(text), _squash(text)
+    return _KIND_OF_PREFIX[m.group(1)], _squash(_ADMINISTRATIVE.sub("", m.group(2))), \
+        _squash(text)
+
+
+def _region_text(value) -> str:
+    """Excel turns "19.04" into the number 19.04 (and "19.10" into 19.1)
+    unless the cell is Text; a kabupaten code has two digits."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _shown(value)
+
+
+class _Regions:
+    """Province and kabupaten/kota cells of one file -> region codes, and
+    whether the actor may enter values for each (asked once per region)."""
+
+    def __init__(self, actor, indicator: Indicator):
+        self.actor, self.indicator = actor, indicator
+        self.by_key: dict[str, list[Region]] = {}
+        for region in Region.objects.filter(level__lte=2, retired_in="").order_by("code"):
+            _kind, key, _whole = _name_key(region.name)
+            self.by_key.setdefault(key, []).append(region)
+        self.entered: dict[str, Exception | None] = {}
+
+    def visible(self, regions: list[Region]) -> list[Region]:
+        return [r for r in regions if access.code_visible(self.actor, r.code)]
+
+    def area(self) -> str:
+        region = getattr(self.actor, "region", None)
+        return str(region) if region is not None else "—"
+
+    def outside(self, shown: str) -> SinergiError:
+        return SinergiError(_("'%(v)s' is outside your area (%(area)s): you can import values "
+                              "only for %(area)s and the regions within it. Delete this row, "
+                              "or ask a coordinator of that region to import it.")
+                            % {"v": shown, "area": self.area()}, field="region")
+
+    def resolve(self, value) -> Region:
+        """The province or kabupaten/kota a cell names; SinergiError saying
+        what to write instead."""
+        shown = _region_text(value)
+        if region_codes.CODE_RE.match(shown):
+            return self._by_code(shown)
+        kind, key, whole = _name_key(shown)
+        found = self.by_key.get(key, [])
+        if kind is not None:
+            found = [r for r in found if r.kind == kind] or self.by_key.get(whole, [])
+        else:
+            # Without a prefix a name is the province's or the kabupaten's,
+            # as BPS writes them; a kota's only when nothing else has it.
+            found = [r for r in found if r.kind != region_codes.KOTA] or found
+        if len(found) > 1:
+            seen = self.visible(found)
+            if not seen:
+                raise self.outside(shown)
+            own = [r for r in seen if access.in_scope(self.actor, r.code)]
+            found = own if len(own) == 1 else seen
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise SinergiError(
+                _("'%(v)s' matches several regions: %(found)s. Write the code of the one you "
+                  "mean instead of the name, e.g. %(code)s.")
+                % {"v": shown, "found": "; ".join(str(r) for r in found),
+                   "code": found[0].code}, field="region")
+        raise self._unknown(shown, key)
+
+    def _by_code(self, code: str) -> Region:
+        if not access.code_visible(self.actor, code):
+            raise self.outside(code)
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise SinergiError(_("There is no province or kabupaten/kota with code %(code)s. "
+                                 "Check the code, or write the region's name instead.")
+                               % {"code": code}, field="region")
+        if region.level > 2:
+            raise SinergiError(_("%(region)s is a kecamatan or a village; this table holds "
+                                 "provinces and kabupaten/kota. Write the code of a province "
+                                 "(e.g. 19) or a kabupaten/kota (e.g. 19.04).")
+                               % {"region": region}, field="region")
+        if region.retired_in:
+            raise SinergiError(_("%(region)s was retired in edition %(edition)s; write the "
+                                 "code of the region that replaced it.")
+                               % {"region": region, "edition": region.retired_in},
+                               field="region")
+        return region
+
+    def _unknown(self, shown: str, key: str) -> SinergiError:
+        names = {k: regions[0] for k, regions in self.by_key.items()
+                 if self.visible(regions)}
+        close = [str(names[k]) for k in difflib.get_close_matches(key, list(names), n=3,
+                                                                   cutoff=0.75)]
+        if close:
+            return SinergiError(_("'%(v)s' is not a province or kabupaten/kota Sinergi knows. "
+                                  "Did you mean %(close)s? Write the name as in the Kemendagri "
+                                  "list, or the region code.")
+                                % {"v": shown, "close": " or ".join(close)}, field="region")
+        return SinergiError(_("'%(v)s' is not a province or kabupaten/kota Sinergi knows. "
+                              "Write the name as in the Kemendagri list (e.g. 'Bangka Tengah' "
+                              "or 'Kota Pangkal Pinang') or the region code (e.g. 19.04).")
+                            % {"v": shown}, field="region")
+
+    def check_enter(self, code: str) -> Exception | None:
+        """Why the actor may not enter the indicator for ``code`` (None: may)."""
+        if code not in self.entered:
+            try:
+                services.check_enter(self.actor, self.indicator, code)
+                self.entered[code] = None
+            except (SinergiError, NotInScope) as exc:
+                self.entered[code] = exc
+        return self.entered[code]
+
+
+# --- the import ----------------------------------------------------------------------------
+
+@dataclass
+class _Layout:
+    header_row: int
+    region_column: int
+    headers: list[str]
+    periods: dict[int, str]  # column index -> period
+
+
+def _layout(sheet: _Sheet, header_at: int, frequency: str, body,
+            result: ImportResult) -> _Layout | None:
+    """Where the regions and the periods are; problems of the header row."""
+    header_row, header_cells = sheet.rows[header_at]
+    headers = [_shown(h) or readers.column_letter(i) for i, h in enumerate(header_cells)]
+    found = {i: _period(h, frequency) for i, h in enumerate(header_cells) if i}
+    found = {i: p for i, p in found.items() if p}
+    first = min(found)
+    labels = [i for i in range(first) if not _blank(header_cells[i])
+              or any(not _blank(_cell(cells, i)) for _n, cells in body)]
+    if not labels:
+        result.problems.append(Problem(
+            row=header_row, column=headers[first], value=headers[first],
+            message=_("There is no column of regions left of the first period (%(p)s). Put the "
+                      "province or kabupaten/kota names (or codes) in the column before the "
+                      "periods.") % {"p": headers[first]}))
+        return None
+    region_column = labels[0]
+    if len(labels) > 1 and headers[region_column].strip(" .").casefold() in ("no", "nomor"):
+        region_column = labels[1]
+    by_period: dict[str, int] = {}
+    for i, period in found.items():
+        if period in by_period:
+            result.problems.append(Problem(
+                row=header_row, column=headers[i], value=headers[i],
+                message=_("Columns '%(a)s' and '%(b)s' are both the period %(p)s; keep one of "
+                          "them and delete the other.")
+                % {"a": headers[by_period[period]], "b": headers[i], "p": period}))
+        else:
+            by_period[period] = i
+    width = max((len(cells) for _n, cells in body), default=0)
+    unread = [headers[i] if i < len(headers) else readers.column_letter(i)
+              for i in range(first + 1, width) if i not in found
+              and any(not _blank(_cell(cells, i)) for _n, cells in body)]
+    if unread:
+        result.warnings.append(
+            _("Columns that are not periods of this indicator were not read: %(columns)s. "
+              "Periods are written like %(example)s.")
+            % {"columns": ", ".join(unread), "example": periods.EXAMPLES.get(frequency, "2025")})
+    return _Layout(header_row, region_column, headers, found)
+
+
+def _choose(sheets: list[_Sheet], frequency: str) -> tuple[_Sheet, int] | None:
+    """The first sheet with a header row of periods, and that row's index."""
+    for sheet in sheets:
+        header_at = _header_index(sheet.rows, frequency)
+        if header_at is not None:
+            return sheet, header_at
+    return None
+
+
+def values_import(*, actor, indicator: Indicator, upload, source_note: str = "") -> ImportResult:
+    """Write the values of an uploaded .xlsx or .csv table in the BPS layout
+    (regions as rows, periods as columns) for ``indicator``: all of them as
+    drafts, or none when any cell has a problem (listed in the result)."""
+    name = _upload_name(upload)
+    result = ImportResult(file_name=name)
+
+    def file_problem(message: str, row: int | None = None) -> ImportResult:
+        result.problems.append(Problem(row=row, column="", value="", message=message))
+        return result
+
+    try:
+        # Whether the actor may enter this indicator at all (role, agency):
+        # one answer for the file, not one per row.
+        services.check_indicator_enter(actor, indicator)
+    except SinergiError as exc:
+        return file_problem(exc.message)
+    regions = _Regions(actor, indicator)
+    try:
+        data, sheets = _read(upload, name)
+    except SinergiError as exc:
+        return file_problem(exc.message)
+    frequency = indicator.frequency
+    example = periods.EXAMPLES.get(frequency, "2025")
+    chosen = _choose(sheets, frequency)
+    if chosen is None:
+        return file_problem(
+            _("File '%(file)s' has no header row with periods of %(code)s: none of the first "
+              "%(n)d rows of %(where)s holds a period like %(example)s after its first cell. "
+              "Put the region names in the first column and the periods (e.g. %(example)s) in "
+              "the header row above the figures, then upload it again.")
+            % {"file": name, "code": indicator.code, "n": HEADER_SEARCH_ROWS,
+               "where": _("any sheet") if len(sheets) > 1 else _("the table"),
+               "example": example})
+    sheet, header_at = chosen
+    if sheet.longer:
+        return file_problem(
+            _("File '%(file)s' has more than %(n)d rows; at most %(max)d regions can be "
+              "imported at once. Split the file and upload the parts one by one.")
+            % {"file": name, "n": READ_ROWS, "max": MAX_ROWS})
+    if sheet.name:
+        _formulas(data, sheet)
+    body = [(n, cells) for n, cells in sheet.rows[header_at + 1:]
+            if not all(map(_blank, cells))]
+    if len(body) > MAX_ROWS:
+        return file_problem(
+            _("File '%(file)s' has %(n)d rows below the header; at most %(max)d can be "
+              "imported at once. Split the file and upload the parts one by one.")
+            % {"file": name, "n": len(body), "max": MAX_ROWS})
+    layout = _layout(sheet, header_at, frequency, body, result)
+    if layout is None or result.problems:
+        return result
+
+    rows, refused = _check_rows(layout, sheet, body, regions, result.problems)
+    if refused:
+        # The actor may not enter this indicator at all: that, not each row.
+        result.problems = refused
+        return result
+    if not result.problems and not rows:
+        return file_problem(
+            _("File '%(file)s' has no figures below its header row (row %(row)d). Write the "
+              "figures under the periods and upload it again.")
+            % {"file": name, "row": layout.header_row}, row=layout.header_row)
+    if result.problems:
+        return result
+    try:
+        with transaction.atomic():
+            created = services.values_write(actor=actor, indicator=indicator, rows=rows,
+                                            source_note=" ".join(source_note.split())[:200])
+            audit_record(actor=actor, action="indicator.import", obj=indicator,
+                         after={"file": name, "values": created})
+    except SinergiError as exc:
+        return file_problem(exc.message)
+    except NotInScope as exc:
+        return file_problem(str(exc) or _("A region of the file is outside your area."))
+    result.created = created
+    return result
+
+
+def _check_rows(layout: _Layout, sheet: _Sheet, body, regions: _Regions,
+                problems: list[Problem]) -> tuple[list[dict], list[Problem]]:
+    """The values of the body rows, each checked; problems of rows are
+    appended to ``problems``, those of the whole file (the actor may not
+    enter this indicator) returned."""
+    rows: list[dict] = []
+    refused: dict[str, Problem] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    region_header = layout.headers[layout.region_column]
+    indicator = regions.indicator
+    for n, cells in body:
+        found: list[Problem] = []
+        figures = [(i, period, _cell(cells, i)) for i, period in layout.periods.items()
+                   if not _no_figure(_cell(cells, i))]
+        if not figures:
+            continue  # a note, the source line, or a region without figures
+        raw_region = _cell(cells, layout.region_column)
+        region = None
+        if _blank(raw_region):
+            found.append(Problem(row=n, column=region_header, value="", message=_(
+                "This row has figures but no region. Write the province or kabupaten/kota "
+                "name or code in column '%(column)s', or delete the row.")
+                % {"column": region_header}))
+        else:
+            try:
+                region = regions.resolve(raw_region)
+            except SinergiError as exc:
+                found.append(Problem(row=n, column=region_header,
+                                     value=_region_text(raw_region), message=exc.message))
+        values: list[tuple[str, Decimal]] = []
+        for i, period, raw in figures:
+            column = layout.headers[i]
+            if (n, i) in sheet.formulas:
+                found.append(Problem(row=n, column=column, value=sheet.formulas[(n, i)][:200],
+                                     message=_("This cell holds a formula; Sinergi reads "
+                                               "values only. Copy the cells and paste them as "
+                                               "values (Paste Special > Values).")))
+                continue
+            try:
+                value = number(raw)
+            except SinergiError as exc:
+                found.append(Problem(row=n, column=column, value=_shown(raw),
+                                     message=exc.message))
+                continue
+            for _field, message in quality.problems(indicator, value=value, numerator=None,
+                                                    denominator=None):
+                found.append(Problem(row=n, column=column, value=_shown(raw), message=message))
+            values.append((period, value))
+        if region is not None:
+            denied = regions.check_enter(region.code)
+            if isinstance(denied, NotInScope):
+                found.append(Problem(row=n, column=region_header,
+                                     value=_region_text(raw_region),
+                                     message=regions.outside(_region_text(raw_region)).message))
+            elif denied is not None:
+                refused.setdefault(denied.message, Problem(row=None, column="", value="",
+                                                           message=denied.message))
+            repeated = sorted({(first_row[(region.code, p)], p) for p, _v in values
+                               if (region.code, p) in first_row})
+            if repeated:
+                found.append(Problem(
+                    row=n, column=region_header, value=_region_text(raw_region),
+                    message=_("%(region)s is already in row %(first)d (for %(periods)s). Keep "
+                              "one row per region: delete this row or merge the two.")
+                    % {"region": region, "first": repeated[0][0],
+                       "periods": ", ".join(p for _r, p in repeated)}))
+            for period, _value in values:
+                first_row.setdefault((region.code, period), n)
+            if not found:
+                rows.extend({"region_code": region.code, "period": period, "value": value}
+                            for period, value in values)
+        order = {column: i for i, column in reversed(list(enumerate(layout.headers)))}
+        problems.extend(sorted(found, key=lambda p: order.get(p.column, len(order))))
+    return rows, list(refused.values())
+
+
+# --- the export ----------------------------------------------------------------------------
+
+def bps_rows(indicator: Indicator, values: Iterable[Value]) -> tuple[list[str], list[list]]:
+    """``indicator``'s values in the BPS layout: headers ["Kode", "Wilayah",
+    periods oldest first] and one row per region in code order (its code,
+    its name, then its value per period or None). Values of other
+    indicators and of disaggregations are left out. Write it with the code
+    column as text (``text_columns={0}``) so 19.10 stays 19.10;
+    ``values_import`` reads it back."""
+    cells: dict[str, dict[str, Decimal | None]] = {}
+    for value in values:
+        if value.disaggregation or value.indicator_id != indicator.pk:
+            continue
+        cells.setdefault(value.region_code, {})[value.period] = value.value
+    columns = sorted({p for by_period in cells.values() for p in by_period},
+                     key=lambda p: (periods.position(p), p))
+    names = dict(Region.objects.filter(code__in=sorted(cells)).values_list("code", "name"))
+    rows = [[code, names.get(code, ""), *(cells[code].get(p) for p in columns)]
+            for code in sorted(cells)]
+    return [CODE_HEADER, NAME_HEADER, *columns], rows
+
