@@ -13,7 +13,7 @@ from sinergi.regions.models import Region
 from .access_rules_registry import kab_family
 from .conftest import KAB, expect
 
-I = "/indicators"
+IND = "/indicators"
 ALL = expect(200, 200, 200, 200, 200, 200, 200)
 SIGNED_IN = expect(302, 200, 200, 200, 200, 200, 200)
 MANAGE = expect(302, 200, 200, 403, 403, 403, 200)
@@ -44,59 +44,59 @@ def other_village(world) -> str:
 
 
 RULES = {
-    "indicators:catalogue": [("get", lambda w: f"{I}/", None, ALL)],
-    "indicators:catalogue_export": [("get", lambda w: f"{I}/indikator.xlsx", None, ALL)],
+    "indicators:catalogue": [("get", lambda w: f"{IND}/", None, ALL)],
+    "indicators:catalogue_export": [("get", lambda w: f"{IND}/indikator.xlsx", None, ALL)],
     "indicators:detail_export": [
-        ("get", lambda w: f"{I}/P0/table.xlsx?region={KAB}", None, ALL),
-        ("get", lambda w: f"{I}/NIK_PCT/table.xlsx?region={kecamatan(w)}", None, KECAMATAN),
+        ("get", lambda w: f"{IND}/P0/table.xlsx?region={KAB}", None, ALL),
+        ("get", lambda w: f"{IND}/NIK_PCT/table.xlsx?region={kecamatan(w)}", None, KECAMATAN),
     ],
     "indicators:region_export": [
-        ("get", lambda w: f"{I}/region/{KAB}/export.xlsx", None, ALL),
-        ("get", lambda w: f"{I}/region/{kecamatan(w)}/export.xlsx", None, KECAMATAN),
+        ("get", lambda w: f"{IND}/region/{KAB}/export.xlsx", None, ALL),
+        ("get", lambda w: f"{IND}/region/{kecamatan(w)}/export.xlsx", None, KECAMATAN),
     ],
-    "indicators:quality_export": [("get", lambda w: f"{I}/quality/export.xlsx", None,
+    "indicators:quality_export": [("get", lambda w: f"{IND}/quality/export.xlsx", None,
                                    expect(302, 200, 200, 200, 403, 403, 200))],
-    "indicators:create": [("get", lambda w: f"{I}/new/", None, MANAGE)],
+    "indicators:create": [("get", lambda w: f"{IND}/new/", None, MANAGE)],
     "indicators:detail": [
-        ("get", lambda w: f"{I}/P0/?region={KAB}", None, ALL),
-        ("get", lambda w: f"{I}/P0/?region=18.06", None, ALL),
-        ("get", lambda w: f"{I}/NIK_PCT/?region={kecamatan(w)}", None, KECAMATAN),
+        ("get", lambda w: f"{IND}/P0/?region={KAB}", None, ALL),
+        ("get", lambda w: f"{IND}/P0/?region=18.06", None, ALL),
+        ("get", lambda w: f"{IND}/NIK_PCT/?region={kecamatan(w)}", None, KECAMATAN),
     ],
     "indicators:region": [
-        ("get", lambda w: f"{I}/region/{KAB}/", None, ALL),
-        ("get", lambda w: f"{I}/region/{kecamatan(w)}/", None, KECAMATAN),
-        ("get", lambda w: f"{I}/region/{own_village(w)}/", None,
+        ("get", lambda w: f"{IND}/region/{KAB}/", None, ALL),
+        ("get", lambda w: f"{IND}/region/{kecamatan(w)}/", None, KECAMATAN),
+        ("get", lambda w: f"{IND}/region/{own_village(w)}/", None,
          expect(404, 200, 200, 200, 200, 200, 404)),
     ],
-    "indicators:edit": [("get", lambda w: f"{I}/P0/edit/", None, MANAGE)],
+    "indicators:edit": [("get", lambda w: f"{IND}/P0/edit/", None, MANAGE)],
     "indicators:enter": [
-        ("get", lambda w: f"{I}/P0/values/", None, ENTER),
+        ("get", lambda w: f"{IND}/P0/values/", None, ENTER),
         # The officer enters the values of the own agency's indicator only.
-        ("get", lambda w: f"{I}/{dp3a_indicator(w)}/values/", None,
+        ("get", lambda w: f"{IND}/{dp3a_indicator(w)}/values/", None,
          expect(302, 200, 200, 200, 403, 403, 200)),
-        ("post", lambda w: f"{I}/{dp3a_indicator(w)}/values/",
+        ("post", lambda w: f"{IND}/{dp3a_indicator(w)}/values/",
          {"region": KAB, "period": "2025", "value": "12.5"},
          expect(302, 302, 302, 302, 403, 403, 404)),
-        ("post", lambda w: f"{I}/P0/values/", {"region": KAB, "period": "2025", "value": "9"},
+        ("post", lambda w: f"{IND}/P0/values/", {"region": KAB, "period": "2025", "value": "9"},
          expect(302, 302, 302, 403, 403, 403, 404)),
     ],
-    "indicators:import": [("get", lambda w: f"{I}/P0/import/", None, ENTER)],
-    "indicators:export": [("get", lambda w: f"{I}/P0/export/?region={KAB}", None, SIGNED_IN)],
-    "indicators:targets": [("get", lambda w: f"{I}/P0/targets/?region={KAB}", None, MANAGE)],
-    "indicators:verify": [("post", lambda w: f"{I}/P0/verify/",
+    "indicators:import": [("get", lambda w: f"{IND}/P0/import/", None, ENTER)],
+    "indicators:export": [("get", lambda w: f"{IND}/P0/export/?region={KAB}", None, SIGNED_IN)],
+    "indicators:targets": [("get", lambda w: f"{IND}/P0/targets/?region={KAB}", None, MANAGE)],
+    "indicators:verify": [("post", lambda w: f"{IND}/P0/verify/",
                            {"region": KAB, "period": "2025"},
                            expect(302, 302, 302, 403, 403, 403, 404))],
     "indicators:facts": [
-        ("get", lambda w: f"{I}/facts/", None, expect(302, 200, 200, 403, 200, 403, 200)),
+        ("get", lambda w: f"{IND}/facts/", None, expect(302, 200, 200, 403, 200, 403, 200)),
         # A village operator answers for the own village only.
-        ("post", lambda w: f"{I}/facts/", lambda w: {"village": own_village(w),
+        ("post", lambda w: f"{IND}/facts/", lambda w: {"village": own_village(w),
                                                      "year": "2026", "F_PUSKESSOS": "1"},
          expect(302, 302, 302, 403, 302, 403, 404)),
-        ("post", lambda w: f"{I}/facts/", lambda w: {"village": other_village(w),
+        ("post", lambda w: f"{IND}/facts/", lambda w: {"village": other_village(w),
                                                      "year": "2026", "F_PUSKESSOS": "1"},
          expect(302, 302, 302, 403, 404, 403, 404)),
     ],
-    "indicators:quality": [("get", lambda w: f"{I}/quality/", None,
+    "indicators:quality": [("get", lambda w: f"{IND}/quality/", None,
                             expect(302, 200, 200, 200, 403, 403, 200))],
     "GET /api/v1/indicators": [("get", lambda w: "/api/v1/indicators", None, API_ALL)],
     "GET /api/v1/indicators/{code}": [("get", lambda w: "/api/v1/indicators/P0", None,

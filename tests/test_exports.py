@@ -310,10 +310,6 @@ def test_no_export_column_is_empty_and_nothing_comes_from_outside_the_scope(
         world=world, data=data, client=client_of("coordinator"), monkeypatch=monkeypatch,
         tmp_path=tmp_path))
     for t in tables:
-        if url_name.startswith("indicators:"):
-            print("\n##", url_name, t.header, len(t.rows))
-            for r in t.rows[:12]:
-                print("   ", r)
         assert t.rows, f"{url_name} ({t.name}): no rows"
         assert not t.empty_columns(), (
             f"{url_name} ({t.name}): columns without a single value: {t.empty_columns()}")

@@ -249,7 +249,7 @@ def test_the_public_sees_verified_values_of_provinces_and_kabupaten_only(world, 
     _values(p0, {"19.05": D("7.25")}, status="draft")
     _values(p0, {kec: D("6.5")})
     anonymous = client_of("anonymous")
-    page = anonymous.get(f"/indicators/P0/?region=19&period=2025").content.decode()
+    page = anonymous.get("/indicators/P0/?region=19&period=2025").content.decode()
     assert "5.5" in page and "7.25" not in page
     assert anonymous.get(f"/indicators/P0/?region={kec}").status_code == 404
     signed = client_of("coordinator").get("/indicators/P0/?region=19&period=2025")
@@ -265,7 +265,7 @@ def test_small_registry_counts_are_hidden_from_the_public(world, client_of):
     compute.recompute(today=timezone.localdate())
     row = Value.objects.get(indicator__code="PENDUDUK", region_code=KAB, disaggregation="")
     assert row.value == 3
-    public = client_of("anonymous").get(f"/indicators/PENDUDUK/?region=19").content.decode()
+    public = client_of("anonymous").get("/indicators/PENDUDUK/?region=19").content.decode()
     assert "hidden" in public
     assert selectors.suppressed(world["coordinator"], row) is False
 
@@ -294,7 +294,7 @@ def test_the_indicator_page_ranks_children_with_trend_target_and_charts(world, c
     p0_row = next(r for r in panel if r.indicator.code == "P0")
     assert (p0_row.rank, p0_row.of, p0_row.judged.status) == (1, 4, ranking.ON_TRACK)
     assert client.get(f"/indicators/region/{kabs[0]}/").status_code == 200
-    api = client.get(f"/api/v1/indicators/P0/values?region=19&period=2025").json()
+    api = client.get("/api/v1/indicators/P0/values?region=19&period=2025").json()
     assert api[0]["region_code"] == kabs[0] and [r["rank"] for r in api] == [1, 2, 2, 4]
 
 

@@ -19,12 +19,12 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sinergi.agencies.models import Agency
 from sinergi.core import changes
 from sinergi.groups.models import Group, GroupKind, GroupMember
 from sinergi.indicators import compute, services
 from sinergi.indicators.models import Indicator, Stale, Value
 from sinergi.programs.models import Enrollment, Program
-from sinergi.agencies.models import Agency
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household, Person
 
