@@ -147,7 +147,7 @@ def cmd_manage(args) -> None:
 
 
 # Apps with a commands.py (add_parsers(sub) registers its subcommands).
-COMMAND_APPS = ["core", "regions", "agencies", "accounts", "imports"]
+COMMAND_APPS = ["core", "regions", "agencies", "accounts", "imports", "indicators"]
 
 
 def build_parser() -> argparse.ArgumentParser:

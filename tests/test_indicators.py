@@ -349,3 +349,29 @@ def test_catalogue_edits_raise_the_definition_version(world):
     assert caught.value.field == "disaggregations"
     with pytest.raises(AccessDenied):
         services.indicator_update(actor=world["officer"], indicator=p0, unit="x")
+
+
+@pytest.mark.django_db
+def test_the_job_runner_recounts_what_a_change_marked(world):
+    """The recount is a job of the runner, queued once for a burst of changes
+    in two kabupaten, and each kabupaten gets its own numbers."""
+    from sinergi.core import jobs
+    from sinergi.core.models import Job
+
+    inside = Region.objects.filter(parent_id=kecamatan_codes()[0]).first().code
+    outside = Region.objects.filter(code__startswith=OUTSIDE_KAB + ".", level=4).first().code
+    for i, village in enumerate([inside, inside, outside]):
+        Person.objects.create(name=f"J{i}", sex="L", village_code=village)
+    from sinergi.core import changes
+
+    changes.changed(changes.REGISTRY, [inside])
+    changes.changed(changes.REGISTRY, [outside])
+    queued = Job.objects.filter(kind=services.JOB_KIND, status=Job.PENDING)
+    assert queued.count() == 1 and queued.get().run_after > timezone.now()
+    queued.update(run_after=timezone.now())  # the clock moves past the delay
+    assert jobs.run_pending() == 1
+    counted = dict(Value.objects.filter(indicator__code="PENDUDUK", disaggregation="",
+                                        region_code__in=[KAB, OUTSIDE_KAB, "18", "19"])
+                   .values_list("region_code", "value"))
+    assert counted == {KAB: 2, "19": 2, OUTSIDE_KAB: 1, "18": 1}
+    assert not Stale.objects.exists()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from sinergi.regions.models import Region
 
 from . import catalogue, compute, services
-from .models import DEMO, DRAFT, VERIFIED, Indicator, Target, Value
+from .models import DEMO, DRAFT, VERIFIED, Indicator, Stale, Target, Value
 
 NOTE = "Data demo (bukan statistik resmi)"
 YEARS = 5
@@ -56,7 +56,11 @@ def build(ctx) -> None:
     catalogue.install()
     # A local setting of Bangka Belitung: family planning sits in DP3ACSKB.
     Indicator.objects.filter(agency="DPPKB").update(agency="DP3ACSKB")
+    started = timezone.now()
     figures = compute.recompute([province])
+    # The registry, groups and programs built before asked for recounts the
+    # full count above has made.
+    Stale.objects.filter(village_code__startswith=province, requested_at__lte=started).delete()
     kabs = list(Region.objects.filter(parent_id=province, retired_in="").order_by("code"))
     if not kabs:
         ctx.say("Indicators: no kab/kota in the demo province; skipped")
