@@ -144,13 +144,15 @@ def indicator_values(names=()) -> list[str]:
 
 
 def hostile_indicators() -> None:
-    """Indicators whose name, unit, agency, definition and formula are payloads."""
+    """Indicators whose name, unit, agency, definition and formula are
+    payloads (unit and agency hold 40 characters: not the first payload)."""
+    fitting = PAYLOADS[1:]
     for n, payload in enumerate(PAYLOADS):
         Indicator.objects.create(
-            code=f"HOSTILE{n}", name_id=payload, unit=PAYLOADS[(n + 1) % len(PAYLOADS)],
-            agency=PAYLOADS[(n + 2) % len(PAYLOADS)], kind="percent", source="bps",
-            definition=PAYLOADS[(n + 3) % len(PAYLOADS)],
-            formula=PAYLOADS[(n + 4) % len(PAYLOADS)])
+            code=f"HOSTILE{n}", name_id=payload, unit=fitting[n % len(fitting)],
+            agency=fitting[(n + 1) % len(fitting)], kind="percent", source="bps",
+            definition=PAYLOADS[(n + 2) % len(PAYLOADS)],
+            formula=PAYLOADS[(n + 3) % len(PAYLOADS)])
 
 
 

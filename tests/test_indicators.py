@@ -3,10 +3,12 @@ village facts with their roll-ups and data quality; who sees and edits
 what; commitments measured by an indicator; the pages and the API."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.indicators import compute, periods, quality, ranking, selectors, services
@@ -254,6 +256,12 @@ def test_the_public_sees_verified_values_of_provinces_and_kabupaten_only(world, 
     assert anonymous.get(f"/indicators/P0/?region={kec}").status_code == 404
     signed = client_of("coordinator").get("/indicators/P0/?region=19&period=2025")
     assert "7.25" in signed.content.decode()  # drafts are shown to the signed-in, marked
+    panel = anonymous.get("/indicators/region/19.05/").content.decode()
+    assert "7.25" not in panel and "7,25" not in panel
+    table = anonymous.get("/indicators/P0/table.xlsx?region=19&period=2025")
+    book = load_workbook(io.BytesIO(b"".join(table.streaming_content)))
+    cells = [c for row in book.active.iter_rows(values_only=True) for c in row]
+    assert 5.5 in cells and 7.25 not in cells
     assert client_of("coordinator").get(f"/indicators/P0/?region={KAB}").status_code == 200
 
 

@@ -26,7 +26,6 @@ from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from sinergi.core.bulk import bulk_insert
 from sinergi.core.changes import GROUPS, PROGRAMS, REGISTRY
 from sinergi.groups.models import Group, GroupMember
 from sinergi.programs.models import SERVED, Enrollment
@@ -299,6 +298,10 @@ _COLUMNS = ["indicator_id", "region_code", "level", "period", "disaggregation", 
 
 
 def _write(cells: dict, level: int, period: str, factors: dict, now) -> int:
+    # Imported here: core.bulk loads polars, whose threads must not start in
+    # the serving process before gunicorn forks (apps.ready imports this module).
+    from sinergi.core.bulk import bulk_insert  # noqa: PLC0415
+
     adapt = connection.ops.adapt_decimalfield_value
     stamp = connection.ops.adapt_datetimefield_value(now)
 

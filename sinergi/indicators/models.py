@@ -13,7 +13,7 @@ imported, and summed upwards only where the catalogue says they may be.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 # Kinds of figure.
@@ -55,7 +55,7 @@ STATUS_CHOICES = [(DRAFT, _("draft")), (VERIFIED, _("verified"))]
 
 # How a value came to be.
 COMPUTED, FORM, EXCEL, ROLLED, DEMO = "computed", "form", "excel", "rollup", "demo"
-ORIGIN_CHOICES = [(COMPUTED, _("computed")), (FORM, _("entered")), (EXCEL, _("Excel import")),
+ORIGIN_CHOICES = [(COMPUTED, pgettext_lazy("origin", "computed")), (FORM, _("entered")), (EXCEL, _("Excel import")),
                   (ROLLED, _("summed from the regions below")), (DEMO, _("demo data"))]
 
 DOCUMENT_CHOICES = [("rpjmd", "RPJMD"), ("renstra", "Renstra"), ("rkpd", "RKPD"),

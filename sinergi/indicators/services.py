@@ -46,17 +46,16 @@ RECOMPUTE_DELAY_SECONDS = 30
 
 # --- computed values follow the data ---------------------------------------------------
 
-def _on_change(source: str, village_codes: set[str]) -> None:
+def mark_stale(source: str, village_codes: set[str]) -> None:
+    """The computed values of ``village_codes`` that read ``source`` are older
+    than the data (core.changes, in the change's transaction): mark them and
+    queue the recount."""
     now = timezone.now()
     Stale.objects.bulk_create(
         [Stale(village_code=code, source=source, requested_at=now) for code in village_codes],
         update_conflicts=True, unique_fields=["village_code", "source"],
         update_fields=["requested_at"], batch_size=500)
     jobs.enqueue(JOB_KIND, once=True, delay=RECOMPUTE_DELAY_SECONDS)
-
-
-def listen_to_changes() -> None:
-    changes.listen(_on_change)
 
 
 def recompute_pending(*, context: jobs.Context | None = None,
@@ -89,7 +88,7 @@ def request_daily_recompute(today: datetime.date | None = None) -> int:
               .values_list("region_code", flat=True).distinct())
     if old:
         for source in changes.SOURCES:
-            _on_change(source, old)
+            mark_stale(source, old)
     return len(old)
 
 
@@ -396,6 +395,8 @@ def values_verify(*, actor, indicator: Indicator, period: str, region_code: str)
                                   | Q(region_code=region_code), indicator=indicator,
                                   period=period, status=DRAFT)
     count = drafts.update(status=VERIFIED)
+    # Sums above the region were drafts while a part was: judge them again.
+    roll_entered(indicator, period, {region_code})
     audit_record(actor=actor, action="indicator.verify", object_type="indicators.value",
                  region_code=region_code,
                  after={"indicator": indicator.code, "period": period, "values": count})

@@ -7,6 +7,8 @@ verified values of provinces and kabupaten/kota only (selectors)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +21,9 @@ from sinergi.regions.codes import subtree_q
 from sinergi.regions.models import Region
 
 from . import dimensions, forms, periods, quality, selectors, services, sheet
-from .models import COMPUTED_SOURCES, VILLAGE, Indicator
+from .models import COMPUTED_SOURCES, STATUS_CHOICES, VILLAGE, Indicator
+
+STATUS_LABELS = dict(STATUS_CHOICES)
 
 
 def _page_region(request, default: str | None = None) -> Region:
@@ -84,7 +88,8 @@ def detail(request, code: str, as_xlsx: bool = False):
                    _("Rank in the period before"), _("Status"), _("Data quality")]
         return xlsx_response(f"{indicator.code}-{region.code}-{period}.xlsx", headers, (
             [r.rank, r.code, r.name, period, r.value, r.numerator, r.denominator, r.lower,
-             r.upper, r.previous_rank, r.status, ", ".join(r.flag_labels)] for r in rows),
+             r.upper, r.previous_rank, str(STATUS_LABELS.get(r.status, r.status)),
+             ", ".join(r.flag_labels)] for r in rows),
             text_columns={1})
     peers = _peers(request)
     own = selectors.own_row(user, indicator, region.code, period, disaggregation) \
@@ -148,7 +153,7 @@ def region_panel(request, code: str, as_xlsx: bool = False):
              r.target.target if r.target else None, r.target.period if r.target else "",
              r.judged.gap if r.judged else None, r.judged.label if r.judged else "",
              r.rank, r.of or None, r.trend.label if r.trend else "",
-             r.latest.computed_at.date() if r.latest else None] for r in rows))
+             timezone.localdate(r.latest.computed_at) if r.latest else None] for r in rows))
     shown_rows = [(r, charts.sparkline([p.value for p in r.points],
                                        label=_("%(name)s over time") % {
                                            "name": r.indicator.name}))
@@ -204,14 +209,10 @@ def _refused(request, user, indicator: Indicator):
 
 
 def _detail_url(indicator: Indicator) -> str:
-    from django.urls import reverse
-
     return reverse("indicators:detail", args=[indicator.code])
 
 
 def _today():
-    from django.utils import timezone
-
     return timezone.localdate()
 
 
