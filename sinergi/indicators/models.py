@@ -55,8 +55,9 @@ STATUS_CHOICES = [(DRAFT, _("draft")), (VERIFIED, _("verified"))]
 
 # How a value came to be.
 COMPUTED, FORM, EXCEL, ROLLED, DEMO = "computed", "form", "excel", "rollup", "demo"
-ORIGIN_CHOICES = [(COMPUTED, pgettext_lazy("origin", "computed")), (FORM, _("entered")), (EXCEL, _("Excel import")),
-                  (ROLLED, _("summed from the regions below")), (DEMO, _("demo data"))]
+ORIGIN_CHOICES = [(COMPUTED, pgettext_lazy("origin", "computed")), (FORM, _("entered")),
+                  (EXCEL, _("Excel import")), (ROLLED, _("summed from the regions below")),
+                  (DEMO, _("demo data"))]
 
 DOCUMENT_CHOICES = [("rpjmd", "RPJMD"), ("renstra", "Renstra"), ("rkpd", "RKPD"),
                     ("rakor", _("rakor")), ("other", _("other"))]
