@@ -34,6 +34,7 @@ Prints, each with its target (none is asserted: compare figures within one run):
 """
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -359,6 +360,7 @@ def ranking_figures() -> None:
     from sinergi.indicators.models import EXCEL, VERIFIED, Indicator, Value
     from sinergi.regions.models import Region
 
+    gc.collect()  # the earlier steps' garbage is not this step's
     p0 = Indicator.objects.get(code="P0")
     kabs = list(Region.objects.filter(level=2, retired_in="").order_by("code")
                 .values_list("code", flat=True))

@@ -336,17 +336,18 @@ def quality_list(user, *, indicator: Indicator | None = None, limit: int = 500) 
         found.append({"indicator": indicators[v.indicator_id], "region_code": v.region_code,
                       "period": v.period, "value": v.value,
                       "problems": [quality.flag_label(f) for f in v.flag_list]})
-    for iid, ind in indicators.items():
-        by_period = defaultdict(set)
-        for code, period in Value.objects.filter(scope, indicator_id=iid, disaggregation="") \
-                .exclude(origin="rollup").values_list("region_code", "period"):
-            by_period[period].add(code)
+    # Regions that reported the period before but not the latest: one read.
+    reported = defaultdict(lambda: defaultdict(set))
+    for iid, code, period in Value.objects.filter(
+            scope, indicator_id__in=list(indicators), disaggregation="") \
+            .exclude(origin="rollup").values_list("indicator_id", "region_code", "period"):
+        reported[iid][period].add(code)
+    for iid, by_period in reported.items():
         if len(by_period) < 2:
             continue
-        ordered = sorted(by_period)
-        latest, before = ordered[-1], ordered[-2]
+        latest, before = sorted(by_period)[-1], sorted(by_period)[-2]
         for code in sorted(by_period[before] - by_period[latest]):
-            found.append({"indicator": ind, "region_code": code, "period": latest,
+            found.append({"indicator": indicators[iid], "region_code": code, "period": latest,
                           "value": None, "problems": [quality.flag_label(quality.MISSING)]})
     names_ = names({f["region_code"] for f in found})
     for f in found:
