@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sinergi.agencies.models import Agency
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.models import AuditLog
+from sinergi.imports import readers
 from sinergi.meetings import selectors, services, sheet, transfer
 from sinergi.meetings.models import Commitment
 from sinergi.regions.models import Region
@@ -317,7 +318,7 @@ def test_agencies_of_the_meeting_region_come_first_then_the_named_one(world):
     (None, None),
 ])
 def test_numbers_follow_one_documented_rule(value, expected):
-    number = transfer._number(value, "target")
+    number = readers.number(value, "target")
     assert number == (Decimal(expected) if expected is not None else None)
 
 
@@ -328,7 +329,7 @@ def test_numbers_follow_one_documented_rule(value, expected):
 ])
 def test_numbers_that_could_be_misread_are_refused(value, message):
     with pytest.raises(SinergiError) as caught:
-        transfer._number(value, "target")
+        readers.number(value, "target")
     assert message in caught.value.message and caught.value.field == "target"
 
 

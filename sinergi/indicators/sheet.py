@@ -33,24 +33,19 @@ written, in one transaction, through ``services.values_write``.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import difflib
-import io
 import re
-import zipfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from python_calamine import CalamineError, CalamineWorkbook
 
 from sinergi.accounts import access
-from sinergi.core import values as typed
 from sinergi.core.audit import audit_record
-from sinergi.core.errors import DataFileError, NotInScope, SinergiError
+from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.imports import readers
 from sinergi.regions import codes as region_codes
 from sinergi.regions.models import Region
@@ -70,59 +65,15 @@ NO_FIGURE = {"", "-", "–", "—", "…", "..."}
 CODE_HEADER, NAME_HEADER = "Kode", "Wilayah"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing to fix. ``row`` is the spreadsheet row (None for the file
-    as a whole), ``column`` the header as written in the file, ``value`` the
-    cell as read."""
-
-    row: int | None
-    column: str
-    value: str
-    message: str
+Problem = readers.Problem
 
 
-@dataclass
-class ImportResult:
+class ImportResult(readers.CheckedFile):
     """What an import did: with any ``problems`` nothing was written;
     otherwise ``created`` values. ``warnings`` never block."""
 
-    file_name: str
-    created: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def as_dict(self) -> dict:
-        """For the API: counts, problems and warnings, JSON-safe."""
-        return {"file": self.file_name, "created": self.created,
-                "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
-
 
 # --- cells ---------------------------------------------------------------------------------
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value) -> str:
-    """A cell as the operator would recognise it in a problem list."""
-    if _blank(value):
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != datetime.time() \
-            else value.strftime("%d/%m/%Y")
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        return readers.float_text(value)
-    return " ".join(str(value).split())[:200]
-
 
 def _no_figure(value) -> bool:
     return value is None or (isinstance(value, str) and value.strip() in NO_FIGURE)
@@ -137,157 +88,35 @@ def _period(value, frequency: str) -> str | None:
         return f"{value.year}-{value.month:02d}"  # Excel took "2025-03" for a date
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    return periods.normalize(_MARKS.sub("", _shown(value)), frequency)
-
-
-_NUMBER = re.compile(r"([+-]?)(\d[\d.,]*)")
+    return periods.normalize(_MARKS.sub("", readers.shown(value)), frequency)
 
 
 def number(value) -> Decimal:
-    """A figure of a cell by the rule in the module docstring; SinergiError
-    saying what to write instead when it is not one."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        text = readers.float_text(value) if isinstance(value, float) else str(value)
-        return typed.as_decimal(text, "value")
-    shown = _shown(value)
-    if isinstance(value, datetime.date):
-        raise SinergiError(_("'%(v)s' is a date, not a figure. Format the cell as Number and "
-                             "type the figure (e.g. 12,48), or leave it empty or write '-' when "
-                             "there is no figure.") % {"v": shown}, field="value")
-    text = shown.replace("\u00a0", "").replace(" ", "") if isinstance(value, str) else ""
-    if text.endswith("%"):
-        raise SinergiError(_("Write the figure without %%, e.g. %(n)s.") % {"n": text[:-1]},
-                           field="value")
-    m = _NUMBER.fullmatch(text)
-    if m is None:
-        raise SinergiError(_("'%(v)s' is not a number. Write the figure with digits and a "
-                             "decimal comma or point (e.g. 12,48), or leave the cell empty or "
-                             "write '-' when there is no figure.") % {"v": shown[:40]},
-                           field="value")
-    sign, body = m.groups()
-    marks = [ch for ch in body if ch in ".,"]
-    unreadable = SinergiError(
-        _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
-          "decimal mark, e.g. 12,48 or 1500.") % {"v": shown[:40]}, field="value")
-    if not marks:
-        return typed.as_decimal(sign + body, "value")
-    if len(marks) == 1:
-        whole, fraction = re.split(r"[.,]", body)
-        if not fraction:
-            raise unreadable
-        if len(fraction) == 3 and whole.strip("0"):
-            raise SinergiError(
-                _("'%(v)s' is ambiguous: the %(mark)s may separate thousands or decimals. "
-                  "Write a whole number without separators, e.g. %(whole)s; for a decimal, "
-                  "use a number cell in Excel.")
-                % {"v": shown, "mark": marks[0], "whole": whole + fraction}, field="value")
-        return typed.as_decimal(f"{sign}{whole}.{fraction}", "value")
-    thousands = marks[0]
-    decimal_mark = marks[-1] if marks[-1] != thousands else None
-    whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
-    groups = whole.split(thousands)
-    if (decimal_mark and (not fraction or decimal_mark in whole)) or not (
-            1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
-        raise unreadable
-    return typed.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
-                            "value")
+    """A figure of a cell (the number rule of imports.readers.cells)."""
+    return readers.number(value, "value")
 
 
 # --- reading the file ----------------------------------------------------------------------
-
-@dataclass
-class _Sheet:
-    name: str  # "" for a CSV file
-    rows: list[tuple[int, list]]  # (spreadsheet row, cells)
-    longer: bool = False  # more rows than READ_ROWS
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-
 
 def _upload_name(upload) -> str:
     name = re.sub(r"[^\w.\- ]+", "_", str(getattr(upload, "name", "") or "file"))
     return name.rsplit("/", 1)[-1][-120:] or "file"
 
 
-def _read(upload, name: str) -> tuple[bytes, list[_Sheet]]:
-    """The sheets of the file (one for a CSV). The kind of file is told by
-    its content, never by its name."""
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise DataFileError(_("File '%(file)s' is larger than %(mb)d MB; a table of indicator "
-                              "values is much smaller. Check that it is the right file, or "
-                              "keep only the table's sheet.")
-                            % {"file": name, "mb": MAX_UPLOAD_BYTES // 1024 // 1024})
-    if not data.strip():
-        raise DataFileError(_("File '%(file)s' is empty. Upload the table with the regions as "
-                              "rows and the periods as columns.") % {"file": name})
-    if data.startswith(readers.ZIP_MAGIC):
-        return data, _read_xlsx(data, name)
-    if data.startswith(readers.OLE_MAGIC):
-        raise DataFileError(_(
-            "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
-            "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
-            "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
-            "it again.") % {"file": name})
-    return data, [_read_csv(data, name)]
-
-
-def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for sheet_name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(sheet_name)
-            cells = sheet.to_python(skip_empty_area=False, nrows=READ_ROWS)
-            longer = sheet.end is not None and sheet.end[0] + 1 > READ_ROWS
-            sheets.append(_Sheet(sheet_name, [(i, list(row)) for i, row in
-                                              enumerate(cells, start=1)], longer))
-    except (CalamineError, OSError, ValueError) as exc:
-        raise readers.unreadable_workbook(name, exc) from None
-    return sheets
-
-
-def _formulas(data: bytes, sheet: _Sheet) -> None:
-    """Mark the sheet's formula cells; one saved without its result reads as
-    empty, so its text is put in to be reported, not taken for no figure."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            sheet.formulas = readers.formula_cells(zf, readers.sheet_xml_paths(zf).get(sheet.name))
-    except zipfile.BadZipFile:
-        return
-    for (r, c), text in sheet.formulas.items():
-        if r <= READ_ROWS:
-            sheet.rows.extend((n, []) for n in range(len(sheet.rows) + 1, r + 1))
-            cells = sheet.rows[r - 1][1]
-            cells.extend([None] * (c + 1 - len(cells)))
-            if _blank(cells[c]):
-                cells[c] = text
-
-
-def _read_csv(data: bytes, name: str) -> _Sheet:
-    text = readers.decode(data, file_name=name).decode("utf-8")
-    separator = readers.sniff_separator(text, skip_titles=True)
-    try:
-        rows = []
-        for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
-                                           delimiter=separator), start=1):
-            if i > READ_ROWS:
-                return _Sheet("", rows, longer=True)
-            rows.append((i, row))
-    except csv.Error as exc:
-        raise DataFileError(_("File '%(file)s' cannot be read as CSV (%(error)s). Save it "
-                              "again from Excel as .xlsx or 'CSV UTF-8' and upload it again.")
-                            % {"file": name, "error": exc}) from None
-    formulas = {(r, c): v.strip() for r, row in rows for c, v in enumerate(row)
-                if v.strip().startswith("=") and len(v.strip()) > 1}
-    return _Sheet("", rows, formulas=formulas)
+def _read(upload, name: str) -> list[readers.Sheet]:
+    return readers.read_sheets(
+        upload, name, max_bytes=MAX_UPLOAD_BYTES, max_rows=READ_ROWS, skip_titles=True,
+        too_large=_("File '%(file)s' is larger than %(mb)d MB; a table of indicator values is "
+                    "much smaller. Check that it is the right file, or keep only the table's "
+                    "sheet."),
+        empty=_("File '%(file)s' is empty. Upload the table with the regions as rows and the "
+                "periods as columns."))
 
 
 def _header_index(rows: list[tuple[int, list]], frequency: str) -> int | None:
     """The header row: the first of the top non-blank rows with a period in
     a cell after its first one."""
-    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(_blank, cells))]
+    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(readers.blank, cells))]
     for i in filled[:HEADER_SEARCH_ROWS]:
         if any(_period(cell, frequency) for cell in rows[i][1][1:]):
             return i
@@ -334,7 +163,7 @@ def _region_text(value) -> str:
         return str(int(value)) if value.is_integer() else f"{value:.2f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _shown(value)
+    return readers.shown(value)
 
 
 class _Regions:
@@ -448,16 +277,16 @@ class _Layout:
     periods: dict[int, str]  # column index -> period
 
 
-def _layout(sheet: _Sheet, header_at: int, frequency: str, body,
+def _layout(sheet: readers.Sheet, header_at: int, frequency: str, body,
             result: ImportResult) -> _Layout | None:
     """Where the regions and the periods are; problems of the header row."""
     header_row, header_cells = sheet.rows[header_at]
-    headers = [_shown(h) or readers.column_letter(i) for i, h in enumerate(header_cells)]
+    headers = [readers.shown(h) or readers.column_letter(i) for i, h in enumerate(header_cells)]
     found = {i: _period(h, frequency) for i, h in enumerate(header_cells) if i}
     found = {i: p for i, p in found.items() if p}
     first = min(found)
-    labels = [i for i in range(first) if not _blank(header_cells[i])
-              or any(not _blank(_cell(cells, i)) for _n, cells in body)]
+    labels = [i for i in range(first) if not readers.blank(header_cells[i])
+              or any(not readers.blank(_cell(cells, i)) for _n, cells in body)]
     if not labels:
         result.problems.append(Problem(
             row=header_row, column=headers[first], value=headers[first],
@@ -481,7 +310,7 @@ def _layout(sheet: _Sheet, header_at: int, frequency: str, body,
     width = max((len(cells) for _n, cells in body), default=0)
     unread = [headers[i] if i < len(headers) else readers.column_letter(i)
               for i in range(first + 1, width) if i not in found
-              and any(not _blank(_cell(cells, i)) for _n, cells in body)]
+              and any(not readers.blank(_cell(cells, i)) for _n, cells in body)]
     if unread:
         result.warnings.append(
             _("Columns that are not periods of this indicator were not read: %(columns)s. "
@@ -490,7 +319,7 @@ def _layout(sheet: _Sheet, header_at: int, frequency: str, body,
     return _Layout(header_row, region_column, headers, found)
 
 
-def _choose(sheets: list[_Sheet], frequency: str) -> tuple[_Sheet, int] | None:
+def _choose(sheets: list[readers.Sheet], frequency: str) -> tuple[readers.Sheet, int] | None:
     """The first sheet with a header row of periods, and that row's index."""
     for sheet in sheets:
         header_at = _header_index(sheet.rows, frequency)
@@ -518,7 +347,7 @@ def values_import(*, actor, indicator: Indicator, upload, source_note: str = "")
         return file_problem(exc.message)
     regions = _Regions(actor, indicator)
     try:
-        data, sheets = _read(upload, name)
+        sheets = _read(upload, name)
     except SinergiError as exc:
         return file_problem(exc.message)
     frequency = indicator.frequency
@@ -539,10 +368,8 @@ def values_import(*, actor, indicator: Indicator, upload, source_note: str = "")
             _("File '%(file)s' has more than %(n)d rows; at most %(max)d regions can be "
               "imported at once. Split the file and upload the parts one by one.")
             % {"file": name, "n": READ_ROWS, "max": MAX_ROWS})
-    if sheet.name:
-        _formulas(data, sheet)
     body = [(n, cells) for n, cells in sheet.rows[header_at + 1:]
-            if not all(map(_blank, cells))]
+            if not all(map(readers.blank, cells))]
     if len(body) > MAX_ROWS:
         return file_problem(
             _("File '%(file)s' has %(n)d rows below the header; at most %(max)d can be "
@@ -578,7 +405,7 @@ def values_import(*, actor, indicator: Indicator, upload, source_note: str = "")
     return result
 
 
-def _check_rows(layout: _Layout, sheet: _Sheet, body, regions: _Regions,
+def _check_rows(layout: _Layout, sheet: readers.Sheet, body, regions: _Regions,
                 problems: list[Problem]) -> tuple[list[dict], list[Problem]]:
     """The values of the body rows, each checked; problems of rows are
     appended to ``problems``, those of the whole file (the actor may not
@@ -596,7 +423,7 @@ def _check_rows(layout: _Layout, sheet: _Sheet, body, regions: _Regions,
             continue  # a note, the source line, or a region without figures
         raw_region = _cell(cells, layout.region_column)
         region = None
-        if _blank(raw_region):
+        if readers.blank(raw_region):
             found.append(Problem(row=n, column=region_header, value="", message=_(
                 "This row has figures but no region. Write the province or kabupaten/kota "
                 "name or code in column '%(column)s', or delete the row.")
@@ -619,12 +446,13 @@ def _check_rows(layout: _Layout, sheet: _Sheet, body, regions: _Regions,
             try:
                 value = number(raw)
             except SinergiError as exc:
-                found.append(Problem(row=n, column=column, value=_shown(raw),
+                found.append(Problem(row=n, column=column, value=readers.shown(raw),
                                      message=exc.message))
                 continue
             for _field, message in quality.problems(indicator, value=value, numerator=None,
                                                     denominator=None):
-                found.append(Problem(row=n, column=column, value=_shown(raw), message=message))
+                found.append(Problem(row=n, column=column, value=readers.shown(raw),
+                                     message=message))
             values.append((period, value))
         if region is not None:
             denied = regions.check_enter(region.code)

@@ -8,38 +8,26 @@ so an operator fixes the file and uploads it again without leaving half of
 it behind. Each row goes through ``services.commitment_create``, so the
 import accepts exactly what the form and the API accept.
 
-Numbers typed as text follow one rule, because "1.500" is one thousand five
-hundred in Indonesia and one and a half in English:
-
-- digits, optionally with one decimal mark, comma or dot: "12,5", "12.5";
-- thousands separators only where the reading is certain: a mark that occurs
-  more than once ("1.234.567"), or before the other mark ("1.234,5",
-  "1,234.5"), must split groups of three digits;
-- one mark followed by exactly three digits ("1.500", "2,250") is ambiguous
-  and refused, unless the whole part is zero ("0,125").
-
-Number and date cells of Excel are taken as they are.
+Numbers typed as text follow the one rule of ``imports.readers.cells``
+("1.500" is refused as ambiguous); number and date cells of Excel are
+taken as they are.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
-import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
-from python_calamine import CalamineError, CalamineWorkbook
 
 from sinergi.accounts import access
 from sinergi.agencies.models import Agency
 from sinergi.core import values
 from sinergi.core.audit import audit_record
-from sinergi.core.errors import AccessDenied, DataFileError, NotInScope, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.imports import readers
 from sinergi.regions import codes as region_codes
 
@@ -51,38 +39,18 @@ MAX_ROWS = 500  # a meeting has dozens; each row is validated and saved in the r
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing to fix. ``row`` is the spreadsheet row (the header is row 1;
-    None for the file as a whole), ``column`` the header as written in the
-    file, ``value`` the cell as read."""
-
-    row: int | None
-    column: str
-    value: str
-    message: str
+Problem = readers.Problem
 
 
 @dataclass
-class ImportResult:
+class ImportResult(readers.CheckedFile):
     """What an import did: with any ``problems`` nothing was saved; otherwise
     ``created`` commitments (in ``commitments``). ``warnings`` never block."""
 
-    file_name: str
-    created: int = 0
     commitments: list[Commitment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
     def as_dict(self) -> dict:
-        """For the API: counts, problems and warnings, JSON-safe."""
-        return {"file": self.file_name, "created": self.created,
-                "commitments": [c.pk for c in self.commitments],
-                "problems": [asdict(p) for p in self.problems], "warnings": self.warnings}
+        return {**super().as_dict(), "commitments": [c.pk for c in self.commitments]}
 
 
 class _Rollback(Exception):
@@ -94,90 +62,17 @@ def _file_problem(message: str, *, row: int | None = None, column: str = "",
     return Problem(row=row, column=column, value=value, message=message)
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value) -> str:
-    """A cell as the operator would recognise it in a problem list."""
-    if _blank(value):
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != datetime.time() \
-            else value.strftime("%d/%m/%Y")
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float):
-        return readers.float_text(value)
-    return str(value).strip()[:200]
-
-
 def _read(upload, name: str) -> tuple[list[tuple[int, list]], dict[tuple[int, int], str]]:
-    """Rows of the file as (spreadsheet row, cells), and its formula cells as
-    (row, column index) -> formula. The kind of file is told by its content,
-    never by its name."""
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise DataFileError(_("File '%(file)s' is larger than %(mb)d MB; a file of "
-                              "commitments is much smaller. Check that it is the right file.")
-                            % {"file": name, "mb": MAX_UPLOAD_BYTES // 1024 // 1024})
-    if not data.strip():
-        raise DataFileError(_("File '%(file)s' is empty. Fill in the template and upload it "
-                              "again.") % {"file": name})
-    if data.startswith(readers.ZIP_MAGIC):
-        return _read_xlsx(data, name)
-    if data.startswith(readers.OLE_MAGIC):
-        raise DataFileError(_(
-            "File '%(file)s' is an old Excel 97-2003 workbook (.xls) or a password-protected "
-            "workbook, which cannot be read. Open it in Excel or LibreOffice, remove any "
-            "password and save it as an Excel workbook (.xlsx) or as CSV UTF-8, then upload "
-            "it again.") % {"file": name})
-    return _read_csv(data, name)
-
-
-def _read_xlsx(data: bytes, name: str):
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = list(workbook.sheet_names)
-        sheet = next((n for n in names if n.strip().casefold() == DATA_SHEET.casefold()),
-                     names[0] if names else None)
-        if sheet is None:
-            raise CalamineError("no sheet")
-        cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError) as exc:
-        raise readers.unreadable_workbook(name, exc) from None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            formulas = readers.formula_cells(zf, readers.sheet_xml_paths(zf).get(sheet))
-    except zipfile.BadZipFile:
-        formulas = {}
-    rows = [(i, list(row)) for i, row in enumerate(cells, start=1)]
-    for (r, c), text in formulas.items():
-        # A formula saved without its result reads as empty: keep its text so
-        # the row is not taken for a blank one and its problem is reported.
-        if r <= len(rows) and c < len(rows[r - 1][1]) and _blank(rows[r - 1][1][c]):
-            rows[r - 1][1][c] = text
-    return rows, formulas
-
-
-def _read_csv(data: bytes, name: str):
-    text = readers.decode(data, file_name=name).decode("utf-8")
-    separator = readers.sniff_separator(text)
-    try:
-        rows = [(i, row) for i, row in enumerate(
-            csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1)]
-    except csv.Error as exc:
-        raise DataFileError(_("File '%(file)s' cannot be read as CSV (%(error)s). Save it "
-                              "again from Excel as .xlsx or 'CSV UTF-8' and upload it again.")
-                            % {"file": name, "error": exc}) from None
-    # A CSV cell starting with "=" is a formula that was never computed.
-    formulas = {(r, c): v.strip() for r, row in rows for c, v in enumerate(row)
-                if v.strip().startswith("=") and len(v.strip()) > 1}
-    return rows, formulas
+    """Rows of the file's data sheet (the one named like DATA_SHEET, else the
+    first) as (spreadsheet row, cells), and its formula cells."""
+    sheets = readers.read_sheets(
+        upload, name, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS * 4,
+        too_large=_("File '%(file)s' is larger than %(mb)d MB; a file of commitments is much "
+                    "smaller. Check that it is the right file."),
+        empty=_("File '%(file)s' is empty. Fill in the template and upload it again."))
+    sheet = next((s for s in sheets if s.name.strip().casefold() == DATA_SHEET.casefold()),
+                 sheets[0])
+    return sheet.rows, sheet.formulas
 
 
 _QUALIFIED = re.compile(r"^(.+?)\s*\(\s*(\d{2}(?:\.\d{2})?)\s*\)$")
@@ -269,10 +164,10 @@ def _agenda(index: dict[str, int], meeting: Meeting, value: str) -> int:
 
 
 def _text(value) -> str:
-    if _blank(value):
+    if readers.blank(value):
         return ""
     if isinstance(value, float | datetime.date | bool):
-        return _shown(value)
+        return readers.shown(value)
     return str(value).strip()
 
 
@@ -284,55 +179,6 @@ def _region_text(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _text(value)
-
-
-_NUMBER = re.compile(r"([+-]?)(\d[\d.,]*)")
-
-
-def _number(value, field_name: str):
-    """A Decimal by the rule in the module docstring, or None when empty."""
-    if _blank(value):
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        text = readers.float_text(value) if isinstance(value, float) else str(value)
-        return values.as_decimal(text, field_name)
-    if not isinstance(value, str):
-        return values.as_decimal(value, field_name)  # says it is not a number
-    text = value.strip().replace("\u00a0", "").replace(" ", "")
-    if text.endswith("%"):
-        raise SinergiError(_("Write the number without %%, e.g. %(n)s, and write %% in the "
-                             "Unit column.") % {"n": text[:-1]}, field=field_name)
-    m = _NUMBER.fullmatch(text)
-    if m is None:
-        return values.as_decimal(text, field_name)
-    sign, body = m.groups()
-    marks = [ch for ch in body if ch in ".,"]
-    unreadable = SinergiError(
-        _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
-          "decimal mark, e.g. 1500 or 12,5.") % {"v": value.strip()[:40]}, field=field_name)
-    if not marks:
-        return values.as_decimal(sign + body, field_name)
-    if len(marks) == 1:
-        whole, fraction = re.split(r"[.,]", body)
-        if not fraction:
-            raise unreadable
-        if len(fraction) == 3 and whole.strip("0"):
-            raise SinergiError(
-                _("'%(v)s' is ambiguous: the %(mark)s may separate thousands or decimals. "
-                  "Write whole numbers without separators, e.g. %(whole)s; for a decimal, "
-                  "use a number cell in Excel.")
-                % {"v": value.strip(), "mark": marks[0], "whole": whole + fraction},
-                field=field_name)
-        return values.as_decimal(f"{sign}{whole}.{fraction}", field_name)
-    thousands = marks[0]
-    decimal_mark = marks[-1] if marks[-1] != thousands else None
-    whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
-    groups = whole.split(thousands)
-    if (decimal_mark and (not fraction or decimal_mark in whole)) or not (
-            1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
-        raise unreadable
-    return values.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
-                               field_name)
 
 
 def _split_agencies(text: str) -> list[str]:
@@ -363,7 +209,7 @@ def commitments_import(*, actor, meeting: Meeting, upload) -> ImportResult:
         return result
     header_row, header_cells = rows[header_at]
     headers = [" ".join(_text(h).split()) for h in header_cells]
-    body = [(n, cells) for n, cells in rows[header_at + 1:] if not all(map(_blank, cells))]
+    body = [(n, cells) for n, cells in rows[header_at + 1:] if not all(map(readers.blank, cells))]
 
     columns = _map_columns(headers, header_row, body, result)
     if result.problems:
@@ -413,7 +259,7 @@ def _header_index(rows: list[tuple[int, list]]) -> int | None:
     """The header row: among the first non-blank rows the first that names the
     commitment column (minutes often carry a title above the table), else the
     first non-blank row."""
-    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(_blank, cells))]
+    filled = [i for i, (_n, cells) in enumerate(rows) if not all(map(readers.blank, cells))]
     for i in filled[:HEADER_SEARCH_ROWS]:
         keys = {BY_HEADER.get(header_key(_text(h))) for h in rows[i][1]}
         if BY_KEY["text"] in keys:
@@ -432,7 +278,7 @@ def _map_columns(headers: list[str], header_row: int, body, result: ImportResult
     unknown = []
     for index, header in enumerate(headers):
         if not header:
-            if any(not _blank(_cell(cells, index)) for _n, cells in body):
+            if any(not readers.blank(_cell(cells, index)) for _n, cells in body):
                 result.warnings.append(
                     _("Column %(letter)s has values but no header; they were ignored.")
                     % {"letter": readers.column_letter(index)})
@@ -505,7 +351,7 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
     def problem(key: str, message: str, value=None) -> None:
         column = headers[columns[key]] if key in columns else BY_KEY[key].header
         raw = _cell(cells, columns[key]) if key in columns and value is None else value
-        found.append(Problem(row=n, column=column, value=_shown(raw), message=message))
+        found.append(Problem(row=n, column=column, value=readers.shown(raw), message=message))
 
     formula_keys = {key for key, index in columns.items()
                     if (n, index) in formulas and key != "no"}
@@ -557,8 +403,8 @@ def _import_row(ctx: _Context, n: int, cells: list, problems: list[Problem]) -> 
         "region": ctx.region,
         "due": lambda v: values.as_date(v, "due_date"),
         "unit": _text,
-        "baseline": lambda v: _number(v, "baseline"),
-        "target": lambda v: _number(v, "target"),
+        "baseline": lambda v: readers.number(v, "baseline"),
+        "target": lambda v: readers.number(v, "target"),
     }
     for key, check in checks.items():
         if key not in columns:

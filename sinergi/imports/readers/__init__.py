@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from sinergi.core.errors import DataFileError
 
+from .cells import CheckedFile, Problem, Sheet, blank, number, read_sheets, shown
 from .common import (
     MAX_COLUMNS,
     OLE_MAGIC,
@@ -39,10 +40,11 @@ from .text import decode, read_csv, sniff_separator
 from .workbook import formula_cells, read_xlsx, sheet_xml_paths, unreadable_workbook
 
 # The readers' entry point, and the pieces other uploads (meetings' commitment
-# lists) read their own files with.
-__all__ = ["MAX_COLUMNS", "OLE_MAGIC", "ZIP_MAGIC", "Table", "column_letter", "decode",
-           "float_text", "formula_cells", "read_csv", "read_table", "read_xlsx",
-           "sheet_xml_paths", "sniff_separator", "unreadable_workbook"]
+# lists, indicators' BPS tables) read their own files with.
+__all__ = ["MAX_COLUMNS", "OLE_MAGIC", "ZIP_MAGIC", "CheckedFile", "Problem", "Sheet", "Table",
+           "blank", "column_letter", "decode", "float_text", "formula_cells", "number",
+           "read_csv", "read_sheets", "read_table", "read_xlsx", "sheet_xml_paths", "shown",
+           "sniff_separator", "unreadable_workbook"]
 
 
 def read_table(path: Path, *, file_name: str, opensid: bool = False,
