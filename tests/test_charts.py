@@ -247,3 +247,19 @@ def test_template_renders_the_table():
     assert "<td>no data</td>" in html
     assert html.count("<tr>") == 1 + len(ROWS)
     assert "<svg" in html and "&lt;svg" not in html  # the SVG is not escaped again
+
+
+def test_trend_line_spaces_periods_by_time_when_told():
+    points = [{"period": str(y), "value": v, "at": y} for y, v in
+              ((2021, 5), (2022, 4.8), (2023, 4.6), (2024, 4.5), (2025, 4.3))]
+    chart = trend_line(points, caption="P0", headers=["a", "b", "c", "d"],
+                              targets=[{"period": "2029", "value": 3.5, "at": 2029}])
+    root = ET.fromstring(str(chart.svg))  # noqa: S314
+    xs = [float(c.get("cx")) for c in root.iter("{http://www.w3.org/2000/svg}circle")]
+    step = xs[1] - xs[0]
+    assert all(abs((b - a) - step) < 0.2 for a, b in zip(xs, xs[1:], strict=False))
+    target = next(e for e in root.iter("{http://www.w3.org/2000/svg}line")
+                  if "chart-target" in (e.get("class") or "") and e.find("{http://www.w3.org/2000/svg}title")
+                  is not None)
+    middle = (float(target.get("x1")) + float(target.get("x2"))) / 2
+    assert abs((middle - xs[-1]) - 4 * step) < 0.5  # four years out, not one

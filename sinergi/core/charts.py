@@ -183,7 +183,9 @@ def _ticks(lo: float, hi: float) -> tuple[list[float], int]:
 def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
                targets=None, no_data: str | None = None) -> Chart:
     """Values over periods: a line with a dot per value, an interval band and
-    dashed target markers; a period without a value breaks the line."""
+    dashed target markers; a period without a value breaks the line. Points
+    and targets may say where they lie in time ("at": a number such as
+    2025.5); when all do, the x axis follows time instead of the list."""
     no_data = no_data or gettext("no data")
     targets = [t for t in (targets or []) if _number(t.get("value")) is not None]
     periods = [str(p.get("period", "")) for p in points]
@@ -198,8 +200,16 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
     ticks, tick_decimals = _ticks(min([0.0, *values]), max([0.0, *values]))
     lo, span = ticks[0], (ticks[-1] - ticks[0]) or 1.0
     step = plot_w / max(len(periods), 1)
+    # Where each period lies in time ("at", e.g. 2025.5), when every point
+    # and target says: a target four years out is drawn four years out.
+    at = [_number(p.get("at")) for p in points] + \
+        [_number(next(t.get("at") for t in targets if str(t.get("period", "")) == e))
+         for e in extra]
+    timed = all(a is not None for a in at) and len(set(at)) > 1
 
     def x(i: int) -> float:
+        if timed:
+            return left + step / 2 + (at[i] - min(at)) / (max(at) - min(at)) * (plot_w - step)
         return left + (i + 0.5) * step
 
     def y(v: float) -> float:

@@ -101,8 +101,8 @@ def build(ctx) -> None:
         for year in years:
             services.flags_refresh(indicator, year)
             services.roll_entered(indicator, year, {k.code for k in kabs})
-    targets = _targets(province, kabs, indicators, years)
     facts = _facts(province, now)
+    targets = _targets(province, kabs, indicators, years)
     ctx.say(f"Indicators: {figures.get('cells', 0)} computed cells, {len(rows)} external "
             f"values ({NOTE}), {targets} targets, {facts} village facts")
 
@@ -131,9 +131,14 @@ def _targets(province: str, kabs, indicators: dict, years: list[str]) -> int:
     for code, goal in (("NIK_PCT", 100), ("AKTA_ANAK", 95), ("CAKUPAN_D14", 90),
                        ("F_PUSKESSOS", 100), ("DESA_BUMDES", 100)):
         indicator = Indicator.objects.get(code=code)
+        # The baseline is the province's earliest figure, so progress is judged.
+        first = Value.objects.filter(indicator=indicator, region_code=province,
+                                     disaggregation="").order_by("period").first()
         Target.objects.update_or_create(
             indicator=indicator, region_code=province, period=str(int(years[-1]) + 2),
             defaults={"target": Decimal(goal), "document": "rakor",
+                      "baseline": first.value if first else None,
+                      "baseline_period": first.period if first else "",
                       "document_note": "Komitmen rakor teknis (demo)"})
         made += 1
     return made

@@ -60,5 +60,19 @@ def label(disaggregation: str) -> str:
     return str(found) if found is not None else category
 
 
+def order(disaggregation: str) -> tuple:
+    """Categories in their own order: desil 1 to 10, age groups young to
+    old, sex L then P; unknown last."""
+    dimension, category = split(disaggregation)
+    groups = {AGE: [g[0] for g in AGE_GROUPS], AGE_WORK: [g[0] for g in AGE_WORK_GROUPS],
+              SEX: ["L", "P"], AREA: ["desa", "kelurahan"]}
+    if category == UNKNOWN:
+        return (dimension, 1, 0, "")
+    if dimension == DESIL and category.isdigit():
+        return (dimension, 0, int(category), "")
+    known = groups.get(dimension, [])
+    return (dimension, 0, known.index(category) if category in known else len(known), category)
+
+
 def choices() -> list[tuple[str, object]]:
     return list(DIMENSIONS.items())

@@ -74,10 +74,14 @@ class ImportForm(forms.Form):
 
 class TargetForm(forms.Form):
     region = forms.CharField(label=_("Region"), max_length=13, widget=RegionInput())
-    period = forms.CharField(label=_("Target period"), max_length=8)
+    period = forms.CharField(label=_("Target period"), max_length=8,
+                             widget=forms.TextInput(attrs={"placeholder": "2029"}),
+                             help_text=_("The year (or semester, quarter, month) the target "
+                                         "is for, e.g. 2029 for the end of an RPJMD."))
     target = forms.CharField(label=_("Target"), max_length=30)
     baseline = forms.CharField(label=_("Baseline"), max_length=30, required=False)
-    baseline_period = forms.CharField(label=_("Baseline period"), max_length=8, required=False)
+    baseline_period = forms.CharField(label=_("Baseline period"), max_length=8, required=False,
+                                      widget=forms.TextInput(attrs={"placeholder": "2024"}))
     document = forms.ChoiceField(label=_("Source document"), choices=DOCUMENT_CHOICES)
     document_note = forms.CharField(label=_("Document"), max_length=200, required=False,
                                     help_text=_("e.g. RPJMD 2025-2029, page 112"))

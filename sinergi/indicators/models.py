@@ -136,6 +136,12 @@ class Indicator(models.Model):
     def is_ratio(self) -> bool:
         return self.kind in FACTOR
 
+    @property
+    def is_ranked(self) -> bool:
+        """Whether regions are ranked by it: not by counts, which grow with
+        the size of the region rather than with its performance."""
+        return self.kind != COUNT
+
 
 class Value(models.Model):
     """One cell: the indicator's value in a region, period and

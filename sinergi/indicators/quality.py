@@ -6,7 +6,9 @@ found when the list is read.
 Outliers use the median and the median absolute deviation (MAD) of the
 values of the same indicator, period and level: a value whose robust
 z-score 0.6745 × |x − median| / MAD exceeds 3.5 is flagged (Iglewicz and
-Hoaglin). A MAD of 0 (most values equal) flags nothing.
+Hoaglin), with at least five values and a MAD of at least 5 % of the
+median (a handful of regions close together would otherwise flag their
+ordinary spread).
 """
 
 from decimal import Decimal
@@ -25,6 +27,7 @@ FLAG_LABELS = {
     IMPOSSIBLE: gettext_lazy("impossible value"),
 }
 Z_LIMIT = Decimal("3.5")
+MAD_FLOOR = Decimal("0.05")
 
 
 def problems(indicator, *, value, numerator, denominator) -> list[tuple[str, str]]:
@@ -61,10 +64,12 @@ def out_of_range(indicator, value) -> bool:
 def outliers(values: dict[str, Decimal | None]) -> set[str]:
     """The keys whose values lie far from the median of all (robust z > 3.5)."""
     present = {k: Decimal(v) for k, v in values.items() if v is not None}
-    if len(present) < 4:
+    if len(present) < 5:
         return set()
     middle = median(present.values())
-    mad = median(abs(v - middle) for v in present.values())
+    # A few regions close together make a tiny MAD that would flag ordinary
+    # spread: the spread counted is at least 5 % of the median.
+    mad = max(median(abs(v - middle) for v in present.values()), abs(middle) * MAD_FLOOR)
     if mad == 0:
         return set()
     return {k for k, v in present.items()

@@ -72,6 +72,11 @@ class Judgement:
     def label(self) -> str:
         return str(TARGET_LABELS[self.status])
 
+    @property
+    def shortfall(self) -> Decimal | None:
+        """How far the value still is from the target (None when reached)."""
+        return None if self.gap is None or self.status == MET else abs(self.gap)
+
 
 def _meets(value: Decimal, goal: Decimal, direction: str) -> bool:
     return value <= goal if direction == LOWER else value >= goal

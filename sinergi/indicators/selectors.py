@@ -226,6 +226,14 @@ def targets_of(indicator: Indicator, region_code: str) -> list[Target]:
                 .order_by("period"))
 
 
+def targets_visible(user, indicator: Indicator, limit: int = 200) -> list[Target]:
+    """The indicator's targets in the user's subtree, for the target form."""
+    root = access.scope_root(user)
+    scope = Q() if root is None else subtree_q("region_code", root)
+    return list(Target.objects.filter(scope, indicator=indicator)
+                .order_by("region_code", "period")[:limit])
+
+
 def judgement(indicator: Indicator, points: list, targets: list[Target]):
     """The nearest target not yet past (else the last) judged against the
     latest value."""
@@ -244,9 +252,9 @@ def judgement(indicator: Indicator, points: list, targets: list[Target]):
 def breakdown(user, indicator: Indicator, region_code: str, period: str) -> dict:
     """{dimension: [(label, row)]} of the region's disaggregated values."""
     out = defaultdict(list)
-    for v in values_visible(user).filter(indicator=indicator, region_code=region_code,
-                                         period=period).exclude(disaggregation="") \
-            .order_by("disaggregation"):
+    found = values_visible(user).filter(indicator=indicator, region_code=region_code,
+                                        period=period).exclude(disaggregation="")
+    for v in sorted(found, key=lambda v: dimensions.order(v.disaggregation)):
         dimension, _category = dimensions.split(v.disaggregation)
         out[dimension].append((dimensions.label(v.disaggregation), _row(user, v, "")))
     return {dimensions.DIMENSIONS.get(k, k): rows for k, rows in out.items()}
@@ -257,7 +265,7 @@ def disaggregations_of(user, indicator: Indicator, region_code: str, period: str
         return []
     return sorted(values_visible(user).filter(indicator=indicator, region_code=region_code,
                                               period=period).exclude(disaggregation="")
-                  .values_list("disaggregation", flat=True))
+                  .values_list("disaggregation", flat=True), key=dimensions.order)
 
 
 @dataclass
@@ -287,12 +295,13 @@ def panel(user, region_code: str) -> list[PanelRow]:
     for v in values_visible(user).filter(region_code=region_code, disaggregation="") \
             .order_by("period"):
         mine[v.indicator_id].append(v)
+    ranked_ids = [i.pk for i in indicators if i.is_ranked]
     level = code_level(region_code)
     where, _level = peer_q(region_code, "siblings")
     peers = defaultdict(dict)
     latest_periods = {iid: vs[-1].period for iid, vs in mine.items()}
     for iid, code, period, value in values_visible(user).filter(
-            where, level=level, disaggregation="",
+            where, level=level, disaggregation="", indicator_id__in=ranked_ids,
             period__in=set(latest_periods.values()) or {""}) \
             .values_list("indicator_id", "region_code", "period", "value"):
         if latest_periods.get(iid) == period:
@@ -304,7 +313,8 @@ def panel(user, region_code: str) -> list[PanelRow]:
     for indicator in indicators:
         points = mine.get(indicator.pk, [])
         latest = points[-1] if points else None
-        ranks = ranking.rank(peers.get(indicator.pk, {}), indicator.direction)
+        ranks = ranking.rank(peers.get(indicator.pk, {}), indicator.direction) \
+            if indicator.is_ranked else {}
         trend = ranking.trend(points[-2].value, latest.value, indicator.direction,
                               indicator.decimals) if len(points) >= 2 else None
         target, judged = judgement(indicator, points, targets.get(indicator.pk, []))

@@ -17,7 +17,7 @@ from sinergi.core import charts
 from sinergi.core.errors import AccessDenied, SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import form_page, saved
-from sinergi.regions.codes import subtree_q
+from sinergi.regions.codes import code_ancestors, subtree_q
 from sinergi.regions.models import Region
 
 from . import dimensions, forms, periods, quality, selectors, services, sheet
@@ -94,30 +94,45 @@ def detail(request, code: str, as_xlsx: bool = False):
     peers = _peers(request)
     own = selectors.own_row(user, indicator, region.code, period, disaggregation) \
         if period else None
-    place = selectors.place(user, indicator, region.code, period, peers) if period else None
+    place = selectors.place(user, indicator, region.code, period, peers) \
+        if period and indicator.is_ranked else None
+    # No figures below the region (a kab/kota of a BPS indicator, a village):
+    # the region among the peers it is ranked with, itself highlighted.
+    compared = []
+    if period and not rows and indicator.is_ranked:
+        where, level = selectors.peer_q(region.code, peers)
+        compared = selectors.ranked(user, indicator, where=where, level=level, period=period,
+                                    disaggregation=disaggregation, with_previous=False)
+        compared = compared if len(compared) > 1 else []
     points = selectors.trend_points(user, indicator, region.code, disaggregation)
     targets = selectors.targets_of(indicator, region.code)
     target, judged = selectors.judgement(indicator, points, targets)
     unit = indicator.unit or ""
+    label = periods.label(period) if period else ""
+    shown = rows or compared
     bars = charts.ranking_bars(
         [{"key": r.code, "label": r.name, "value": r.value, "lower": r.lower,
-          "upper": r.upper, "rank": str(r.rank or "")} for r in rows],
-        caption=_("%(name)s by region, %(period)s") % {
-            "name": indicator.name, "period": periods.label(period) if period else ""},
+          "upper": r.upper, "rank": str(r.rank or "")} for r in shown],
+        caption=_("%(name)s by region, %(period)s") % {"name": indicator.name,
+                                                      "period": label},
         headers=[_("Rank"), _("Region"), f"{_('Value')} {unit}".strip(), _("Interval")],
-        decimals=indicator.decimals) if rows else None
+        decimals=indicator.decimals, highlight=region.code) if shown else None
     trend = charts.trend_line(
         [{"period": periods.label(p.period), "value": p.value, "lower": p.lower,
-          "upper": p.upper} for p in points],
+          "upper": p.upper, "at": periods.position(p.period)} for p in points],
         caption=_("%(name)s in %(region)s over time") % {"name": indicator.name,
                                                         "region": region.name},
         headers=[_("Period"), f"{_('Value')} {unit}".strip(), _("Interval"), _("Target")],
         decimals=indicator.decimals,
-        targets=[{"period": periods.label(t.period), "value": t.target} for t in targets]) \
+        targets=[{"period": periods.label(t.period), "value": t.target,
+                  "at": periods.position(t.period)} for t in targets]) \
         if points or targets else None
     return render(request, "indicators/detail.html", {
         "indicator": indicator, "region": region, "period": period, "periods": available,
-        "period_label": periods.label(period) if period else "", "rows": rows, "own": own,
+        "period_label": label, "rows": rows, "own": own, "compared": compared,
+        "has_parts": any(r.numerator is not None and r.denominator is not None
+                         for r in rows),
+        "disaggregation_label": dimensions.label(disaggregation) if disaggregation else "",
         "place": place, "peers": peers, "peer_choices": selectors.PEERS.items(),
         "target": target, "judged": judged, "bars": bars, "trend": trend,
         "breakdown": selectors.breakdown(user, indicator, region.code, period)
@@ -161,8 +176,16 @@ def region_panel(request, code: str, as_xlsx: bool = False):
     children = Region.objects.filter(parent_id=region.code, retired_in="").order_by("code") \
         if region.level < 2 or (user.is_authenticated and access.in_scope(user, region.code)) \
         else Region.objects.none()
+    # The nearest region above whose figures the user may read (a village
+    # operator's kecamatan is not theirs; their kabupaten is).
+    above = next((code for code in reversed(code_ancestors(region.code))
+                  if code.count(".") <= 1 or (user.is_authenticated
+                                              and access.in_scope(user, code))), None)
+    parent = Region.objects.filter(code=above).first() if above else None
     return render(request, "indicators/panel.html", {
-        "region": region, "rows": shown_rows, "children": children[:60],
+        "region": region, "rows": shown_rows, "children": children[:60], "parent": parent,
+        "can_facts": region.level == 4 and access.user_can(user, "villagefact.enter")
+        and access.in_scope(user, region.code),
         "missing": sum(1 for r in rows if r.latest is None and r.target is None),
         "pending": selectors.pending(region.code)})
 
@@ -290,7 +313,8 @@ def targets(request, code: str):
                               "document_note")}), _("The target has been saved.")):
         return redirect(f"{_detail_url(indicator)}?region={form.cleaned_data['region']}")
     return form_page(request, "indicators/form.html", form, {
-        "indicator": indicator, "title": _("Set a target of %(c)s") % {"c": indicator.code}})
+        "indicator": indicator, "title": _("Set a target of %(c)s") % {"c": indicator.code},
+        "existing": selectors.targets_visible(user, indicator)})
 
 
 def _catalogue_data(d: dict) -> dict:
@@ -361,7 +385,9 @@ def facts(request):
         except SinergiError as exc:
             error = exc.message
         else:
-            messages.success(request, _("%(n)d facts of %(village)s for %(year)s saved.") % {
+            messages.success(request, _("%(n)d facts of %(village)s for %(year)s saved as drafts; "
+                                        "a coordinator verifies them before the public sees "
+                                        "them.") % {
                 "n": written, "village": village.name, "year": year})
             return redirect(f"{request.path}?village={village.code}&year={year}")
     return render(request, "indicators/facts.html", {
@@ -381,5 +407,6 @@ def quality_list(request, as_xlsx: bool = False):
         return xlsx_response("kualitas-data.xlsx", headers, (
             [f["indicator"].code, f["region_code"], f["region_name"], f["period"],
              f["value"], "; ".join(f["problems"])] for f in found), text_columns={1})
-    return render(request, "indicators/quality.html", {"found": found})
+    return render(request, "indicators/quality.html", {
+        "found": found, "can_enter": access.user_can(user, "indicator.enter")})
 
