@@ -357,5 +357,9 @@ PROGRESS_CACHE_SECONDS = env_int("SINERGI_PROGRESS_CACHE_SECONDS", 60)
 # A persons export of more rows than this is written in the background (the
 # job runner) with its progress on a page; a smaller one is sent at once.
 EXPORT_INLINE_MAX = env_int("SINERGI_EXPORT_INLINE_MAX", 5000)
+
+# Computed indicators are recounted this many seconds after the first change
+# that asks for it, so a burst of edits is counted by one run of the worker.
+INDICATOR_RECOUNT_DELAY = env_int("SINERGI_INDICATOR_RECOUNT_DELAY", 30, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -27,6 +27,7 @@ def served(tmp_path_factory):
     with scratch_database(tmp_path) as (env, query):
         env["SINERGI_JOB_STALL_SECONDS"] = str(STALL_SECONDS)
         env["SINERGI_EXPORT_INLINE_MAX"] = "10"  # every persons export goes to the worker
+        env["SINERGI_INDICATOR_RECOUNT_DELAY"] = "1"
         server = Served(env)
         try:
             yield server, query, tmp_path
@@ -76,6 +77,49 @@ def test_an_upload_through_the_page_finishes_and_its_report_downloads(served):
     assert status == 200 and [p["name"] for p in data["items"]] == ["Budi Uji"]
     status, _url, body = operator.get(f"/imports/{job_id}/report.xlsx")
     assert status == 200 and body[:2] == b"PK"
+
+
+def test_the_worker_recounts_the_indicators_of_the_villages_an_upload_touched(served):
+    """An upload into villages of two kabupaten: the worker recounts those
+    villages' computed indicators, and each kabupaten's figure follows its
+    own persons, as the API serves them."""
+    server, query, tmp_path = served
+    admin = server.client("admin")  # scope: the province
+    villages = [query("SELECT code FROM regions_region WHERE level = 4 AND code LIKE %s "
+                      "ORDER BY code LIMIT 1", (f"{kab}.%",))[0][0] for kab in ("19.01", "19.05")]
+
+    def living(code: str) -> int:
+        return query("SELECT COUNT(*) FROM registry_person WHERE village_code = %s "
+                     "AND life_status = 1", (code,))[0][0]
+
+    def served_value(code: str):
+        status, data = admin.json(f"/api/v1/indicators/PENDUDUK/values?region={code}"
+                                  "&scope=own")
+        assert status == 200, data
+        return int(float(data[-1]["value"])) if data else None
+
+    before = {code: living(code) for code in villages}
+    rows = ["No KK,NIK,Nama,Jenis Kelamin,Tanggal Lahir,Hubungan dalam Keluarga,Kode Wilayah"]
+    for n, code in enumerate(villages):
+        kec = code[:8].replace(".", "")
+        for m in range(n + 1):  # one person in the first village, two in the second
+            rows.append(f"{kec}12031599{n}0,{kec}0207889{n}{m}{m},Warga {n}{m},L,"
+                        f"02/07/1988,{1 if m == 0 else 4},{code}")
+    path = tmp_path / "dua-kabupaten.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    job_id = upload(admin, path, region="19")
+    state = wait_for(lambda: (s := import_state(admin, job_id))["status"] in {
+        "done", "failed", "review"} and s, timeout=120, what="the import to end")
+    assert state["status"] == "done" and state["persons_added"] == 3, state
+    after = {code: living(code) for code in villages}
+    assert [after[c] - before[c] for c in villages] == [1, 2]
+    wait_for(lambda: all(served_value(c) == after[c] for c in villages), timeout=120,
+             what="the worker to recount the villages' indicators")
+    for code in villages:  # and the kabupaten above each
+        kab = code[:5]
+        total = query("SELECT COUNT(*) FROM registry_person WHERE village_code LIKE %s "
+                      "AND life_status = 1", (f"{kab}.%",))[0][0]
+        assert served_value(kab) == total
 
 
 def running_child(query, job_id: int) -> int:

@@ -8,6 +8,7 @@ import logging
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -39,9 +40,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 JOB_KIND = "indicators.recompute"
-# A recount waits this long after the first change asking for it, so a burst
-# of edits is counted by one run.
-RECOMPUTE_DELAY_SECONDS = 30
 
 
 # --- computed values follow the data ---------------------------------------------------
@@ -55,7 +53,7 @@ def mark_stale(source: str, village_codes: set[str]) -> None:
         [Stale(village_code=code, source=source, requested_at=now) for code in village_codes],
         update_conflicts=True, unique_fields=["village_code", "source"],
         update_fields=["requested_at"], batch_size=500)
-    jobs.enqueue(JOB_KIND, once=True, delay=RECOMPUTE_DELAY_SECONDS)
+    jobs.enqueue(JOB_KIND, once=True, delay=settings.INDICATOR_RECOUNT_DELAY)
 
 
 def recompute_pending(*, context: jobs.Context | None = None,
