@@ -96,6 +96,10 @@ RULES = {
                                                      "year": "2026", "F_PUSKESSOS": "1"},
          expect(302, 302, 302, 403, 404, 403, 404)),
     ],
+    "indicators:facts_import": [
+        ("get", lambda w: f"{IND}/facts/import/", None,
+         expect(302, 200, 200, 403, 200, 403, 200)),
+    ],
     "indicators:quality": [("get", lambda w: f"{IND}/quality/", None,
                             expect(302, 200, 200, 200, 403, 403, 200))],
     "GET /api/v1/indicators": [("get", lambda w: "/api/v1/indicators", None, API_ALL)],

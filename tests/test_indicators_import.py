@@ -14,7 +14,7 @@ from sinergi.accounts.models import User
 from sinergi.core.exports import write_xlsx
 from sinergi.core.models import AuditLog
 from sinergi.core.values import as_decimal
-from sinergi.indicators import sheet
+from sinergi.indicators import services, sheet
 from sinergi.indicators.models import EXCEL, Indicator, Value
 from sinergi.regions.models import Region
 
@@ -386,3 +386,232 @@ def test_two_columns_of_one_period_are_a_header_problem(world):
     result = sheet.values_import(actor=world["admin"], indicator=p0(), upload=upload)
     problem = problem_at(result, 1, "2024*)")
     assert "both the period 2024" in problem.message
+
+
+# --- 8. village facts from a table of villages ---------------------------------------------
+
+NIBUNG, AIR_MESU = "19.04.01.2003", "19.04.02.2004"  # villages of two kecamatan of 19.04
+
+
+def facts_stored(period="2026") -> dict:
+    """{(fact code, region code): (numerator, denominator)} of every level."""
+    return {(v.indicator.code, v.region_code): (v.numerator, v.denominator)
+            for v in Value.objects.filter(indicator__source="village", period=period)
+            .select_related("indicator")}
+
+
+def villages_below(code: str) -> int:
+    return Region.objects.filter(code__startswith=code + ".", level=4, retired_in="").count()
+
+
+FACTS_GOOD = [
+    ["Rekap fakta desa Kabupaten Bangka Tengah 2026"],
+    ["No", "Kecamatan", "Desa", "F_PUSKESSOS", "Jumlah posyandu", "villages with a website",
+     "Keterangan"],
+    [1, "Koba", NIBUNG, "Ya", 3, "y", "lengkap"],
+    [2, "Pangkalan Baru", "desa AIR MESU", "tidak", "2", "", ""],
+]
+
+
+def test_the_facts_of_two_villages_are_written_and_rolled_up_as_n_of_n(world):
+    coordinator = world["coordinator"]
+    # An answer the file leaves empty stays as it was.
+    services.facts_set(actor=coordinator, village_code=AIR_MESU, year="2026",
+                       facts={"F_WEBSITE": "1"})
+
+    result = sheet.facts_import(actor=coordinator, year="2026",
+                                upload=xlsx(FACTS_GOOD, name="fakta.xlsx"))
+
+    assert result.ok, result.problems
+    assert result.created == 5
+    found = facts_stored()
+    assert found[("F_PUSKESSOS", NIBUNG)] == (1, 1)
+    assert found[("F_PUSKESSOS", AIR_MESU)] == (0, 1)
+    assert found[("F_POSYANDU", NIBUNG)] == (3, None)
+    assert found[("F_POSYANDU", AIR_MESU)] == (2, None)
+    assert found[("F_WEBSITE", NIBUNG)] == (1, 1)
+    assert found[("F_WEBSITE", AIR_MESU)] == (1, 1)  # empty in the file: unchanged
+    # Regions above: villages with X, n of all N villages; counts summed.
+    assert found[("F_PUSKESSOS", "19.04.01")] == (1, villages_below("19.04.01"))
+    assert found[("F_PUSKESSOS", "19.04.02")] == (0, villages_below("19.04.02"))
+    assert found[("F_PUSKESSOS", KAB)] == (1, villages_below(KAB))
+    assert found[("F_WEBSITE", KAB)] == (2, villages_below(KAB))
+    assert found[("F_POSYANDU", "19.04.01")] == (3, None)
+    assert found[("F_POSYANDU", KAB)] == (5, None)
+    assert found[("F_POSYANDU", "19")] == (5, None)
+    kab = Value.objects.get(indicator__code="F_PUSKESSOS", region_code=KAB, period="2026")
+    assert kab.value == (Decimal(100) / villages_below(KAB)).quantize(Decimal("0.0001"))
+    # As the form writes them: drafts entered by the coordinator.
+    assert {(v.status, v.entered_by_id) for v in Value.objects.filter(
+        indicator__source="village", level=4)} == {("draft", coordinator.pk)}
+    audit = AuditLog.objects.get(action="indicator.import")
+    assert audit.after == {"file": "fakta.xlsx", "villages": 2, "answers": 5, "year": "2026"}
+    assert audit.object_id == str(Indicator.objects.get(code="F_PUSKESSOS").pk)
+    # The "Keterangan" column right of the facts was not read: said, not refused.
+    assert any("Keterangan" in w for w in result.warnings)
+
+
+def test_a_facts_file_with_problems_is_refused_with_row_and_column(world):
+    before_values, before_audit = Value.objects.count(), AuditLog.objects.count()
+    upload = xlsx([
+        ["Desa", "F_PUSKESSOS", "Jumlah Posyandu"],
+        ["Desa Antah Berantah", "ya", 1],
+        ["Nibung", "mungkin", 2],
+        ["Air Mesu", "tidak", "-3"],
+        [NIBUNG, "ya", ""],
+    ])
+
+    result = sheet.facts_import(actor=world["coordinator"], year="2026", upload=upload)
+
+    assert not result.ok and result.created == 0
+    assert {(p.row, p.column, p.value) for p in result.problems} == {
+        (2, "Desa", "Desa Antah Berantah"), (3, "F_PUSKESSOS", "mungkin"),
+        (4, "Jumlah Posyandu", "-3"), (5, "Desa", NIBUNG)}
+    assert "not a village in your area" in problem_at(result, 2, "Desa").message
+    maybe = problem_at(result, 3, "F_PUSKESSOS").message
+    assert "'mungkin' is not an answer" in maybe and "ya or tidak" in maybe
+    assert "whole number, 0 or more" in problem_at(result, 4, "Jumlah Posyandu").message
+    assert "already in row 3" in problem_at(result, 5, "Desa").message
+    assert Value.objects.count() == before_values
+    assert AuditLog.objects.count() == before_audit
+
+
+@pytest.mark.parametrize(("cell", "answer"), [
+    ("Ya", 1), ("TIDAK", 0), ("yes", 1), ("No", 0), ("y", 1), ("t", 0), (1, 1), (0, 0),
+    ("1", 1), ("0", 0), (True, 1), (False, 0), ("TRUE", 1), ("false", 0),
+])
+def test_yes_no_answers(world, cell, answer):
+    # The village code as a number, as Excel keeps 1904012003 typed without dots.
+    result = sheet.facts_import(actor=world["coordinator"], year=2026,
+                                upload=xlsx([["Kode desa", "f_puskessos"], [1904012003, cell]]))
+    assert result.ok, result.problems
+    assert facts_stored()[("F_PUSKESSOS", NIBUNG)] == (answer, 1)
+
+
+@pytest.mark.parametrize(("cell", "words"), [
+    ("2,5", "whole number"), ("-", "whole number"), ("ada", "whole number"),
+    ("1.500", "ambiguous"), (True, "whole number"), (2, None), ("12", None),
+])
+def test_count_answers(world, cell, words):
+    result = sheet.facts_import(actor=world["coordinator"], year="2026",
+                                upload=xlsx([["Desa", "F_POSYANDU"], ["Nibung", cell]]))
+    if words is None:
+        assert result.ok, result.problems
+        assert facts_stored()[("F_POSYANDU", NIBUNG)][0] == int(cell)
+    else:
+        assert words in problem_at(result, 2, "F_POSYANDU").message
+        assert not Value.objects.filter(indicator__source="village").exists()
+
+
+def test_a_village_operator_imports_the_own_village_only(world):
+    operator = world["operator"]
+    own = operator.region_id
+    other = Region.objects.filter(parent_id=own[:8], level=4).exclude(code=own).first()
+    upload = xlsx([["Desa", "F_PUSKESSOS"], [own, "ya"], [other.name, "ya"]])
+
+    result = sheet.facts_import(actor=operator, year="2026", upload=upload)
+    assert [(p.row, p.column, p.value) for p in result.problems] == [(3, "Desa", other.name)]
+    assert "outside your area" in result.problems[0].message
+    assert not Value.objects.filter(indicator__source="village").exists()
+
+    upload = xlsx([["Desa", "F_PUSKESSOS"], [other.code, "ya"]])
+    result = sheet.facts_import(actor=operator, year="2026", upload=upload)
+    assert [(p.row, p.value) for p in result.problems] == [(2, other.code)]
+    assert "outside your area" in result.problems[0].message
+
+    upload = xlsx([["Desa", "F_PUSKESSOS"], [own, "ya"]])
+    result = sheet.facts_import(actor=operator, year="2026", upload=upload)
+    assert result.ok, result.problems
+    assert facts_stored()[("F_PUSKESSOS", own)] == (1, 1)
+
+
+def test_an_officer_gets_one_problem_for_the_file(world):
+    upload = xlsx([["Desa", "F_PUSKESSOS"], [NIBUNG, "ya"]])
+    result = sheet.facts_import(actor=world["officer"], year="2026", upload=upload)
+    assert [(p.row, p.column) for p in result.problems] == [(None, "")]
+    assert "Your role does not allow this" in result.problems[0].message
+    assert not Value.objects.filter(indicator__source="village").exists()
+
+
+def test_a_village_of_another_province_is_a_row_problem_and_a_shared_name_asks_for_the_code(
+        world):
+    tanggamus = Region.objects.filter(code__startswith=OUTSIDE_KAB + ".", level=4).first()
+    upload = xlsx([["Desa", "F_PUSKESSOS"], [NIBUNG, "ya"], [tanggamus.code, "ya"],
+                   [tanggamus.name, "tidak"]])
+    result = sheet.facts_import(actor=world["admin"], year="2026", upload=upload)
+    assert [(p.row, p.value) for p in result.problems] == [
+        (3, tanggamus.code), (4, tanggamus.name)]
+    assert all("outside your area" in p.message for p in result.problems)
+    assert not Value.objects.filter(indicator__source="village").exists()
+
+    # Two villages of the province are called Nibung: the code says which.
+    upload = xlsx([["Desa", "F_PUSKESSOS"], ["Nibung", "ya"]])
+    result = sheet.facts_import(actor=world["admin"], year="2026", upload=upload)
+    problem = problem_at(result, 2, "Desa")
+    assert "matches several villages" in problem.message
+    assert "19.01.08.2003" in problem.message and NIBUNG in problem.message
+
+
+def test_the_facts_file_as_a_whole(world):
+    coordinator = world["coordinator"]
+    result = sheet.facts_import(actor=coordinator, year="tahun ini",
+                                upload=xlsx([["Desa", "F_PUSKESSOS"], [NIBUNG, "ya"]]))
+    assert [p.row for p in result.problems] == [None]
+    assert "'tahun ini' is not a period" in result.problems[0].message
+
+    result = sheet.facts_import(actor=coordinator, year="2026",
+                                upload=xlsx([["Desa", "Puskesos?"], [NIBUNG, "ya"]]))
+    assert "no header row naming a village fact" in result.problems[0].message
+    assert "F_POSYANDU" in result.problems[0].message
+
+    result = sheet.facts_import(actor=coordinator, year="2026",
+                                upload=xlsx([["F_PUSKESSOS", "Desa"], ["ya", NIBUNG]]))
+    assert "no column of villages left of the first fact" in result.problems[0].message
+
+    result = sheet.facts_import(
+        actor=coordinator, year="2026",
+        upload=xlsx([["Desa", "F_POSYANDU", "Jumlah posyandu"], [NIBUNG, 1, 1]]))
+    assert "both the fact F_POSYANDU" in problem_at(result, 1, "Jumlah posyandu").message
+
+    result = sheet.facts_import(actor=coordinator, year="2026",
+                                upload=xlsx([["Desa", "F_POSYANDU"], [NIBUNG, None]]))
+    assert "no answers below its header row" in result.problems[0].message
+    assert not Value.objects.filter(indicator__source="village").exists()
+
+
+def test_a_facts_csv_with_a_total_row(world):
+    text = "\n".join(["No;Kode desa;Nama desa;F_POSYANDU;F_INTERNET",
+                      f"1;{NIBUNG};Nibung;4;ya",
+                      "2;1904022004;Air Mesu;1;tidak",  # a code written without dots
+                      ";;Jumlah;5;1"])
+    result = sheet.facts_import(actor=world["coordinator"], year="2026",
+                                upload=SimpleUploadedFile("fakta.csv", text.encode()))
+    assert result.ok, result.problems
+    assert result.created == 4
+    found = facts_stored()
+    assert found[("F_POSYANDU", KAB)] == (5, None)
+    assert found[("F_INTERNET", AIR_MESU)] == (0, 1)
+    assert any("Row 4" in w for w in result.warnings)
+
+
+def test_the_facts_import_page(world, client_of):
+    client = client_of("coordinator")
+    page = client.get("/indicators/facts/")
+    assert "/indicators/facts/import/" in page.content.decode()
+    page = client.get("/indicators/facts/import/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "F_PUSKESSOS" in html and "Jumlah posyandu" in html
+
+    upload = xlsx([["Desa", "F_PUSKESSOS", "Jumlah posyandu"], ["Nibung", "mungkin", 3]])
+    response = client.post("/indicators/facts/import/", {"file": upload, "year": "2026"})
+    assert response.status_code == 400
+    assert "mungkin" in response.content.decode()
+
+    upload = xlsx(FACTS_GOOD, name="fakta.xlsx")
+    response = client.post("/indicators/facts/import/", {"file": upload, "year": "2026"})
+    assert response.status_code == 302
+    assert response["Location"] == "/indicators/facts/?year=2026"
+    page = client.get(response["Location"])
+    assert "5 answers of village facts for 2026 imported" in page.content.decode()
+    form = client.get(f"/indicators/facts/?village={NIBUNG}&year=2026").context["form"]
+    assert (form.initial["F_PUSKESSOS"], form.initial["F_POSYANDU"]) == ("1", 3)

@@ -72,6 +72,13 @@ class ImportForm(forms.Form):
     source_note = forms.CharField(label=_("Source"), max_length=200, required=False)
 
 
+class FactsImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel or CSV file"))
+    year = forms.CharField(label=_("Year"), max_length=8,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 6}),
+                           help_text=_("The year the answers are for."))
+
+
 class TargetForm(forms.Form):
     region = forms.CharField(label=_("Region"), max_length=13, widget=RegionInput())
     period = forms.CharField(label=_("Target period"), max_length=8,

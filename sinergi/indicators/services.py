@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -299,6 +299,9 @@ def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
     (and denominator); a region's own entered figure is never replaced."""
     if indicator.rollup != SUM:
         return
+    if indicator.is_village_fact:
+        _roll_facts(indicator, period, codes)
+        return
     above = sorted({a for code in codes for a in code_ancestors(code)}, key=len, reverse=True)
     now = timezone.now()
     for code in above:
@@ -318,19 +321,47 @@ def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
             origin=ROLLED, status=VERIFIED if verified else DRAFT, computed_at=now)
 
 
+def _roll_facts(indicator: Indicator, period: str, codes: set[str]) -> None:
+    """Every region above the villages ``codes``: villages with X, n of all
+    N current villages (yes/no facts), or the sum of a count fact, set-at-a-
+    time (one read of the answers and one of the villages per province)."""
+    above = {a for code in codes for a in code_ancestors(code)}
+    own = set(Value.objects.filter(indicator=indicator, period=period, disaggregation="",
+                                   region_code__in=sorted(above)).exclude(origin=ROLLED)
+              .values_list("region_code", flat=True))
+    targets = above - own
+    Value.objects.filter(indicator=indicator, period=period, disaggregation="", origin=ROLLED,
+                         region_code__in=sorted(targets)).delete()
+    provinces, province_villages = Q(pk__in=[]), Q(pk__in=[])
+    for province in {code[:2] for code in targets}:
+        provinces |= village_in_q("region_code", province)
+        province_villages |= village_in_q("code", province)
+    sums: dict[str, list] = defaultdict(lambda: [Decimal(0), 0])  # answers summed, drafts
+    for code, numerator, status in Value.objects.filter(
+            provinces, indicator=indicator, period=period, level=4, disaggregation="") \
+            .values_list("region_code", "numerator", "status"):
+        for a in code_ancestors(code):
+            if a in targets:
+                sums[a][0] += numerator or 0
+                sums[a][1] += status == DRAFT
+    villages: dict[str, int] = defaultdict(int)
+    if indicator.kind == YESNO:
+        for code in Region.objects.filter(province_villages, level=4, retired_in="") \
+                .values_list("code", flat=True):
+            for a in code_ancestors(code):
+                villages[a] += 1
+    now = timezone.now()
+    Value.objects.bulk_create([
+        Value(indicator=indicator, region_code=code, level=code_level(code), period=period,
+              numerator=total, denominator=Decimal(villages[code]) if villages else None,
+              value=compute.value_of(total, Decimal(villages[code]) if villages else None,
+                                     indicator.factor),
+              origin=ROLLED, status=DRAFT if drafts else VERIFIED, computed_at=now)
+        for code, (total, drafts) in sums.items()], batch_size=500)
+
+
 def _sum_below(indicator: Indicator, period: str, code: str):
     level = code_level(code)
-    if indicator.is_village_fact:
-        rows = Value.objects.filter(village_in_q("region_code", code), indicator=indicator,
-                                    period=period, level=4, disaggregation="")
-        found = rows.aggregate(n=Sum("numerator"), drafts=Count("id", filter=Q(status=DRAFT)),
-                               reported=Count("id"))
-        if not found["reported"]:
-            return None
-        villages = Region.objects.filter(village_in_q("code", code), level=4,
-                                         retired_in="").count() \
-            if indicator.kind == YESNO else None
-        return found["n"] or Decimal(0), villages, found["drafts"] == 0
     children = set(Region.objects.filter(parent_id=code, retired_in="")
                    .values_list("code", flat=True))
     rows = list(Value.objects.filter(indicator=indicator, period=period, level=level + 1,
@@ -381,6 +412,50 @@ def facts_set(*, actor, village_code: str, year, facts: dict[str, object]) -> in
             written += 1
         roll_entered(indicator, period, {village.code})
     return written
+
+
+@transaction.atomic
+def facts_write(*, actor, year, answers: dict[str, dict[str, object]]) -> int:
+    """Many villages' facts for a year at once ({village code: {indicator
+    code: 1/0 or a count}}), as drafts from an Excel import: checked as the
+    form checks them, written set-at-a-time, and each fact summed upwards
+    once. The caller audits the file. Returns how many answers it wrote."""
+    access.check_capability(actor, "villagefact.enter")
+    period = periods.normalize(year, "year")
+    if period is None:
+        raise SinergiError(periods.problem(year, "year"), field="year")
+    indicators = {i.code: i for i in Indicator.objects.filter(source="village", is_active=True)}
+    by_fact: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for village, facts in answers.items():
+        access.access_subtree(actor, village)
+        for code, raw in facts.items():
+            indicator = indicators.get(code)
+            if indicator is None:
+                raise SinergiError(_("%(c)s is not a village fact.") % {"c": code}, field=code)
+            answer = as_decimal(raw, code) if not isinstance(raw, Decimal) else raw
+            if answer is None:
+                continue
+            for _field, message in quality.problems(indicator, value=answer, numerator=None,
+                                                    denominator=None):
+                raise SinergiError(message, field=code)
+            by_fact[code][village] = answer
+    now, rows = timezone.now(), []
+    for code, found in by_fact.items():
+        indicator = indicators[code]
+        codes = sorted(found)
+        for start in range(0, len(codes), 500):
+            Value.objects.filter(indicator=indicator, period=period, disaggregation="",
+                                 region_code__in=codes[start:start + 500]).delete()
+        yes_no = indicator.kind == YESNO
+        rows += [Value(indicator=indicator, region_code=village, level=4, period=period,
+                       numerator=answer, denominator=Decimal(1) if yes_no else None,
+                       value=answer * 100 if yes_no else answer, origin=EXCEL, status=DRAFT,
+                       entered_by=actor, entered_at=now, computed_at=now)
+                 for village, answer in found.items()]
+    Value.objects.bulk_create(rows, batch_size=1000)
+    for code, found in by_fact.items():
+        roll_entered(indicators[code], period, set(found))
+    return len(rows)
 
 
 @transaction.atomic

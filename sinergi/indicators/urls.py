@@ -8,6 +8,7 @@ urlpatterns = [
     path("indikator.xlsx", views.catalogue, {"as_xlsx": True}, name="catalogue_export"),
     path("new/", views.create, name="create"),
     path("facts/", views.facts, name="facts"),
+    path("facts/import/", views.facts_import, name="facts_import"),
     path("quality/", views.quality_list, name="quality"),
     path("quality/export.xlsx", views.quality_list, {"as_xlsx": True}, name="quality_export"),
     path("region/<str:code>/", views.region_panel, name="region"),

@@ -396,6 +396,34 @@ def facts(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def facts_import(request):
+    """The facts of many villages for a year from one spreadsheet: villages
+    as rows, facts as columns (sheet.facts_import), all or nothing."""
+    user = request.user
+    access.check_capability(user, "villagefact.enter")
+    form = forms.FactsImportForm(request.POST or None, request.FILES or None,
+                                 initial={"year": str(_today().year)})
+    result = None
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["year"].strip()
+        result = sheet.facts_import(actor=user, year=year, upload=form.cleaned_data["file"])
+        if result.ok:
+            year = periods.normalize(year, "year")
+            messages.success(request, _("%(n)d answers of village facts for %(year)s imported "
+                                        "as drafts; a coordinator verifies them before the "
+                                        "public sees them.") % {"n": result.created,
+                                                                "year": year})
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return redirect(f"{reverse('indicators:facts')}?year={year}")
+    return render(request, "indicators/facts_import.html", {
+        "form": form, "result": result,
+        "facts": Indicator.objects.filter(source=VILLAGE, is_active=True)},
+        status=400 if form.errors or (result and not result.ok) else 200)
+
+
+@login_required
 @require_GET
 def quality_list(request, as_xlsx: bool = False):
     user = request.user
