@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -383,3 +384,123 @@ def test_the_job_runner_recounts_what_a_change_marked(world):
                    .values_list("region_code", "value"))
     assert counted == {KAB: 2, "19": 2, OUTSIDE_KAB: 1, "18": 1}
     assert not Stale.objects.exists()
+
+
+def test_ranks_tie_on_the_shown_decimals():
+    values = {"a": D("99.9712"), "b": D("99.9688"), "c": D("98.1")}
+    assert ranking.rank(values, "higher") == {"a": 1, "b": 2, "c": 3}
+    assert ranking.rank(values, "higher", decimals=1) == {"a": 1, "b": 1, "c": 3}
+
+
+def test_a_target_past_due_by_the_calendar_is_behind():
+    kw = {"target": D("4.0"), "target_period": "2025", "baseline": D("6.0"),
+          "baseline_period": "2022", "direction": "lower"}
+    assert ranking.judge(actual=D("4.6"), actual_period="2023", **kw).status == \
+        ranking.ON_TRACK
+    assert ranking.judge(actual=D("4.6"), actual_period="2023", today=2027.2,
+                         **kw).status == ranking.BEHIND
+
+
+def test_many_marked_villages_are_recounted_through_few_ranges():
+    villages = [f"19.{k:02d}.{c:02d}.{2000 + v}" for k in range(1, 4) for c in range(1, 11)
+                for v in range(1, 41)]
+    roots = compute.stale_roots(villages)
+    assert len(roots) <= 100
+    assert all(any(v.startswith(r + ".") or v == r for r in roots) for v in villages)
+    assert compute.stale_roots(villages[:5]) == sorted(villages[:5])
+
+
+@pytest.mark.django_db
+def test_a_recount_of_more_than_a_thousand_marked_villages_runs(world):
+    """SQLite allows an expression a thousand terms deep: 1,200 marks are
+    recounted through their kecamatan, and every mark is cleared."""
+    villages = list(Region.objects.filter(level=4, code__regex=r"^(18|19)\.")
+                    .values_list("code", flat=True)[:1200])
+    assert len(villages) == 1200
+    Person.objects.create(name="M", sex="P", village_code=villages[-1])
+    from sinergi.core import changes
+
+    changes.changed(changes.REGISTRY, villages)
+    assert services.recompute_pending() == 1200
+    assert not Stale.objects.exists()
+    assert Value.objects.get(indicator__code="PENDUDUK", region_code=villages[-1],
+                             disaggregation="").value == 1
+
+
+@pytest.mark.django_db
+def test_the_daily_recount_is_asked_once_and_only_for_this_year(world):
+    village = Region.objects.filter(parent_id=kecamatan_codes()[0]).first().code
+    Person.objects.create(name="D", sex="L", village_code=village)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    compute.recompute(today=yesterday)  # counted yesterday (a year ago on 1 January)
+    Value.objects.filter(origin="computed").update(
+        computed_at=timezone.now() - datetime.timedelta(days=1))
+    asked = services.request_daily_recompute()
+    assert asked == (1 if yesterday.year == timezone.localdate().year else 0)
+    assert services.request_daily_recompute() == 0  # waiting for its recount already
+    services.recompute_pending()
+    assert services.request_daily_recompute() == 0
+
+
+@pytest.mark.django_db
+def test_saving_a_villages_facts_unchanged_keeps_them_verified(world):
+    operator = world["operator"]
+    village = operator.region_id
+    services.facts_set(actor=operator, village_code=village, year="2026",
+                       facts={"F_PUSKESSOS": "1", "F_POSYANDU": "2"})
+    Value.objects.filter(region_code=village).update(status="verified")
+    assert services.facts_set(actor=operator, village_code=village, year="2026",
+                              facts={"F_PUSKESSOS": "1", "F_POSYANDU": "3"}) == 1
+    statuses = dict(Value.objects.filter(region_code=village, period="2026")
+                    .values_list("indicator__code", "status"))
+    assert statuses == {"F_PUSKESSOS": "verified", "F_POSYANDU": "draft"}
+    services.facts_set(actor=operator, village_code=village, year="2026",
+                       facts={"F_POSYANDU": ""})
+    from sinergi.core.models import AuditLog
+
+    removed = AuditLog.objects.filter(action="indicator.value").latest("id")
+    assert removed.after.get("removed") and removed.before["value"] == "3.0000"
+
+
+@pytest.mark.django_db
+def test_imported_counts_sum_upwards(world):
+    poor = Indicator.objects.get(code="MISKIN")
+    kabs = list(Region.objects.filter(parent_id="19", retired_in="").order_by("code")
+                .values_list("code", flat=True))
+    services.values_write(actor=world["admin"], indicator=poor, source_note="BPS",
+                          rows=[{"region_code": k, "period": "2025", "value": D("10.25")}
+                                for k in kabs])
+    province = Value.objects.get(indicator=poor, region_code="19", period="2025")
+    assert province.origin == "rollup" and province.value == D("10.25") * len(kabs)
+
+
+@pytest.mark.django_db
+def test_the_public_finds_no_hidden_count_in_the_trend_or_the_breakdowns(world, client_of):
+    village = Region.objects.filter(parent_id=kecamatan_codes()[0]).first().code
+    for i in range(12):
+        Person.objects.create(name=f"S{i}", sex="P" if i < 9 else "L", village_code=village)
+    compute.recompute(today=timezone.localdate())
+    signed = selectors.breakdown(world["admin"], Indicator.objects.get(code="PENDUDUK"), KAB,
+                                 str(timezone.localdate().year))
+    assert any("sex" in str(k) for k in signed)
+    public = selectors.breakdown(AnonymousUser(), Indicator.objects.get(code="PENDUDUK"), KAB,
+                                 str(timezone.localdate().year))
+    # 3 men is a small cell: the whole sex breakdown is withheld from the public.
+    assert not any("sex" in str(k) for k in public)
+    page = client_of("anonymous").get(
+        f"/indicators/PENDUDUK/?region={KAB}&disaggregation=sex:L").content.decode()
+    assert "hidden" in page
+    assert ">3<" not in page and "2026: 3" not in page
+
+
+@pytest.mark.django_db
+def test_an_indicator_code_is_letters_digits_and_dashes(world):
+    with pytest.raises(SinergiError) as caught:
+        services.indicator_create(actor=world["admin"], code="P0/KAB", name_id="x",
+                                  kind="percent", source="bps")
+    assert caught.value.field == "code"
+    with pytest.raises(SinergiError) as caught:
+        services.indicator_create(actor=world["admin"], code="X1", name_id="x",
+                                  kind="percent", source="bps", valid_min=D("5"),
+                                  valid_max=D("1"))
+    assert caught.value.field == "valid_min"

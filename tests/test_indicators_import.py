@@ -13,7 +13,6 @@ from sinergi.accounts import roles
 from sinergi.accounts.models import User
 from sinergi.core.exports import write_xlsx
 from sinergi.core.models import AuditLog
-from sinergi.core.values import as_decimal
 from sinergi.indicators import services, sheet
 from sinergi.indicators.models import EXCEL, Indicator, Value
 from sinergi.regions.models import Region
@@ -271,7 +270,7 @@ def test_the_number_rule():
     assert sheet.number("1.234,5") == Decimal("1234.50")
     assert sheet.number("1,234.5") == Decimal("1234.50")
     assert sheet.number("1.234.567") == Decimal("1234567")
-    assert sheet.number("0,125") == as_decimal("0.125", "value")
+    assert sheet.number("0,125") == Decimal("0.125")  # four decimals kept
     assert sheet.number(4.35) == Decimal("4.35")
     assert sheet.number(2025) == Decimal("2025")
     assert sheet.number("-1,5") == Decimal("-1.50")
@@ -600,7 +599,9 @@ def test_the_facts_import_page(world, client_of):
     assert "/indicators/facts/import/" in page.content.decode()
     page = client.get("/indicators/facts/import/")
     html = page.content.decode()
-    assert page.status_code == 200 and "F_PUSKESSOS" in html and "Jumlah posyandu" in html
+    # Each fact by its code and by its name in the page's language.
+    assert page.status_code == 200 and "F_PUSKESSOS" in html
+    assert "Posyandu (integrated health posts)" in html
 
     upload = xlsx([["Desa", "F_PUSKESSOS", "Jumlah posyandu"], ["Nibung", "mungkin", 3]])
     response = client.post("/indicators/facts/import/", {"file": upload, "year": "2026"})

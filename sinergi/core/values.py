@@ -50,8 +50,9 @@ def as_date(value, field: str, *, required: bool = False) -> datetime.date | Non
                              "e.g. 31/12/2026.") % {"v": raw[:40]}, field=field) from None
 
 
-def as_decimal(value, field: str) -> Decimal | None:
-    """A number; one comma is read as the decimal mark (Indonesian style)."""
+def as_decimal(value, field: str, *, places: int = 2) -> Decimal | None:
+    """A number, kept to ``places`` decimals; one comma is read as the
+    decimal mark (Indonesian style)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -67,7 +68,7 @@ def as_decimal(value, field: str) -> Decimal | None:
     if not number.is_finite() or abs(number) >= Decimal("1e12"):
         raise SinergiError(_("'%(v)s' is not a usable number.") % {"v": str(value)[:40]},
                            field=field)
-    return number.quantize(Decimal("0.01"))
+    return number.quantize(Decimal(1).scaleb(-places))
 
 
 def choice(value, field: str, choices) -> str:

@@ -259,6 +259,8 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
             skipped += 1
             continue
         before = {"household_id": person.household_id, "life_status": person.life_status}
+        was_in = {person.village_code,
+                  person.household.village_code if person.household_id else None}
         _apply_fields(person, change.changes)
         if change.kind == "move":
             _move(person, change.new_kk_number, today, job=locked)
@@ -268,7 +270,8 @@ def import_job_apply(*, actor, job: ImportJob, reject_ids: set[int] | None = Non
             close_membership(person, today, "absent in verivali")
             person.household = None
         person.save()
-        data_changes.changed(data_changes.REGISTRY, [person.village_code])
+        # The village the person (or the family) left is recounted too.
+        data_changes.changed(data_changes.REGISTRY, [*was_in, person.village_code])
         change.decision = "apply"
         change.save(update_fields=["decision"])
         audit_record(actor=actor, action=f"person.verivali.{change.kind}", obj=person,

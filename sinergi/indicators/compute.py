@@ -29,7 +29,7 @@ from django.utils import timezone
 from sinergi.core.changes import GROUPS, PROGRAMS, REGISTRY
 from sinergi.groups.models import Group, GroupMember
 from sinergi.programs.models import SERVED, Enrollment
-from sinergi.regions.codes import LEVEL_LENGTH, code_kind, code_level, village_in_q
+from sinergi.regions.codes import LEVEL_LENGTH, code_kind, code_level, code_parent, village_in_q
 from sinergi.regions.models import Region
 from sinergi.registry.codes import ALIVE
 from sinergi.registry.models import Household, Person
@@ -384,24 +384,34 @@ def _parents_at(roots: list[str], level: int) -> set[str]:
 
 
 def _children_q(parents: set[str], level: int) -> Q:
-    if len(parents) > 200:
-        # Summing a province or more: read the whole level (one index range
-        # per indicator); a few parents: their own ranges.
-        return Q()
+    # A few parents: their own ranges; many (a province or more): the ranges
+    # of their provinces.
+    ranges = parents if len(parents) <= 200 else {code[:LEVEL_LENGTH[1]] for code in parents}
     where = Q(pk__in=[])
-    for code in parents:
+    for code in ranges:
         where |= village_in_q("region_code", code)
     return where
 
 
-def stale_roots(codes: Iterable[str]) -> list[str]:
-    """The fewest region codes that hold ``codes``: a code inside another
-    one asked for is dropped."""
-    out: list[str] = []
-    for code in sorted(set(codes), key=len):
-        if not any(code == r or code.startswith(r + ".") for r in out):
-            out.append(code)
-    return sorted(out)
+def stale_roots(codes: Iterable[str], most: int = 100) -> list[str]:
+    """The fewest region codes that hold ``codes`` (a code inside another one
+    asked for is dropped); past ``most`` of them, the deepest are replaced by
+    the region above them, so a recount filters on a bounded number of code
+    ranges (SQLite allows an expression a thousand terms deep)."""
+    def minimal(found) -> list[str]:
+        out: list[str] = []
+        for code in sorted(set(found), key=len):
+            if not any(code == r or code.startswith(r + ".") for r in out):
+                out.append(code)
+        return sorted(out)
+
+    roots = minimal(codes)
+    while len(roots) > most:
+        deepest = max(len(r) for r in roots)
+        if deepest <= LEVEL_LENGTH[1]:
+            break
+        roots = minimal(code_parent(r) if len(r) == deepest else r for r in roots)
+    return roots
 
 
 def by_source(pairs: Iterable[tuple[str, str]]) -> dict[frozenset, list[str]]:

@@ -76,16 +76,5 @@ def outliers(values: dict[str, Decimal | None]) -> set[str]:
             if Decimal("0.6745") * abs(v - middle) / mad > Z_LIMIT}
 
 
-def flags_for(indicator, value, peers: dict[str, Decimal | None], key: str) -> list[str]:
-    """The flags of a value being entered, among its peers (same indicator,
-    period and level; the value itself included under ``key``)."""
-    found = []
-    if out_of_range(indicator, value):
-        found.append(RANGE)
-    if key in outliers({**peers, key: value}):
-        found.append(OUTLIER)
-    return found
-
-
 def flag_label(code: str) -> str:
     return str(FLAG_LABELS.get(code, code))

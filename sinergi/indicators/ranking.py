@@ -5,7 +5,7 @@ read and a sort, and every rule here is tested without a database.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,10 +23,14 @@ TARGET_LABELS = {MET: _("achieved"), ON_TRACK: _("on track"), BEHIND: _("behind"
 STABLE_SHARE = Decimal("0.01")
 
 
-def rank(values: dict[str, Decimal | None], direction: str) -> dict[str, int]:
+def rank(values: dict[str, Decimal | None], direction: str,
+         decimals: int | None = None) -> dict[str, int]:
     """Competition ranks ("1, 2, 2, 4") of the regions with a value, best
-    first by the indicator's direction; regions without a value get none."""
-    present = [(code, v) for code, v in values.items() if v is not None]
+    first by the indicator's direction; regions without a value get none.
+    With ``decimals``, values equal as shown share their rank."""
+    step = Decimal(1).scaleb(-decimals) if decimals is not None else None
+    present = [(code, v.quantize(step, ROUND_HALF_UP) if step is not None else v)
+               for code, v in values.items() if v is not None]
     present.sort(key=lambda item: (item[1] if direction == LOWER else -item[1], item[0]))
     out: dict[str, int] = {}
     previous, position = None, 0
@@ -84,12 +88,12 @@ def _meets(value: Decimal, goal: Decimal, direction: str) -> bool:
 
 def judge(*, actual: Decimal | None, actual_period: str | None, target: Decimal,
           target_period: str, baseline: Decimal | None, baseline_period: str,
-          direction: str) -> Judgement:
+          direction: str, today: float | None = None) -> Judgement:
     """Target vs actual: achieved when the value meets the target; else on
     track when it is at least where a straight path from the baseline to the
     target would be by the end of the actual's period; else behind (and
-    behind when the target's period has passed). Without a baseline a target
-    not yet due cannot be judged."""
+    behind when the target's period has passed, by the figure or by today).
+    Without a baseline a target not yet due cannot be judged."""
     if actual is None or actual_period is None:
         return Judgement(UNKNOWN, None, None)
     gap = actual - target
@@ -97,7 +101,9 @@ def judge(*, actual: Decimal | None, actual_period: str | None, target: Decimal,
         return Judgement(MET, gap, None)
     now = periods.end_position(actual_period)
     due = periods.end_position(target_period)
-    if now >= due:
+    if now >= due or (today is not None and today >= due):
+        # Due, by the latest figure or by the calendar (``today`` as a year
+        # fraction), and not met.
         return Judgement(BEHIND, gap, target)
     if baseline is None or not baseline_period:
         return Judgement(UNKNOWN, gap, None)

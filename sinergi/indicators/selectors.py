@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -150,7 +151,9 @@ def peer_q(region_code: str, peers: str) -> tuple[Q, int]:
     """The regions ``region_code`` is compared with: (filter, level)."""
     level = code_level(region_code)
     parent = code_parent(region_code)
-    if peers == "national" or parent is None:
+    if (peers == "national" and level <= 2) or parent is None:
+        # Every province or every kab/kota; below them, comparing with every
+        # kecamatan or village of the country is no peer set.
         where = Q()
     else:
         where = subtree_q("region_code", parent, include_root=False)
@@ -188,8 +191,9 @@ def ranked(user, indicator: Indicator, *, where: Q, level: int, period: str,
             old[cell.region_code] = cell.value
     label = names(v.region_code for v in values)
     rows = [_row(user, v, label.get(v.region_code, v.region_code)) for v in values]
-    ranks = ranking.rank({r.code: r.value for r in rows}, indicator.direction)
-    old_ranks = ranking.rank(old, indicator.direction) if old else {}
+    ranks = ranking.rank({r.code: r.value for r in rows}, indicator.direction,
+                         indicator.decimals)
+    old_ranks = ranking.rank(old, indicator.direction, indicator.decimals) if old else {}
     for r in rows:
         r.rank, r.previous_rank = ranks.get(r.code), old_ranks.get(r.code)
         r.previous = old.get(r.code)
@@ -219,10 +223,12 @@ def own_row(user, indicator: Indicator, region_code: str, period: str,
 
 
 def place(user, indicator: Indicator, region_code: str, period: str,
-          peers: str = "siblings") -> tuple[int | None, int, int | None]:
+          peers: str = "siblings", disaggregation: str = "") -> tuple[int | None, int,
+                                                                       int | None]:
     """(rank, of how many, rank in the period before) of ``region_code`` among its peers."""
     where, level = peer_q(region_code, peers)
-    rows = ranked(user, indicator, where=where, level=level, period=period)
+    rows = ranked(user, indicator, where=where, level=level, period=period,
+                  disaggregation=disaggregation)
     mine = next((r for r in rows if r.code == region_code), None)
     counted = sum(1 for r in rows if r.rank is not None)
     return (mine.rank if mine else None), counted, (mine.previous_rank if mine else None)
@@ -230,8 +236,10 @@ def place(user, indicator: Indicator, region_code: str, period: str,
 
 def trend_points(user, indicator: Indicator, region_code: str,
                  disaggregation: str = "") -> list[Value]:
-    return list(values_visible(user).filter(indicator=indicator, region_code=region_code,
-                                            disaggregation=disaggregation).order_by("period"))
+    """The region's values over time (those too small for the public left out)."""
+    return [v for v in values_visible(user).filter(
+        indicator=indicator, region_code=region_code, disaggregation=disaggregation)
+        .order_by("period") if not suppressed(user, v)]
 
 
 def targets_of(indicator: Indicator, region_code: str) -> list[Target]:
@@ -256,10 +264,12 @@ def judgement(indicator: Indicator, points: list, targets: list[Target]):
     after = [t for t in targets if latest is None or
              periods.end_position(t.period) >= periods.end_position(latest.period)]
     target = after[0] if after else targets[-1]
+    today = timezone.localdate()
     return target, ranking.judge(
         actual=latest.value if latest else None, actual_period=latest.period if latest else None,
         target=target.target, target_period=target.period, baseline=target.baseline,
-        baseline_period=target.baseline_period, direction=indicator.direction)
+        baseline_period=target.baseline_period, direction=indicator.direction,
+        today=today.year + (today.timetuple().tm_yday - 1) / 366)
 
 
 def breakdown(user, indicator: Indicator, region_code: str, period: str) -> dict:
@@ -270,7 +280,10 @@ def breakdown(user, indicator: Indicator, region_code: str, period: str) -> dict
     for v in sorted(found, key=lambda v: dimensions.order(v.disaggregation)):
         dimension, _category = dimensions.split(v.disaggregation)
         out[dimension].append((dimensions.label(v.disaggregation), _row(user, v, "")))
-    return {dimensions.DIMENSIONS.get(k, k): rows for k, rows in out.items()}
+    # A breakdown with one category hidden from the public would give it away
+    # (the total less the others): the public sees it whole or not at all.
+    return {dimensions.DIMENSIONS.get(k, k): rows for k, rows in out.items()
+            if not any(row.suppressed for _label, row in rows)}
 
 
 def disaggregations_of(user, indicator: Indicator, region_code: str, period: str | None):
@@ -307,18 +320,20 @@ def panel(user, region_code: str) -> list[PanelRow]:
     mine = defaultdict(list)
     for v in values_visible(user).filter(region_code=region_code, disaggregation="") \
             .order_by("period"):
-        mine[v.indicator_id].append(v)
+        if not suppressed(user, v):
+            mine[v.indicator_id].append(v)
     ranked_ids = [i.pk for i in indicators if i.is_ranked]
     level = code_level(region_code)
     where, _level = peer_q(region_code, "siblings")
     peers = defaultdict(dict)
     latest_periods = {iid: vs[-1].period for iid, vs in mine.items()}
-    for iid, code, period, value in values_visible(user).filter(
+    for iid, *fields in values_visible(user).filter(
             where, level=level, disaggregation="", indicator_id__in=ranked_ids,
             period__in=set(latest_periods.values()) or {""}) \
-            .values_list("indicator_id", "region_code", "period", "value"):
-        if latest_periods.get(iid) == period:
-            peers[iid][code] = value
+            .values_list("indicator_id", *_CELL_FIELDS):
+        cell = _Cell(*fields)
+        if latest_periods.get(iid) == cell.period and not suppressed(user, cell):
+            peers[iid][cell.region_code] = cell.value
     targets = defaultdict(list)
     for t in Target.objects.filter(region_code=region_code).order_by("period"):
         targets[t.indicator_id].append(t)
@@ -326,8 +341,8 @@ def panel(user, region_code: str) -> list[PanelRow]:
     for indicator in indicators:
         points = mine.get(indicator.pk, [])
         latest = points[-1] if points else None
-        ranks = ranking.rank(peers.get(indicator.pk, {}), indicator.direction) \
-            if indicator.is_ranked else {}
+        ranks = ranking.rank(peers.get(indicator.pk, {}), indicator.direction,
+                             indicator.decimals) if indicator.is_ranked else {}
         trend = ranking.trend(points[-2].value, latest.value, indicator.direction,
                               indicator.decimals) if len(points) >= 2 else None
         target, judged = judgement(indicator, points, targets.get(indicator.pk, []))
@@ -359,17 +374,28 @@ def quality_list(user, *, indicator: Indicator | None = None, limit: int = 500) 
         found.append({"indicator": indicators[v.indicator_id], "region_code": v.region_code,
                       "period": v.period, "value": v.value,
                       "problems": [quality.flag_label(f) for f in v.flag_list]})
-    # Regions that reported the period before but not the latest: one read.
+    # Regions that reported the period before but not the latest: the two
+    # latest periods of each indicator, then one read of their cells.
+    entered = Value.objects.filter(scope, indicator_id__in=list(indicators),
+                                   disaggregation="").exclude(origin="rollup")
+    last_two: dict[int, list[str]] = defaultdict(list)
+    for iid, period in entered.values_list("indicator_id", "period").distinct() \
+            .order_by("indicator_id", "-period"):
+        if len(last_two[iid]) < 2:
+            last_two[iid].append(period)
+    pairs = Q(pk__in=[])
+    for iid, found_periods in last_two.items():
+        if len(found_periods) == 2:
+            pairs |= Q(indicator_id=iid, period__in=found_periods)
     reported = defaultdict(lambda: defaultdict(set))
-    for iid, code, period in Value.objects.filter(
-            scope, indicator_id__in=list(indicators), disaggregation="") \
-            .exclude(origin="rollup").values_list("indicator_id", "region_code", "period"):
+    for iid, code, period in entered.filter(pairs).values_list("indicator_id", "region_code",
+                                                               "period"):
         reported[iid][period].add(code)
     for iid, by_period in reported.items():
-        if len(by_period) < 2:
-            continue
-        latest, before = sorted(by_period)[-1], sorted(by_period)[-2]
+        latest, before = last_two[iid]
         for code in sorted(by_period[before] - by_period[latest]):
+            if len(found) >= limit:
+                break
             found.append({"indicator": indicators[iid], "region_code": code, "period": latest,
                           "value": None, "problems": [quality.flag_label(quality.MISSING)]})
     names_ = names({f["region_code"] for f in found})

@@ -5,11 +5,13 @@ data (marks written in the change's transaction, recounted by the job runner).
 
 import datetime
 import logging
+import re
 from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import access
 from sinergi.core import changes, jobs
 from sinergi.core.audit import audit_changes, audit_record, plain, snapshot
-from sinergi.core.errors import AccessDenied, SinergiError
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.core.values import as_decimal, given, text
 from sinergi.regions.codes import code_ancestors, code_level, code_parent, village_in_q
 from sinergi.regions.models import Region
@@ -61,15 +63,18 @@ def recompute_pending(*, context: jobs.Context | None = None,
     """Recount what the marks ask for: per set of sources, the fewest
     subtrees holding its villages. A mark renewed meanwhile stays for the
     next run. Returns the number of marks handled."""
-    marks = list(Stale.objects.values_list("pk", "village_code", "source", "requested_at"))
+    read_at = timezone.now()
+    marks = list(Stale.objects.values_list("pk", "village_code", "source"))
     if not marks:
         return 0
     for sources, villages in compute.by_source((m[1], m[2]) for m in marks).items():
         compute.recompute(compute.stale_roots(villages), sources, today=today)
         if context is not None:
             context.beat()
-    for pk, _code, _source, requested_at in marks:
-        Stale.objects.filter(pk=pk, requested_at=requested_at).delete()
+    # A mark renewed while the recount ran (requested after it read them) stays.
+    ids = [m[0] for m in marks]
+    for start in range(0, len(ids), 500):
+        Stale.objects.filter(pk__in=ids[start:start + 500], requested_at__lte=read_at).delete()
     return len(marks)
 
 
@@ -79,11 +84,17 @@ def recompute_work(_ref_id: None, context: jobs.Context) -> None:
 
 def request_daily_recompute(today: datetime.date | None = None) -> int:
     """Ages move with the date: ask for a recount of every province whose
-    computed values were counted before today."""
+    computed values of this year were counted before today (once: a province
+    already asked for waits for its recount). Last year's values stay as
+    its last recount left them."""
     today = today or timezone.localdate()
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
-    old = set(Value.objects.filter(level=1, origin="computed", computed_at__lt=start)
+    counted = [i.pk for i in compute.computed_indicators()]
+    old = set(Value.objects.filter(level=1, origin="computed", computed_at__lt=start,
+                                   period=str(today.year), indicator_id__in=counted)
               .values_list("region_code", flat=True).distinct())
+    old -= set(Stale.objects.filter(village_code__in=old).values_list("village_code",
+                                                                    flat=True))
     if old:
         for source in changes.SOURCES:
             mark_stale(source, old)
@@ -115,13 +126,16 @@ def indicator_create(*, actor, code: str, name_id: str, kind: str, source: str,
                      **fields) -> Indicator:
     access.check_capability(actor, "indicator.manage")
     code = text(code, "code", 30, required=True).upper()
+    if not re.fullmatch(r"[A-Z0-9_\-]+", code):
+        raise SinergiError(_("Write the code with letters, digits, _ and - only, e.g. "
+                           "P0_KAB."), field="code")
     if Indicator.objects.filter(code=code).exists():
         raise SinergiError(_("An indicator with code %(c)s exists already.") % {"c": code},
                            field="code")
     _check_catalogue(fields)
     indicator = Indicator(code=code, name_id=text(name_id, "name_id", 200, required=True),
                           kind=kind, source=source, **fields)
-    indicator.full_clean()
+    _clean(indicator)
     indicator.save()
     audit_record(actor=actor, action="indicator.create", obj=indicator,
                  after=snapshot(indicator, CATALOGUE_FIELDS))
@@ -140,13 +154,52 @@ def indicator_update(*, actor, indicator: Indicator, **fields) -> Indicator:
     before = snapshot(indicator, CATALOGUE_FIELDS)
     for name, value in fields.items():
         setattr(indicator, name, value)
-    if any(before.get(name) != snapshot(indicator, [name]).get(name) for name in DEFINING):
+    after = snapshot(indicator, CATALOGUE_FIELDS)
+    changed = {name for name in CATALOGUE_FIELDS if before.get(name) != after.get(name)}
+    if changed & DEFINING:
         indicator.version += 1
-    indicator.full_clean()
+    _clean(indicator)
     indicator.save()
-    audit_changes(actor, "indicator.update", indicator, before,
-                  snapshot(indicator, CATALOGUE_FIELDS))
+    audit_changes(actor, "indicator.update", indicator, before, after)
+    if changed & RECOUNTED:
+        _after_definition_change(indicator)
     return indicator
+
+
+# Changing these changes the cells an indicator has.
+RECOUNTED = {"kind", "rollup", "disaggregations", "measure", "source", "is_active"}
+
+
+def _after_definition_change(indicator: Indicator) -> None:
+    """A computed indicator is recounted everywhere (by the worker); an
+    entered one that no longer rolls up loses its sums, one that does is
+    summed again."""
+    if indicator.is_computed:
+        provinces = set(compute.provinces_with_data())
+        for source in compute.MEASURES[indicator.measure].sources \
+                if indicator.measure in compute.MEASURES else ():
+            mark_stale(source, provinces)
+        return
+    Value.objects.filter(indicator=indicator, origin=ROLLED).delete()
+    if indicator.rollup == SUM:
+        for period in set(Value.objects.filter(indicator=indicator, disaggregation="")
+                          .values_list("period", flat=True)):
+            roll_entered(indicator, period, set(
+                Value.objects.filter(indicator=indicator, period=period, disaggregation="")
+                .values_list("region_code", flat=True)))
+
+
+def _clean(indicator: Indicator) -> None:
+    """The model's own checks, said on the field they concern."""
+    if indicator.valid_min is not None and indicator.valid_max is not None and \
+            indicator.valid_min > indicator.valid_max:
+        raise SinergiError(_("The lowest plausible value is above the highest."),
+                           field="valid_min")
+    try:
+        indicator.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise SinergiError(" ".join(messages), field=field) from None
 
 
 # --- entered values -----------------------------------------------------------------------
@@ -176,16 +229,23 @@ def check_enter(actor, indicator: Indicator, region_code: str) -> None:
     access.access_subtree(actor, region_code)
 
 
+def _figure(raw, field: str) -> Decimal | None:
+    """A figure typed in, kept to the four decimals values are stored with."""
+    return raw if isinstance(raw, Decimal) or raw is None else as_decimal(raw, field, places=4)
+
+
 def _numbers(indicator: Indicator, *, value, numerator, denominator, lower, upper):
-    value = as_decimal(value, "value") if not isinstance(value, Decimal) else value
-    numerator = as_decimal(numerator, "numerator") if not isinstance(numerator, Decimal) \
-        else numerator
-    denominator = as_decimal(denominator, "denominator") \
-        if not isinstance(denominator, Decimal) else denominator
-    lower = as_decimal(lower, "lower") if not isinstance(lower, Decimal) else lower
-    upper = as_decimal(upper, "upper") if not isinstance(upper, Decimal) else upper
+    value, numerator = _figure(value, "value"), _figure(numerator, "numerator")
+    denominator = _figure(denominator, "denominator")
+    lower, upper = _figure(lower, "lower"), _figure(upper, "upper")
+    if indicator.is_ratio and numerator is not None and denominator is None:
+        raise SinergiError(_("A share needs its denominator too: give both, or the value "
+                             "alone."), field="denominator")
     if value is None and numerator is not None:
         value = compute.value_of(numerator, denominator, indicator.factor)
+    if not indicator.is_ratio and numerator is None and value is not None:
+        # A count or an amount is its own numerator: regions above can sum it.
+        numerator = value
     if value is None:
         raise SinergiError(_("Give the value, or its numerator (and denominator)."),
                            field="value")
@@ -200,18 +260,12 @@ def _numbers(indicator: Indicator, *, value, numerator, denominator, lower, uppe
     return value, numerator, denominator, lower, upper
 
 
-def _peers(indicator: Indicator, period: str, level: int, disaggregation: str) -> dict:
-    return dict(Value.objects.filter(indicator=indicator, period=period, level=level,
-                                     disaggregation=disaggregation)
-                .values_list("region_code", "value"))
-
-
 def _store(actor, indicator: Indicator, *, region_code: str, period: str, disaggregation: str,
            value, numerator, denominator, lower, upper, origin: str, source_note: str,
            now) -> Value:
     level = code_level(region_code)
-    flags = quality.flags_for(indicator, value, _peers(indicator, period, level,
-                                                       disaggregation), region_code)
+    # The range now; outliers among the region's peers by flags_refresh.
+    flags = [quality.RANGE] if quality.out_of_range(indicator, value) else []
     row, created = Value.objects.select_for_update().get_or_create(
         indicator=indicator, region_code=region_code, period=period,
         disaggregation=disaggregation,
@@ -247,23 +301,39 @@ def value_enter(*, actor, indicator: Indicator, region_code: str, period: str,
                  disaggregation=disaggregation or "", value=numbers[0], numerator=numbers[1],
                  denominator=numbers[2], lower=numbers[3], upper=numbers[4], origin=origin,
                  source_note=text(source_note, "source_note", 200), now=timezone.now())
-    roll_entered(indicator, found, {region_code})
+    if not disaggregation:
+        flags_refresh(indicator, found)
+        roll_entered(indicator, found, {region_code})
+        row.refresh_from_db(fields=["flags"])
     return row
 
 
 def values_write(*, actor, indicator: Indicator, rows: list[dict], source_note: str) -> int:
-    """Write checked rows of an import (sheet.read_values) in the caller's
-    transaction: each as value_enter would, then the sums above once."""
+    """Write checked rows of an import (sheet.values_import) in the caller's
+    transaction, set-at-a-time: each cell replaced by a draft, then the flags
+    and the sums above once per period. The caller audits the file."""
+    check_indicator_enter(actor, indicator)
+    for code in {r["region_code"] for r in rows}:
+        if not access.in_scope(actor, code):
+            raise NotInScope(_("Region %(code)s is not in your scope or does not exist.")
+                             % {"code": code})
     now = timezone.now()
-    for row in rows:
-        check_enter(actor, indicator, row["region_code"])
-        _store(actor, indicator, region_code=row["region_code"], period=row["period"],
-               disaggregation="", value=row["value"], numerator=None, denominator=None,
-               lower=None, upper=None, origin=EXCEL, source_note=source_note, now=now)
-    for period in {r["period"] for r in rows}:
+    by_period: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        by_period[r["period"]].add(r["region_code"])
+    for period, codes in by_period.items():
+        Value.objects.filter(indicator=indicator, period=period, disaggregation="",
+                             region_code__in=sorted(codes)).delete()
+    numerator_too = not indicator.is_ratio  # a count is its own numerator
+    Value.objects.bulk_create([
+        Value(indicator=indicator, region_code=r["region_code"],
+              level=code_level(r["region_code"]), period=r["period"], value=r["value"],
+              numerator=r["value"] if numerator_too else None, origin=EXCEL,
+              source_note=source_note[:200], status=DRAFT, entered_by=actor, entered_at=now,
+              computed_at=now) for r in rows], batch_size=1000)
+    for period, codes in by_period.items():
         flags_refresh(indicator, period)
-        roll_entered(indicator, period, {r["region_code"] for r in rows
-                                         if r["period"] == period})
+        roll_entered(indicator, period, codes)
     return len(rows)
 
 
@@ -292,6 +362,10 @@ def flags_refresh(indicator: Indicator, period: str) -> int:
     return changed
 
 
+# First key of the advisory lock a roll-up takes per indicator and province.
+_ROLL_LOCK = 0x496E0000
+
+
 def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
     """Re-sum the regions above ``codes`` for an entered indicator that rolls
     up: village facts always (villages with X: n of all N villages), other
@@ -299,6 +373,13 @@ def roll_entered(indicator: Indicator, period: str, codes: set[str]) -> None:
     (and denominator); a region's own entered figure is never replaced."""
     if indicator.rollup != SUM:
         return
+    if connection.vendor == "postgresql":
+        # Two writers summing into the same province queue here (SQLite's
+        # IMMEDIATE transactions already do), in code order: no deadlock.
+        for province in sorted({code[:2] for code in codes}):
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                            [_ROLL_LOCK + indicator.pk, int(province)])
     if indicator.is_village_fact:
         _roll_facts(indicator, period, codes)
         return
@@ -392,14 +473,25 @@ def facts_set(*, actor, village_code: str, year, facts: dict[str, object]) -> in
         raise SinergiError(periods.problem(year, "year"), field="year")
     indicators = {i.code: i for i in Indicator.objects.filter(source="village", is_active=True)}
     now, written = timezone.now(), 0
+    current = {v.indicator_id: v for v in Value.objects.filter(
+        indicator__in=indicators.values(), region_code=village.code, period=period,
+        disaggregation="")}
     for code, raw in facts.items():
         indicator = indicators.get(code)
         if indicator is None:
             raise SinergiError(_("%(c)s is not a village fact.") % {"c": code}, field=code)
         answer = as_decimal(raw, code) if not isinstance(raw, Decimal) else raw
+        old = current.get(indicator.pk)
         if answer is None:
-            Value.objects.filter(indicator=indicator, region_code=village.code,
-                                 period=period).delete()
+            if old is None:
+                continue
+            audit_record(actor=actor, action="indicator.value", obj=old,
+                         before={"value": plain(old.value), "status": old.status},
+                         after={"indicator": indicator.code, "period": period,
+                                "removed": True})
+            old.delete()
+        elif old is not None and old.numerator == answer:
+            continue  # unchanged: a verified answer stays verified
         else:
             for _field, message in quality.problems(indicator, value=answer, numerator=None,
                                                     denominator=None):
@@ -502,12 +594,17 @@ def target_set(*, actor, indicator: Indicator, region_code: str, period: str, ta
         else baseline
     if document not in dict(DOCUMENT_CHOICES):
         raise SinergiError(_("Choose the document the target comes from."), field="document")
+    previous = Target.objects.filter(indicator=indicator, region_code=region_code,
+                                     period=found).first()
     row, created = Target.objects.update_or_create(
         indicator=indicator, region_code=region_code, period=found,
         defaults={"target": target, "baseline": baseline, "baseline_period": base_period,
                   "document": document, "entered_by": actor,
                   "document_note": text(document_note, "document_note", 200)})
     audit_record(actor=actor, action="indicator.target", obj=row,
+                 before={k: plain(v) for k, v in snapshot(
+                     previous, ["target", "baseline", "baseline_period", "document"]).items()}
+                 if previous else {},
                  after={"indicator": indicator.code, "period": found, "target": plain(target),
                         "baseline": plain(baseline), "document": document,
                         "created": created})

@@ -105,7 +105,7 @@ def _period(value, frequency: str) -> str | None:
 
 def number(value) -> Decimal:
     """A figure of a cell (the number rule of imports.readers.cells)."""
-    return readers.number(value, "value")
+    return readers.number(value, "value", places=4)
 
 
 # --- reading the file ----------------------------------------------------------------------

@@ -94,7 +94,7 @@ def detail(request, code: str, as_xlsx: bool = False):
     peers = _peers(request)
     own = selectors.own_row(user, indicator, region.code, period, disaggregation) \
         if period else None
-    place = selectors.place(user, indicator, region.code, period, peers) \
+    place = selectors.place(user, indicator, region.code, period, peers, disaggregation) \
         if period and indicator.is_ranked else None
     # No figures below the region (a kab/kota of a BPS indicator, a village):
     # the region among the peers it is ranked with, itself highlighted.
@@ -105,7 +105,8 @@ def detail(request, code: str, as_xlsx: bool = False):
                                     disaggregation=disaggregation, with_previous=False)
         compared = compared if len(compared) > 1 else []
     points = selectors.trend_points(user, indicator, region.code, disaggregation)
-    targets = selectors.targets_of(indicator, region.code)
+    # Targets are set for the total: a breakdown is not judged against them.
+    targets = [] if disaggregation else selectors.targets_of(indicator, region.code)
     target, judged = selectors.judgement(indicator, points, targets)
     unit = indicator.unit or ""
     label = periods.label(period) if period else ""

@@ -60,20 +60,21 @@ def shown(value) -> str:
 _NUMBER = re.compile(r"([+-]?)(\d[\d.,]*)")
 
 
-def number(value, field_name: str) -> Decimal | None:
-    """A Decimal by the rule in the module docstring, None for an empty
-    cell; SinergiError on ``field_name`` saying what to write instead."""
+def number(value, field_name: str, *, places: int = 2) -> Decimal | None:
+    """A Decimal by the rule in the module docstring (kept to ``places``
+    decimals), None for an empty cell; SinergiError on ``field_name`` saying
+    what to write instead."""
     if blank(value):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = float_text(value) if isinstance(value, float) else str(value)
-        return values.as_decimal(text, field_name)
+        return values.as_decimal(text, field_name, places=places)
     if isinstance(value, datetime.date):
         raise SinergiError(_("'%(v)s' is a date, not a number. Format the cell as Number and "
                              "type the number, e.g. 12,48.") % {"v": shown(value)},
                            field=field_name)
     if not isinstance(value, str):
-        return values.as_decimal(value, field_name)  # says it is not a number
+        return values.as_decimal(value, field_name, places=places)  # says it is not a number
     text = value.strip().replace("\u00a0", "").replace(" ", "")
     if text.endswith("%"):
         raise SinergiError(_("Write the number without %%, e.g. %(n)s.") % {"n": text[:-1]},
@@ -89,7 +90,7 @@ def number(value, field_name: str) -> Decimal | None:
         _("'%(v)s' is not a number Sinergi can read safely; write digits with at most one "
           "decimal mark, e.g. 12,48 or 1500.") % {"v": value.strip()[:40]}, field=field_name)
     if not marks:
-        return values.as_decimal(sign + body, field_name)
+        return values.as_decimal(sign + body, field_name, places=places)
     if len(marks) == 1:
         whole, fraction = re.split(r"[.,]", body)
         if not fraction:
@@ -101,7 +102,7 @@ def number(value, field_name: str) -> Decimal | None:
                   "use a number cell in Excel.")
                 % {"v": value.strip(), "mark": marks[0], "whole": whole + fraction},
                 field=field_name)
-        return values.as_decimal(f"{sign}{whole}.{fraction}", field_name)
+        return values.as_decimal(f"{sign}{whole}.{fraction}", field_name, places=places)
     thousands = marks[0]
     decimal_mark = marks[-1] if marks[-1] != thousands else None
     whole, fraction = body.rsplit(decimal_mark, 1) if decimal_mark else (body, "")
@@ -110,7 +111,7 @@ def number(value, field_name: str) -> Decimal | None:
             1 <= len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
         raise unreadable
     return values.as_decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""),
-                             field_name)
+                             field_name, places=places)
 
 
 @dataclass(frozen=True)
