@@ -52,13 +52,18 @@ def access_indicator(user, code: str) -> Indicator:
         raise NotInScope(_("Indicator %(c)s not found.") % {"c": code}) from None
 
 
-def values_visible(user) -> QuerySet[Value]:
+def values_visible(user, level: int | None = None) -> QuerySet[Value]:
+    """The values ``user`` may read; with ``level``, those of that level (a
+    province or kab/kota level needs no scope condition for the signed-in)."""
     if not signed_in(user):
-        return Value.objects.filter(level__lte=2, status=VERIFIED)
+        return Value.objects.filter(level__lte=2, status=VERIFIED) if level is None \
+            else Value.objects.filter(level=level, status=VERIFIED, level__lte=2)
     root = access.scope_root(user)
-    if root is None:
-        return Value.objects.all()
-    return Value.objects.filter(Q(level__lte=2) | subtree_q("region_code", root))
+    if root is None or (level is not None and level <= 2):
+        found = Value.objects.all()
+    else:
+        found = Value.objects.filter(Q(level__lte=2) | subtree_q("region_code", root))
+    return found if level is None else found.filter(level=level)
 
 
 def region_visible(user, code: str) -> Region:
@@ -165,8 +170,8 @@ def peer_q(region_code: str, peers: str) -> tuple[Q, int]:
 
 
 def _previous_period(user, indicator: Indicator, period: str, where: Q, level: int):
-    earlier = (values_visible(user).filter(where, indicator=indicator, level=level,
-                                           disaggregation="", period__lt=period)
+    earlier = (values_visible(user, level).filter(where, indicator=indicator,
+                                                  disaggregation="", period__lt=period)
                .order_by("-period").values_list("period", flat=True).first())
     return earlier
 
@@ -177,18 +182,19 @@ def ranked(user, indicator: Indicator, *, where: Q, level: int, period: str,
     indicator's direction (ties share a rank), with each region's rank and
     value in the period before."""
     before = _previous_period(user, indicator, period, where, level) if with_previous else None
-    # Both periods in one read, as plain tuples: a ranking of 514 kab/kota
-    # builds no model objects.
-    found = values_visible(user).filter(
-        where, indicator=indicator, level=level, disaggregation=disaggregation,
-        period__in=[period, before] if before else [period]).values_list(*_CELL_FIELDS)
-    values, old = [], {}
-    for fields in found:
-        cell = _Cell(*fields)
-        if cell.period == period:
-            values.append(cell)
-        else:
-            old[cell.region_code] = cell.value
+    # Plain tuples, not model objects (a ranking of 514 kab/kota), and of the
+    # period before only the value and what decides whether it is shown.
+    cells = values_visible(user, level).filter(where, indicator=indicator,
+                                               disaggregation=disaggregation)
+    values = [_Cell(*fields) for fields in cells.filter(period=period)
+              .values_list(*_CELL_FIELDS)]
+    old = {}
+    if before:
+        for code, value, numerator, denominator, origin in cells.filter(period=before) \
+                .values_list("region_code", "value", "numerator", "denominator", "origin"):
+            hidden = not signed_in(user) and origin == COMPUTED and any(
+                0 < n < PUBLIC_MIN_CELL for n in (numerator, denominator) if n is not None)
+            old[code] = None if hidden else value
     label = names(v.region_code for v in values)
     rows = [_row(user, v, label.get(v.region_code, v.region_code)) for v in values]
     ranks = ranking.rank({r.code: r.value for r in rows}, indicator.direction,
