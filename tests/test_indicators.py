@@ -504,3 +504,23 @@ def test_an_indicator_code_is_letters_digits_and_dashes(world):
                                   kind="percent", source="bps", valid_min=D("5"),
                                   valid_max=D("1"))
     assert caught.value.field == "valid_min"
+
+
+@pytest.mark.django_db
+def test_an_enrollment_change_marks_its_village_and_its_familys_village_now(world):
+    from sinergi.programs import services as program_services
+    from sinergi.programs.models import Enrollment, Program
+    from sinergi.registry.models import Household
+
+    a, b = Region.objects.filter(parent_id=kecamatan_codes()[0]).order_by("code")[:2]
+    family = Household.objects.create(kk_number="1904010101010001", village_code=b.code,
+                                      desil=2)
+    program = Program.objects.create(owner_agency=agency("Dinsos"), code="T-MOVE", name="T",
+                                     year_start=2025, unit="household", benefit_type="cash")
+    # Enrolled while the family lived in village a; it has moved to b since.
+    enrollment = Enrollment.objects.create(program=program, year=2026, household=family,
+                                           village_code=a.code, status="proposed")
+    program_services.enrollment_transition(actor=world["admin"], enrollment=enrollment,
+                                           status="verified")
+    assert set(Stale.objects.filter(source="programs").values_list("village_code", flat=True)) \
+        == {a.code, b.code}

@@ -295,6 +295,13 @@ def check_status(status) -> str:
     return values.choice(status, "status", STATUS_CHOICES)
 
 
+def _villages_of(enrollment: Enrollment) -> list[str]:
+    """The villages whose figures an enrollment counts in: its own, and its
+    family's now (they differ once the family has moved)."""
+    family = enrollment.household.village_code if enrollment.household_id else None
+    return [enrollment.village_code, family]
+
+
 @transaction.atomic
 def enrollment_create(*, actor, program: Program, year, beneficiary, status: str = "proposed",
                       benefit_value=None, start_date=None, allow_ineligible: bool = False,
@@ -332,7 +339,7 @@ def enrollment_create(*, actor, program: Program, year, beneficiary, status: str
                            % {"code": program.code, "year": year},
                            field="beneficiary") from None
     convergence_services.refresh_requested(region_code=enrollment.village_code, year=year)
-    data_changes.changed(data_changes.PROGRAMS, [enrollment.village_code])
+    data_changes.changed(data_changes.PROGRAMS, _villages_of(enrollment))
     audit_record(actor=actor, action="enrollment.create", obj=enrollment,
                  after={"program": program.code, "year": year, "status": status,
                         "beneficiary": str(beneficiary.pk)})
@@ -374,7 +381,7 @@ def enrollment_transition(*, actor, enrollment: Enrollment, status: str, reason:
     enrollment.save()
     convergence_services.refresh_requested(region_code=enrollment.village_code,
                                            year=enrollment.year)
-    data_changes.changed(data_changes.PROGRAMS, [enrollment.village_code])
+    data_changes.changed(data_changes.PROGRAMS, _villages_of(enrollment))
     audit_record(actor=actor, action="enrollment.status", obj=enrollment, before=before,
                  after={"status": status, "reason": reason})
     return enrollment
