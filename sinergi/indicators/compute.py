@@ -260,13 +260,7 @@ def village_cells(indicators: list[Indicator], roots: list[str] | None, today, y
         iid = indicator.pk
 
         def emit(village, disaggregation, num, den, iid=iid):
-            cell = cells.get((iid, village, disaggregation))
-            if cell is None:
-                cells[(iid, village, disaggregation)] = [num, den]
-            else:
-                cell[0] += num
-                if den is not None:
-                    cell[1] = (cell[1] or 0) + den
+            _add(cells, (iid, village, disaggregation), num, den)
 
         measure.cells(base[measure.rows], emit, asked)
         if dims.AREA in indicator.dimensions:
@@ -282,15 +276,19 @@ def sum_up(rows: Iterable[tuple], level: int) -> dict:
     n = LEVEL_LENGTH[level]
     out: dict = {}
     for iid, code, disaggregation, num, den in rows:
-        key = (iid, code[:n], disaggregation)
-        cell = out.get(key)
-        if cell is None:
-            out[key] = [num, den]
-        else:
-            cell[0] += num
-            if den is not None:
-                cell[1] = (cell[1] or 0) + den
+        _add(out, (iid, code[:n], disaggregation), num, den)
     return out
+
+
+def _add(cells: dict, key: tuple, num, den) -> None:
+    """Add a numerator and a denominator (None: a count has none) to a cell."""
+    cell = cells.get(key)
+    if cell is None:
+        cells[key] = [num, den]
+        return
+    cell[0] += num
+    if den is not None:
+        cell[1] = (cell[1] or 0) + den
 
 
 _COLUMNS = ["indicator_id", "region_code", "level", "period", "disaggregation", "numerator",
@@ -313,12 +311,6 @@ def _write(cells: dict, level: int, period: str, factors: dict, now) -> int:
                    None if value is None else adapt(value, 20, 4), COMPUTED, "", VERIFIED,
                    "", stamp)
     return bulk_insert(Cell._meta.db_table, _COLUMNS, rows()) or len(cells)
-
-
-def _region_q(codes: set[str] | None) -> Q:
-    if codes is None:
-        return Q()
-    return Q(region_code__in=sorted(codes))
 
 
 def recompute(roots: list[str] | None = None, sources: Iterable[str] | None = None, *,

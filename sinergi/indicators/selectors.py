@@ -312,10 +312,6 @@ class PanelRow:
     judged: ranking.Judgement | None
     suppressed: bool = False
 
-    @property
-    def sparkline(self) -> list:
-        return [p.value for p in self.points]
-
 
 def panel(user, region_code: str) -> list[PanelRow]:
     """Every active indicator for one region: the latest value, its trend,
