@@ -225,6 +225,7 @@ INSTALLED_APPS = [
     "sinergi.programs",
     "sinergi.convergence",
     "sinergi.indicators",
+    "sinergi.monitoring",
     "sinergi.meetings",
     "sinergi.dashboards",
 ]
@@ -361,5 +362,23 @@ EXPORT_INLINE_MAX = env_int("SINERGI_EXPORT_INLINE_MAX", 5000)
 # Computed indicators are recounted this many seconds after the first change
 # that asks for it, so a burst of edits is counted by one run of the worker.
 INDICATOR_RECOUNT_DELAY = env_int("SINERGI_INDICATOR_RECOUNT_DELAY", 30, minimum=0)
+
+
+def _thresholds(raw: str) -> dict:
+    """``name=value,...`` of monitoring.analysis.Thresholds (ints and decimals)."""
+    out = {}
+    for item in raw.split(","):
+        name, _, value = item.partition("=")
+        if name.strip():
+            try:
+                out[name.strip()] = int(value) if value.strip().isdigit() else float(value)
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"SINERGI_IMPACT_THRESHOLDS: {item!r} is not name=number") from None
+    return out
+
+
+# When an impact analysis may conclude (docs/monitoring.md, "Verdict").
+IMPACT_THRESHOLDS = _thresholds(env("SINERGI_IMPACT_THRESHOLDS", "") or "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

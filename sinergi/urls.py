@@ -21,6 +21,7 @@ urlpatterns = [
     path("groups/", include("sinergi.groups.urls")),
     path("convergence/", include("sinergi.convergence.urls")),
     path("indicators/", include("sinergi.indicators.urls")),
+    path("monitoring/", include("sinergi.monitoring.urls")),
 
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,7 @@ def sinergi(request):
             "registry": user_can(user, "registry.view"),
             "meetings": user_can(user, "meeting.view"),
             "programs": user_can(user, "program.view"),
+            "monitoring": user_can(user, "income.enter") or user_can(user, "impact.view"),
         },
         "LANGUAGES": settings.LANGUAGES,
     }

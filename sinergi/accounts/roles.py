@@ -38,23 +38,28 @@ ROLE_CHOICES = [
 # targets; indicator.enter: external indicator values (an officer only those
 # of indicators the own agency keeps); indicator.verify: publish entered
 # values (draft -> verified); villagefact.enter: a village's facts (a village
-# operator only the own village).
+# operator only the own village). round.manage: survey rounds of income and
+# group business (an officer only the own agency's rounds); income.enter: a
+# family's income and a group's business in an open round (in scope);
+# impact.view: panels and impact analyses (an officer only of the own
+# agency's groups and programs).
 CAPABILITIES: dict[str, set[str]] = {
     ADMINISTRATOR: {"agency.edit", "audit.view", "user.manage", "token.own", "registry.view",
                     "registry.import", "import.oversee", "person.reveal", "person.export",
                     "meeting.view", "meeting.manage", "brief.create", "commitment.update",
                     "program.view", "program.edit", "indicator.manage", "indicator.enter",
-                    "indicator.verify", "villagefact.enter"},
+                    "indicator.verify", "villagefact.enter", "round.manage", "income.enter",
+                    "impact.view"},
     COORDINATOR: {"agency.edit", "token.own", "registry.view", "registry.import",
                   "import.oversee", "person.reveal", "person.export", "meeting.view",
                   "meeting.manage", "brief.create", "commitment.update", "program.view",
                   "program.edit", "indicator.manage", "indicator.enter", "indicator.verify",
-                  "villagefact.enter"},
+                  "villagefact.enter", "round.manage", "income.enter", "impact.view"},
     OFFICER: {"token.own", "registry.view", "person.reveal", "person.export", "meeting.view",
               "brief.create", "commitment.update", "program.view", "program.edit",
-              "indicator.enter"},
+              "indicator.enter", "round.manage", "income.enter", "impact.view"},
     VILLAGE_OPERATOR: {"token.own", "registry.view", "registry.import", "person.reveal",
                        "person.export", "meeting.view", "brief.create", "program.view",
-                       "villagefact.enter"},
-    LEADER: {"registry.view", "meeting.view", "program.view"},
+                       "villagefact.enter", "income.enter"},
+    LEADER: {"registry.view", "meeting.view", "program.view", "impact.view"},
 }

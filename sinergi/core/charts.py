@@ -274,6 +274,117 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
                  headers=list(headers), rows=table)
 
 
+# --- two series ----------------------------------------------------------------
+
+
+def compare_lines(series, *, caption: str, headers: list[str], decimals: int = 0,
+                  no_data: str | None = None) -> Chart:
+    """Two or more series over the same periods (members against their
+    comparison): a line, dots and an interval band per series, a legend; the
+    table has a column per series ("value (lower – upper)")."""
+    no_data = no_data or gettext("no data")
+    periods = [str(p.get("period", "")) for p in (series[0]["points"] if series else [])]
+    width, height, left, right, top, bottom = 640, 260, 72, 16, 30, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for s in series for p in s["points"]
+              for v in (_number(p.get(k)) for k in ("value", "lower", "upper")) if v is not None]
+    ticks, tick_decimals = _ticks(min([0.0, *values]), max([0.0, *values]))
+    lo, span = ticks[0], (ticks[-1] - ticks[0]) or 1.0
+    step = plot_w / max(len(periods), 1)
+
+    def x(i: int) -> float:
+        return left + (i + 0.5) * step
+
+    def y(v: float) -> float:
+        return top + plot_h - (v - lo) / span * plot_h
+
+    body = []
+    for tick in ticks:
+        body.append(_line(left, y(tick), width - right, y(tick), "chart-grid"))
+        body.append(_text(left - 6, y(tick) + 4, figure(tick, tick_decimals), "chart-axis", "end"))
+    for i, period in enumerate(periods):
+        body.append(_text(x(i), height - bottom + 18, _short(period, 18), "chart-axis", "middle"))
+    desc = []
+    for n, s in enumerate(series):
+        css = f"chart-series-{n % 2}"
+        points = s["points"]
+        band = [(x(i), y(_number(p["lower"])), y(_number(p["upper"])))
+                for i, p in enumerate(points)
+                if _number(p.get("lower")) is not None and _number(p.get("upper")) is not None]
+        if len(band) > 1:
+            outline = [(px, up) for px, _, up in band] + [(px, low) for px, low, _ in band[::-1]]
+            body.append(f'<polygon points="{_points(outline)}" class="chart-band {css}"/>')
+        line = [(x(i), y(_number(p["value"]))) for i, p in enumerate(points)
+                if _number(p.get("value")) is not None]
+        if len(line) > 1:
+            body.append(f'<polyline points="{_points(line)}" class="chart-line {css}" '
+                        f'fill="none"/>')
+        for i, p in enumerate(points):
+            if _number(p.get("value")) is not None:
+                tip = f"{s['label']}, {periods[i]}: {figure(p['value'], decimals)}"
+                body.append(f'<circle cx="{_c(x(i))}" cy="{_c(y(_number(p["value"])))}" r="3.5"'
+                            f' class="chart-dot {css}"><title>{escape(tip)}</title></circle>')
+        lx = left + 8 + n * 170
+        body.append(_line(lx, 14, lx + 22, 14, f"chart-line {css}"))
+        body.append(_text(lx + 28, 18, _short(str(s["label"]), 22), "chart-axis"))
+        desc.append(f"{s['label']}: " + ", ".join(
+            f"{periods[i]} {figure(p.get('value'), decimals) or no_data}"
+            for i, p in enumerate(points)))
+    table = []
+    for i, period in enumerate(periods):
+        row = [period]
+        for s in series:
+            p = s["points"][i]
+            if _number(p.get("value")) is None:
+                row.append(no_data)
+                continue
+            interval = _interval(p.get("lower"), p.get("upper"), decimals)
+            row.append(figure(p["value"], decimals) + (f" ({interval})" if interval else ""))
+        table.append(row)
+    return Chart(svg=_svg(width, height, caption, "; ".join(desc), body), caption=caption,
+                 headers=list(headers), rows=table)
+
+
+# --- balance ---------------------------------------------------------------------
+
+
+def balance_dots(rows, *, caption: str, headers: list[str], target: float = 0.1) -> Chart:
+    """A "love plot": each covariate's standardised mean difference before
+    (hollow) and after (filled) matching, with the ±target band marked."""
+    width, label_w, right, top, row_h = 640, 220, 30, 24, 24
+    plot_w = width - label_w - right
+    values = [abs(v) for r in rows for v in (_number(r.get("before")), _number(r.get("after")))
+              if v is not None]
+    reach = max([target * 2, *values]) * 1.1
+    height = top + row_h * max(len(rows), 1) + 26
+
+    def x(v: float) -> float:
+        return label_w + (v + reach) / (2 * reach) * plot_w
+
+    body = [_line(x(0), top - 6, x(0), height - 20, "chart-axis-line"),
+            _line(x(-target), top - 6, x(-target), height - 20, "chart-target"),
+            _line(x(target), top - 6, x(target), height - 20, "chart-target")]
+    for v in (-reach, -target, 0.0, target, reach):
+        body.append(_text(x(v), height - 6, figure(v, 2), "chart-axis", "middle"))
+    table, desc = [], []
+    for i, r in enumerate(rows):
+        cy = top + i * row_h + row_h / 2
+        body.append(_text(label_w - 8, cy + 4, _short(str(r["label"]), 32), "chart-label", "end"))
+        before, after = _number(r.get("before")), _number(r.get("after"))
+        if before is not None:
+            body.append(f'<circle cx="{_c(x(max(-reach, min(reach, before))))}" cy="{_c(cy)}"'
+                        f' r="4" class="chart-dot-hollow"><title>{escape(str(r["label"]))}: '
+                        f'{escape(figure(before, 2))}</title></circle>')
+        if after is not None:
+            body.append(f'<circle cx="{_c(x(max(-reach, min(reach, after))))}" cy="{_c(cy)}"'
+                        f' r="4" class="chart-dot"><title>{escape(str(r["label"]))}: '
+                        f'{escape(figure(after, 2))}</title></circle>')
+        table.append([str(r["label"]), figure(before, 2), figure(after, 2)])
+        desc.append(f"{r['label']}: {figure(before, 2)} → {figure(after, 2)}")
+    return Chart(svg=_svg(width, height, caption, "; ".join(desc), body), caption=caption,
+                 headers=list(headers), rows=table)
+
+
 # --- sparkline -----------------------------------------------------------------
 
 

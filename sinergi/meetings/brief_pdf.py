@@ -278,6 +278,15 @@ def _story(context: dict, width: float) -> list:
             story.append(_grid([head, *rows], [24 * mm, width - 84 * mm, 34 * mm, 26 * mm]))
         else:
             story.append(_p(_("none"), st["muted"]))
+    for section in context.get("sections", []):
+        story.append(_p(section["title"], st["h2"]))
+        for line in section.get("lines", []):
+            story.append(_p(line, st["cell"]))
+        if section.get("rows"):
+            head = [_p(h, st["cell_bold"]) for h in section["headers"]]
+            rows = [[_p(cell, st["cell"]) for cell in row] for row in section["rows"]]
+            share = width / max(len(head), 1)
+            story.append(_grid([head, *rows], [share] * len(head)))
     story.append(Spacer(1, 4 * mm))
     return story
 

@@ -1,0 +1,115 @@
+"""The words of an impact analysis: the verdict, its reasons and caveats,
+in sentences a kepala dinas reads (pages, the API and the rakor brief)."""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import analysis
+
+VERDICT_LABELS = {
+    analysis.ENOUGH: gettext_lazy("Income rose clearly"),
+    analysis.LIKELY: gettext_lazy("Income probably rose"),
+    analysis.NO_DIFFERENCE: gettext_lazy("No difference seen yet"),
+    analysis.NOT_ENOUGH: gettext_lazy("Not enough data"),
+    analysis.DOWN: gettext_lazy("Income fell clearly"),
+}
+COVARIATE_LABELS = {
+    "baseline_income": gettext_lazy("income at baseline (Rp)"),
+    "desil": gettext_lazy("desil"),
+    "desil_missing": gettext_lazy("desil unknown (share)"),
+    "family_size": gettext_lazy("family size"),
+    "female_head": gettext_lazy("female head of family (share)"),
+}
+
+
+def rupiah(value) -> str:
+    """Rp 1.234.567 (Indonesian grouping; a minus sign when negative)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    amount = round(float(value))
+    text = f"{abs(amount):,}".replace(",", ".")
+    return f"{'−' if amount < 0 else ''}Rp {text}"
+
+
+def reason_texts(result: analysis.Result, th: analysis.Thresholds) -> list[str]:
+    words = {
+        "no_comparison": _("There is no one to compare with: the members or the families "
+                           "who never joined have no income recorded in both rounds."),
+        "few_members": _("Only %(n)d member families could be matched; at least %(min)d are "
+                         "needed.") % {"n": result.main.members if result.main else 0,
+                                       "min": th.min_members},
+        "few_controls": _("Only %(n)d comparison families could be matched; at least %(min)d "
+                          "are needed.") % {"n": result.main.controls if result.main else 0,
+                                            "min": th.min_controls},
+        "few_villages": _("The families come from %(n)d villages only; at least %(min)d are "
+                          "needed to tell a village's luck from the group's effect.")
+        % {"n": result.main.villages if result.main else 0, "min": th.min_villages},
+        "poor_balance": _("Members and their comparison families still differ too much "
+                          "before joining (a standardised difference of %(smd)s; at most "
+                          "%(max)s)."),
+        "no_variation": _("The incomes do not vary enough to estimate anything."),
+        "placebo_failed": _("Before joining, members' incomes already moved differently from "
+                            "the comparison families' (the placebo test between the two "
+                            "rounds before joining found a difference), so a difference after "
+                            "joining cannot be credited to the group."),
+    }
+    if result.main is not None:
+        words["poor_balance"] = words["poor_balance"] % {
+            "smd": f"{result.main.max_smd:.2f}", "max": f"{th.max_smd:.2f}"}
+    return [words[r] for r in result.reasons]
+
+
+def sentence(result: analysis.Result) -> str:
+    """One sentence of the estimate: "Rp X per month (Rp A – B)"."""
+    m = result.main
+    if m is None or not math.isfinite(m.effect):
+        return _("No estimate could be made.")
+    return _("Joining changed a family's monthly income by %(effect)s per month (95 %% "
+             "interval %(lower)s – %(upper)s), comparing %(members)d member families with "
+             "%(controls)d similar families that never joined, in %(villages)d villages.") % {
+        "effect": rupiah(m.effect), "lower": rupiah(m.lower), "upper": rupiah(m.upper),
+        "members": m.members, "controls": m.controls, "villages": m.villages}
+
+
+def naive_text(result: analysis.Result) -> str:
+    if result.naive_before_after is None:
+        return ""
+    return _("A simple before/after of the members says %(naive)s, and members against all "
+             "non-members at follow-up differ by %(gap)s. Both mislead: incomes change for "
+             "everyone between rounds, and the families recruited were not like the others "
+             "to begin with; only the comparison with similar families that did not join "
+             "separates the group's effect.") % {
+        "naive": rupiah(result.naive_before_after), "gap": rupiah(result.naive_member_gap)}
+
+
+def caveats(result: analysis.Result, th: analysis.Thresholds, *, has_pre: bool) -> list[str]:
+    out = []
+    m = result.main
+    if m is None:
+        return out
+    if m.dropped:
+        out.append(_("%(n)d member families had no similar non-member in their kecamatan and "
+                     "are left out.") % {"n": m.dropped})
+    if m.method == "wild bootstrap":
+        out.append(_("With fewer than %(n)d villages, the interval comes from a wild cluster "
+                     "bootstrap (%(draws)d draws).") % {"n": th.bootstrap_below,
+                                                       "draws": th.bootstrap_draws})
+    if math.isfinite(m.max_smd) and th.target_smd < m.max_smd <= th.max_smd:
+        out.append(_("Balance after matching is acceptable but not ideal (largest "
+                     "standardised difference %(smd)s; the aim is %(aim)s).")
+                   % {"smd": f"{m.max_smd:.2f}", "aim": f"{th.target_smd:.2f}"})
+    if not has_pre:
+        out.append(_("There is no round before the baseline, so whether members' incomes "
+                     "were already moving differently could not be checked."))
+    elif result.placebo is not None and "placebo_failed" not in result.reasons:
+        out.append(_("The placebo test passed (before joining: %(e)s, interval %(lo)s – "
+                     "%(hi)s); that is weak evidence, not proof, of parallel trends.")
+                   % {"e": rupiah(result.placebo.effect), "lo": rupiah(result.placebo.lower),
+                      "hi": rupiah(result.placebo.upper)})
+    out.append(_("Income is as reported in the survey rounds; family size and the head's sex "
+                 "are today's registry values."))
+    return out
