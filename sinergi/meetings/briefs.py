@@ -51,16 +51,6 @@ JOB_KIND = "meetings.brief"
 MAX_COMMITMENTS = 2000
 MAX_ISSUES = 500
 MAX_MEETINGS = 200
-# Sections apps above add to a region's brief (monitoring: who gained from
-# joining a group): fn(scope_root, region_code) -> {"title", "lines",
-# "headers", "rows"} or None. Registered at start-up (an app's ready()).
-SECTIONS: list = []
-
-
-def register_section(fn) -> None:
-    """Add a section to every region brief (once per function)."""
-    if fn not in SECTIONS:
-        SECTIONS.append(fn)
 
 
 def _date(value: datetime.date | None) -> str:
@@ -240,7 +230,7 @@ def brief_context(*, scope_root: str | None, meeting: Meeting | None = None, reg
                     .order_by("-starts_on", "-id")[:MAX_MEETINGS])
         context["meetings"] = [{**_meeting_facts(m), "commitments": per_meeting.get(m.pk, 0)}
                                for m in meetings]
-        context["sections"] = [s for s in (fn(scope_root, code) for fn in SECTIONS) if s]
+        context["sections"] = [s for s in (fn(scope_root, code) for fn in progress.SECTIONS) if s]
     counts, status_counts, per_agency = _counts(rows)
     context.update({"commitments": rows, "truncated": truncated,
                     "total_commitments": total, "shown_commitments": len(rows),

@@ -237,3 +237,16 @@ def tracked(commitments: Iterable[Commitment],
 
 def tracked_one(commitment: Commitment) -> Tracked:
     return tracked([commitment])[0]
+
+
+# Sections apps above add to a region's rakor brief (monitoring: did joining
+# raise income?): fn(scope_root, region_code) -> {"title", "lines",
+# "headers", "rows"} or None. Registered at start-up (an app's ready()),
+# here beside the counters because this module loads nothing heavy.
+SECTIONS: list = []
+
+
+def register_section(fn) -> None:
+    """Add a section to every region brief (once per function)."""
+    if fn not in SECTIONS:
+        SECTIONS.append(fn)

@@ -57,7 +57,15 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls) -> Thresholds:
-        return cls(**getattr(settings, "IMPACT_THRESHOLDS", {}))
+        given = dict(getattr(settings, "IMPACT_THRESHOLDS", {}))
+        unknown = sorted(set(given) - set(cls.__dataclass_fields__))
+        if unknown:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                f"SINERGI_IMPACT_THRESHOLDS: unknown names {unknown}; known: "
+                f"{sorted(cls.__dataclass_fields__)}")
+        return cls(**given)
 
 
 @dataclass

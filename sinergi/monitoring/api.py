@@ -270,7 +270,8 @@ def impact(request: HttpRequest, baseline: int, followup: int, group: int | None
     follow = selectors.access_round(user, followup)
     services.check_analysis_rounds(base, follow)
     th = analysis.Thresholds.from_settings()
-    data = selectors.impact_data(user, subject, base, follow)
+    data = selectors.impact_data(selectors.income_rounds(user, subject.region_code), subject,
+                                base, follow)
     result = analysis.analyse(data.panel, th)
     return {"subject": subject.query(), "baseline_round": base.pk, "followup_round": follow.pk,
             "verdict": result.verdict,

@@ -244,12 +244,15 @@ def _member_rows(subject: Subject):
     return out, ever
 
 
-def income_rounds(user, region_code: str) -> list[Round]:
-    """Income rounds that reach the region (its region is the region, above
-    it or inside it), oldest first."""
-    reach = Q(region__code__in=[*code_ancestors(region_code), region_code]) | subtree_q(
+def reaching_q(region_code: str) -> Q:
+    """Rounds that reach the region: its region is the region, above it or inside it."""
+    return Q(region__code__in=[*code_ancestors(region_code), region_code]) | subtree_q(
         "region__code", region_code)
-    return list(rounds_visible(user).filter(kind=INCOME).filter(reach)
+
+
+def income_rounds(user, region_code: str) -> list[Round]:
+    """Income rounds that reach the region, oldest first."""
+    return list(rounds_visible(user).filter(kind=INCOME).filter(reaching_q(region_code))
                 .order_by("ends_on", "id")[:LIST_MAX])
 
 
@@ -294,7 +297,8 @@ class ImpactData:
     incomes: dict  # round id -> household id -> (total, village)
 
 
-def impact_data(user, subject: Subject, baseline: Round, followup: Round) -> ImpactData:
+def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
+                followup: Round) -> ImpactData:
     """The panel of families with incomes in both rounds, in the subject's
     region: members who joined between the rounds, never-members, and the
     families already members at baseline marked apart (cohort -1)."""
@@ -302,7 +306,6 @@ def impact_data(user, subject: Subject, baseline: Round, followup: Round) -> Imp
 
     from .analysis import Panel
 
-    rounds = income_rounds(user, subject.region_code)
     ordered = [r for r in rounds if r.ends_on <= followup.ends_on]
     before = [r for r in ordered if r.ends_on < baseline.ends_on]
     pre = before[-1] if before else None

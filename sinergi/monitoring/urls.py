@@ -14,6 +14,7 @@ urlpatterns = [
     path("rounds/<int:pk>/import/", views.round_import, name="import"),
     path("rounds/<int:pk>/template.xlsx", views.round_template, name="template"),
     path("rounds/<int:pk>/export.xlsx", views.round_export, name="round_export"),
+    path("families/<int:household_id>/", views.family_incomes, name="family_incomes"),
     path("impact/", views.impact, name="impact"),
     path("impact/inputs.xlsx", views.impact_inputs, name="impact_export"),
     path("panel/", views.panel, name="panel"),

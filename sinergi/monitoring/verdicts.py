@@ -113,3 +113,61 @@ def caveats(result: analysis.Result, th: analysis.Thresholds, *, has_pre: bool) 
     out.append(_("Income is as reported in the survey rounds; family size and the head's sex "
                  "are today's registry values."))
     return out
+
+
+BRIEF_KINDS_MAX = 4  # group kinds analysed in a brief (those with the most members)
+
+
+def brief_section(scope_root: str | None, region_code: str) -> dict | None:
+    """The rakor brief's monitoring section for a region: the latest income
+    rounds (families recorded, median) and, per group kind with members,
+    the verdict between the last two rounds. Aggregates only."""
+    import statistics
+
+    from django.db.models import Count
+
+    from sinergi.groups.models import GroupKind, GroupMember
+    from sinergi.regions.codes import village_in_q
+
+    from . import selectors
+    from .models import INCOME, IncomeRecord, Round
+
+    rounds = list(Round.objects.filter(kind=INCOME).filter(selectors.reaching_q(region_code))
+                  .order_by("ends_on", "id")[:selectors.LIST_MAX])
+    if not rounds:
+        return None
+    lines = []
+    for rnd in rounds[-3:]:
+        totals = list(IncomeRecord.objects.filter(round=rnd).filter(
+            village_in_q("village_code", region_code)).values_list("total", flat=True))
+        if len(totals) >= selectors.MIN_CELL:
+            lines.append(_("%(round)s: %(n)d families recorded, median income %(median)s per "
+                           "month.") % {"round": rnd.name, "n": len(totals),
+                                        "median": rupiah(statistics.median(totals))})
+        else:
+            lines.append(_("%(round)s: %(n)d families recorded.")
+                         % {"round": rnd.name, "n": len(totals)})
+    rows = []
+    if len(rounds) >= 2:
+        baseline, followup = rounds[-2], rounds[-1]
+        kinds = (GroupMember.objects.filter(village_in_q("person__village_code", region_code))
+                 .values("group__kind").annotate(n=Count("id")).order_by("-n")
+                 [:BRIEF_KINDS_MAX])
+        th = analysis.Thresholds.from_settings()
+        for row in kinds:
+            kind = GroupKind.objects.get(pk=row["group__kind"])
+            subject = selectors.Subject("kind", region_code, kind.name, group_kind=kind)
+            data = selectors.impact_data(rounds, subject, baseline, followup)
+            result = analysis.analyse(data.panel, th)
+            m = result.main
+            effect = (f"{rupiah(m.effect)} ({rupiah(m.lower)} – {rupiah(m.upper)})"
+                      if m is not None and math.isfinite(m.effect) else "—")
+            rows.append([kind.name, str(result.members_total), str(VERDICT_LABELS[
+                result.verdict]), effect])
+        if rows:
+            lines.append(_("Effect of joining on a family's monthly income, %(a)s to %(b)s, "
+                           "against similar families that never joined:")
+                         % {"a": baseline.name, "b": followup.name})
+    return {"title": _("Monitoring: did joining raise income?"), "lines": lines,
+            "headers": [_("Group kind"), _("Member families that joined"), _("Verdict"),
+                        _("Rp per month (95 % interval)")], "rows": rows}

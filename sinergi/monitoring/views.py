@@ -268,6 +268,23 @@ def round_export(request, pk: int):
     return xlsx_response(f"putaran-{rnd.pk}.xlsx", headers, rows, text_columns=text)
 
 
+@login_required
+@require_GET
+def family_incomes(request, household_id: int):
+    """A family's income over rounds (the family page loads it; in scope only)."""
+    from sinergi.registry.selectors import access_household
+
+    household = access_household(request.user, household_id)
+    records = selectors.family_incomes(request.user, household)
+    chart = charts.trend_line(
+        [{"period": r.round.name, "value": r.total} for r in records],
+        caption=_("Monthly income of this family by round (Rp)"),
+        headers=[_("Round"), _("Total"), "", ""], decimals=0) if len(records) > 1 else None
+    template = "monitoring/_family.html" if request.htmx else "monitoring/family.html"
+    return render(request, template, {"household": household, "records": records,
+                                      "chart": chart})
+
+
 # --- analyses ----------------------------------------------------------------
 
 
@@ -315,7 +332,7 @@ def impact(request):
                "followup": followup, "query": subject.query()}
     if baseline and followup:
         th = analysis.Thresholds.from_settings()
-        data = selectors.impact_data(user, subject, baseline, followup)
+        data = selectors.impact_data(rounds, subject, baseline, followup)
         result = analysis.analyse(data.panel, th)
         points = selectors.series(data, result)
         context.update({
@@ -363,7 +380,7 @@ def impact_inputs(request):
     if not (baseline and followup):
         messages.error(request, _("Choose a baseline and a later follow-up round."))
         return redirect(reverse("monitoring:impact") + "?" + request.GET.urlencode())
-    data = selectors.impact_data(user, subject, baseline, followup)
+    data = selectors.impact_data(rounds, subject, baseline, followup)
     result = analysis.analyse(data.panel)
     p = data.panel
     matched = {}
