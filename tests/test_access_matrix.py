@@ -20,6 +20,7 @@ from sinergi.regions.models import Region
 
 from .access_rules_indicators import RULES as INDICATOR_RULES
 from .access_rules_meetings import RULES as MEETING_RULES
+from .access_rules_monitoring import RULES as MONITORING_RULES
 from .access_rules_programs import RULES as PROGRAM_RULES
 from .access_rules_registry import RULES as REGISTRY_RULES
 from .conftest import KAB, OUTSIDE_KAB, PERSONAS, expect
@@ -140,6 +141,7 @@ RULES.update(REGISTRY_RULES)
 RULES.update(MEETING_RULES)
 RULES.update(PROGRAM_RULES)
 RULES.update(INDICATOR_RULES)
+RULES.update(MONITORING_RULES)
 
 
 def _walk(patterns, namespace=None):
@@ -207,8 +209,13 @@ def test_persona_gets_expected_status(key, index, persona, client_of, world):
     method, url_fn, body, expected = RULES[key][index]
     client = client_of(persona)
     url = url_fn(world)
-    if callable(body):  # multipart upload
-        response = getattr(client, method)(url, data=body(world))
+    if callable(body):  # made from the world: a multipart upload, or JSON for the API
+        data = body(world)
+        if url.startswith("/api/") and not any(hasattr(v, "read") for v in data.values()):
+            response = getattr(client, method)(url, data=json.dumps(data),
+                                               content_type="application/json")
+        else:
+            response = getattr(client, method)(url, data=data)
     elif body is not None and url.startswith("/api/"):
         response = getattr(client, method)(url, data=json.dumps(body),
                                            content_type="application/json")

@@ -330,6 +330,49 @@ def indicator_bps_export(ctx):
     return [content], names
 
 
+def monitoring_rounds(names=("Putaran 1", "Putaran 2", "Putaran 3")) -> list:
+    """Three income rounds of 19.04 (owner DP3ACSKB) named ``names``."""
+    from sinergi.agencies.models import Agency
+    from sinergi.monitoring.models import Round
+
+    owner = Agency.objects.get(region_id=KAB, short_name="DP3ACSKB")
+    return [Round.objects.create(name=name, kind="income", region_id=KAB, owner_agency=owner,
+                                 starts_on=datetime.date(2024 + n, 3, 1),
+                                 ends_on=datetime.date(2024 + n, 4, 30))
+            for n, name in enumerate(names)]
+
+
+def monitoring_template(ctx):
+    rnd = monitoring_rounds()[0]
+    return [content_of(ctx.client.get(reverse("monitoring:template", args=[rnd.pk])))], \
+        ["No KK", "1904010101010001"]
+
+
+def monitoring_round_export(ctx):
+    from sinergi.monitoring.models import IncomeRecord
+
+    rnd = monitoring_rounds()[0]
+    for n, hh in enumerate(hostile_families(ctx.world)):
+        IncomeRecord.objects.create(round=rnd, household=hh, village_code=hh.village_code,
+                                    wages=1_000_000 + n, total=1_000_000 + n,
+                                    enumerator=PAYLOADS[n], flags="outlier")
+    return [content_of(ctx.client.get(reverse("monitoring:round_export", args=[rnd.pk])))], \
+        PAYLOADS
+
+
+def monitoring_impact_export(ctx):
+    from sinergi.monitoring.models import IncomeRecord
+
+    rounds = monitoring_rounds(PAYLOADS[:3])
+    for hh in hostile_families(ctx.world):
+        for n, rnd in enumerate(rounds):
+            IncomeRecord.objects.create(round=rnd, household=hh, village_code=hh.village_code,
+                                        wages=1_000_000 + n, total=1_000_000 + n)
+    content = content_of(ctx.client.get(reverse("monitoring:impact_export"), {
+        "kind": "UPPKA", "region": KAB, "baseline": rounds[1].pk, "followup": rounds[2].pk}))
+    return [content], [f"Pendapatan {PAYLOADS[1]}", f"Pendapatan {PAYLOADS[2]}"]
+
+
 # URL name -> producer. Every URL that sends an Excel file must be here.
 PRODUCERS = {
     "registry:export": registry_export,
@@ -345,7 +388,12 @@ PRODUCERS = {
     "indicators:region_export": indicator_region_export,
     "indicators:quality_export": indicator_quality_export,
     "indicators:export": indicator_bps_export,
+    "monitoring:template": monitoring_template,
+    "monitoring:round_export": monitoring_round_export,
+    "monitoring:impact_export": monitoring_impact_export,
 }
+MONITORING_EXPORTS = ("monitoring:template", "monitoring:round_export",
+                      "monitoring:impact_export")
 INDICATOR_EXPORTS = ("indicators:catalogue_export", "indicators:detail_export",
                      "indicators:region_export", "indicators:quality_export",
                      "indicators:export")
@@ -355,11 +403,12 @@ WRITERS = {
     "sinergi/core/exports.py:write_xlsx": ("registry:export", "programs:export",
                                            "convergence:unserved_export",
                                            "meetings:board_export", "imports:report",
-                                           "registry:export_file", *INDICATOR_EXPORTS),
+                                           "registry:export_file", *INDICATOR_EXPORTS,
+                                           *MONITORING_EXPORTS),
     "sinergi/core/exports.py:xlsx_response": ("registry:export", "programs:export",
                                               "convergence:unserved_export",
                                               "meetings:board_export", "imports:report",
-                                              *INDICATOR_EXPORTS),
+                                              *INDICATOR_EXPORTS, *MONITORING_EXPORTS),
     "sinergi/registry/services.py:export_job_work": ("registry:export_file",),
     "sinergi/registry/views.py:export": ("registry:export",),
     "sinergi/programs/views.py:enrollment_export": ("programs:export",),
@@ -373,6 +422,9 @@ WRITERS = {
     "sinergi/indicators/views.py:region_panel": ("indicators:region_export",),
     "sinergi/indicators/views.py:quality_list": ("indicators:quality_export",),
     "sinergi/indicators/views.py:export_bps": ("indicators:export",),
+    "sinergi/monitoring/views.py:round_template": ("monitoring:template",),
+    "sinergi/monitoring/views.py:round_export": ("monitoring:round_export",),
+    "sinergi/monitoring/views.py:impact_inputs": ("monitoring:impact_export",),
 }
 # Calls that make a workbook: openpyxl's and xlsxwriter's Workbook, the
 # project's export, and polars' Excel writer.

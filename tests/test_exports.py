@@ -35,7 +35,13 @@ from sinergi.registry.models import Household, Person
 
 from .conftest import KAB, OUTSIDE_KAB, agency
 from .test_excel_safety import PRODUCERS as SAFETY_PRODUCERS
-from .test_excel_safety import WRITERS, content_of, excel_urls, indicator_values
+from .test_excel_safety import (
+    WRITERS,
+    content_of,
+    excel_urls,
+    indicator_values,
+    monitoring_rounds,
+)
 from .test_registry_import import HEADER
 
 TODAY = timezone.localdate()
@@ -290,6 +296,51 @@ def indicator_bps_export(ctx):
     indicator_values()
     return [download(ctx.client, reverse("indicators:export", args=["P0"]), {"region": KAB},
                      name="BPS layout")]
+
+
+def _income_rounds(ctx) -> list:
+    """Three income rounds of 19.04 with every field of a record filled for
+    the families of 19.04, and a record of an 18.06 family slipped into the
+    same round (never in a 19.04 file)."""
+    from sinergi.monitoring.models import IncomeRecord
+
+    rounds = monitoring_rounds()
+    for n, rnd in enumerate(rounds):
+        for key, hh in ctx.data["families"].items():
+            IncomeRecord.objects.create(
+                round=rnd, household=hh, village_code=hh.village_code, wages=1_000_000 + key,
+                business=100_000, farming=200_000, transfers=50_000, other=10_000 + n,
+                total=1_360_000 + key + n, expenditure=900_000, assets=5_000_000,
+                enumerator=f"{FOREIGN} kader" if hh.village_code == ctx.data["outside"]
+                else "Kader Melati", recorded_on=datetime.date(2024 + n, 4, 1),
+                flags="outlier" if key == 1 else "")
+    return rounds
+
+
+def monitoring_template(ctx):
+    rnd = monitoring_rounds()[0]
+    return [download(ctx.client, reverse("monitoring:template", args=[rnd.pk]),
+                     name="template")]
+
+
+def monitoring_round_export(ctx):
+    rnd = _income_rounds(ctx)[0]
+    t = download(ctx.client, reverse("monitoring:round_export", args=[rnd.pk]), name="round")
+    kk = {hh.kk_number for key, hh in ctx.data["families"].items() if key <= 5}
+    assert set(t.column("No KK")) == kk
+    return [t]
+
+
+def monitoring_impact_export(ctx):
+    from sinergi.groups.models import GroupMember
+
+    rounds = _income_rounds(ctx)
+    group = ctx.data["groups"][1]
+    GroupMember.objects.create(group=group, person=head(ctx.data["families"][1]),
+                               joined_on=rounds[1].ends_on + datetime.timedelta(days=5))
+    return [download(ctx.client, reverse("monitoring:impact_export"), {
+        "kind": "IR", "region": KAB, "baseline": rounds[1].pk, "followup": rounds[2].pk},
+        name="impact inputs")]
 
 
 # URL name -> producer: for every Excel URL the hostile-input test produces,

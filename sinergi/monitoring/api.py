@@ -10,6 +10,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from sinergi.accounts import access
 from sinergi.registry import selectors as registry_selectors
 
 from . import analysis, selectors, services, sheet, verdicts
@@ -256,7 +257,7 @@ def panel(request: HttpRequest, group: int | None = None, kind: str | None = Non
         subject = selectors.subject_of(request.auth, group=group, kind=kind, program=program,
                                        region=region)
         return selectors.panel_of(request.auth, subject)
-    return selectors.region_panel(request.auth, region or "")
+    return selectors.region_panel(request.auth, region or access.scope_root(request.auth) or "")
 
 
 @router.get("/impact", response=ImpactOut,

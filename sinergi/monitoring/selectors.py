@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sinergi.accounts import access, roles
-from sinergi.core.errors import AccessDenied, NotInScope
+from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.groups.models import Group, GroupKind, GroupLevel, GroupMember
 from sinergi.programs.models import Enrollment, Program
 from sinergi.regions.codes import code_ancestors, subtree_q, village_in_q
@@ -430,6 +430,8 @@ def panel_of(user, subject: Subject) -> list[PanelPoint]:
 def region_panel(user, region_code: str) -> list[PanelPoint]:
     """All recorded families of a region subtree: median and mean per round."""
     access.check_viewer(user, "impact.view")
+    if not region_code:
+        raise SinergiError(_("Choose a region (a code such as 19.04)."), field="region")
     code = _analysis_region(user, region_code, region_code)
     rounds = income_rounds(user, code)
     totals: dict[int, list[int]] = {}

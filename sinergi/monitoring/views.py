@@ -232,7 +232,7 @@ def round_import(request, pk: int):
 @require_GET
 def round_template(request, pk: int):
     rnd = selectors.access_round(request.user, pk)
-    example = ["1904010101010001", "1500000", "0", "750000", "200000", "0", "1800000", "",
+    example = ["1904010101010001", "1500000", "0", "750000", "200000", "0", "1800000", "5000000",
                "Siti", "15/03/2026"]
     return xlsx_response(f"template-{rnd.pk}.xlsx", sheet.template_headers(), [example],
                          text_columns={0})
@@ -288,6 +288,10 @@ def family_incomes(request, household_id: int):
 # --- analyses ----------------------------------------------------------------
 
 
+def _asked(request) -> bool:
+    return any(request.GET.get(k) for k in ("group", "kind", "program"))
+
+
 def _subject(request):
     g = request.GET
     return selectors.subject_of(request.user, group=g.get("group") or None,
@@ -325,6 +329,8 @@ def _impact_chart(points) -> charts.Chart | None:
 @require_GET
 def impact(request):
     user = request.user
+    if not _asked(request):
+        return index(request)  # the chooser: what to analyse
     subject = _subject(request)
     rounds = selectors.income_rounds(user, subject.region_code)
     baseline, followup = _rounds_chosen(request, rounds)
@@ -410,7 +416,7 @@ def panel(request):
     program's member families, or of every recorded family of a region."""
     user = request.user
     g = request.GET
-    if g.get("group") or g.get("kind") or g.get("program"):
+    if _asked(request):
         subject = _subject(request)
         points = selectors.panel_of(user, subject)
         title = subject.label
@@ -434,6 +440,8 @@ def panel(request):
 @require_GET
 def business(request):
     user = request.user
+    if not _asked(request):
+        return index(request)
     subject = _subject(request)
     progress = selectors.business_progress(user, subject)
     totals = selectors.kind_totals(progress)
