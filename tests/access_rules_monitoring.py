@@ -164,12 +164,14 @@ RULES = {
          expect(401, 200, 200, 200, 200, 200, 404))],
     "POST /api/v1/monitoring/rounds/{pk}/incomes": [
         ("post", lambda w: f"{API}/rounds/{income_round(w)}/incomes",
-         lambda w: {"household": own_family(w).pk, "wages": "1500000"}, expect(401, 201, 201, 201, 201, 403, 404))],
+         lambda w: {"household": own_family(w).pk, "wages": "1500000"},
+         expect(401, 201, 201, 201, 201, 403, 404))],
     "POST /api/v1/monitoring/rounds/{pk}/import": [
         ("post", lambda w: f"{API}/rounds/{income_round(w)}/import", upload,
          expect(401, 200, 200, 200, 200, 403, 404))],
     "POST /api/v1/monitoring/rounds/{pk}/business": [
-        ("post", lambda w: f"{API}/rounds/{business_round(w)}/business", lambda w: {"group": kab_group(w), "turnover": "5000000", "costs": "3000000"},
+        ("post", lambda w: f"{API}/rounds/{business_round(w)}/business", 
+         lambda w: {"group": kab_group(w), "turnover": "5000000", "costs": "3000000"},
          expect(401, 201, 201, 201, 404, 403, 404))],
     "GET /api/v1/monitoring/families/{household_id}/incomes": [
         ("get", lambda w: f"{API}/families/{kab_family(w).pk}/incomes", None,
