@@ -170,7 +170,7 @@ RULES = {
         ("post", lambda w: f"{API}/rounds/{income_round(w)}/import", upload,
          expect(401, 200, 200, 200, 200, 403, 404))],
     "POST /api/v1/monitoring/rounds/{pk}/business": [
-        ("post", lambda w: f"{API}/rounds/{business_round(w)}/business", 
+        ("post", lambda w: f"{API}/rounds/{business_round(w)}/business",
          lambda w: {"group": kab_group(w), "turnover": "5000000", "costs": "3000000"},
          expect(401, 201, 201, 201, 404, 403, 404))],
     "GET /api/v1/monitoring/families/{household_id}/incomes": [
