@@ -209,3 +209,48 @@ def test_a_large_export_is_written_by_the_worker_within_the_asker_s_region(serve
     petugas, page, _codes, _n = files["petugas"]
     assert files["koordinator"][0].get(page)[0] == 404
 
+
+
+def test_monitoring_over_http_records_in_the_operator_s_village_and_analyses(served):
+    """The served demo: the village operator records a family of the own
+    village through the page (one of another village is not found), a round
+    file of two kabupaten uploaded by the admin lands whole, and the
+    coordinator's impact analysis of UPPKA answers with a verdict."""
+    server, query, tmp_path = served
+    operator, admin = server.client("operator"), server.client("admin")
+    own = "19.04.01.1001"  # the demo operator's village
+    rnd = query("SELECT id FROM monitoring_round WHERE kind = 'income' AND status = 'open' "
+                "ORDER BY id LIMIT 1")[0][0]
+    mine = query("SELECT id FROM registry_household WHERE village_code = %s ORDER BY id LIMIT 1",
+                 (own,))[0][0]
+    other = query("SELECT id FROM registry_household WHERE village_code LIKE %s "
+                  "ORDER BY id LIMIT 1", ("19.01.%",))[0][0]
+    status, _url, body = operator.post_form(f"/monitoring/rounds/{rnd}/family/{mine}/",
+                                            {"wages": "1234000", "farming": "0"})
+    assert status == 200 and b"Saved" in body, body[:2000]
+    assert query("SELECT total FROM monitoring_incomerecord WHERE round_id = %s AND "
+                 "household_id = %s", (rnd, mine))[0][0] == 1_234_000
+    assert operator.get(f"/monitoring/rounds/{rnd}/family/{other}/")[0] == 404
+
+    kks = [query("SELECT kk_number FROM registry_household WHERE village_code LIKE %s "
+                 "ORDER BY id LIMIT 1", (f"{kab}.%",))[0][0] for kab in ("19.01", "19.05")]
+    path = tmp_path / "putaran-dua-kabupaten.csv"
+    path.write_text("No KK,Upah/Gaji,Usaha sendiri\n" + "".join(
+        f"{kk},2500000,{n}00000\n" for n, kk in enumerate(kks)), encoding="utf-8")
+    status, url, body = admin.post_file(f"/monitoring/rounds/{rnd}/import/", {}, "file", path)
+    assert status == 200 and f"/monitoring/rounds/{rnd}/" in url, body[:2000]
+    totals = query("SELECT h.kk_number, r.total FROM monitoring_incomerecord r JOIN "
+                   "registry_household h ON h.id = r.household_id WHERE r.round_id = %s AND "
+                   "h.kk_number IN (%s, %s)", (rnd, *kks))
+    assert dict(totals) == {kks[0]: 2_500_000, kks[1]: 2_600_000}
+
+    coordinator = server.client("koordinator")
+    rounds = [r[0] for r in query("SELECT id FROM monitoring_round WHERE kind = 'income' "
+                                  "ORDER BY ends_on")]
+    status, data = coordinator.json(f"/api/v1/monitoring/impact?kind=UPPKA&region=19"
+                                    f"&baseline={rounds[-2]}&followup={rounds[-1]}")
+    assert status == 200, data
+    assert data["verdict"] in {"up", "likely_up", "no_difference", "not_enough", "down"}
+    assert data["members_total"] > 0 and data["verdict_text"]
+    page = coordinator.get("/monitoring/impact/?kind=UPPKA&region=19")
+    assert page[0] == 200 and b"Did joining raise income?" in page[2]

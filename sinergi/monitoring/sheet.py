@@ -49,6 +49,18 @@ OTHER_HEADERS = {"enumerator": ("pencacah", "petugas", "enumerator"),
                  "recorded_on": ("tanggal", "tanggal pencacahan", "date")}
 
 
+def _known() -> set[str]:
+    return {name for names in (KK_HEADERS, *AMOUNT_HEADERS.values(), *OTHER_HEADERS.values())
+            for name in names}
+
+
+def header_score(cells: list[str]) -> int:
+    """How many cells of a row are known column names: the header row is
+    found below a title and notes, as files from the field have them."""
+    known = _known()
+    return sum(1 for c in cells if c and str(c).strip().lower() in known)
+
+
 def template_headers() -> list[str]:
     return ["No KK", "Upah/Gaji", "Usaha sendiri", "Pertanian/Perikanan", "Bantuan/Kiriman",
             "Lainnya", "Pengeluaran", "Aset", "Pencacah", "Tanggal"]
@@ -117,7 +129,7 @@ def income_import(*, actor, rnd: Round, upload) -> CheckedFile:
         for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
             tmp.write(chunk)
         tmp.flush()
-        table = read_table(Path(tmp.name), file_name=name)
+        table = read_table(Path(tmp.name), file_name=name, header_score=header_score)
     result = CheckedFile(file_name=name)
     df = table.df
     if df.height > MAX_ROWS:
