@@ -15,6 +15,7 @@ def sinergi(request):
             "meetings": user_can(user, "meeting.view"),
             "programs": user_can(user, "program.view"),
             "monitoring": user_can(user, "income.enter") or user_can(user, "impact.view"),
+            "impact": user_can(user, "impact.view"),
         },
         "LANGUAGES": settings.LANGUAGES,
     }

@@ -6,11 +6,13 @@ import datetime
 import math
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from sinergi.accounts import access
+from sinergi.core.errors import SinergiError
 from sinergi.registry import selectors as registry_selectors
 
 from . import analysis, selectors, services, sheet, verdicts
@@ -263,16 +265,23 @@ def panel(request: HttpRequest, group: int | None = None, kind: str | None = Non
 @router.get("/impact", response=ImpactOut,
             summary="Did joining raise income? Difference-in-differences against matched "
                     "never-members, with interval and verdict")
-def impact(request: HttpRequest, baseline: int, followup: int, group: int | None = None,
-           kind: str | None = None, program: int | None = None, region: str | None = None):
+def impact(request: HttpRequest, baseline: int | None = None, followup: int | None = None,
+           group: int | None = None, kind: str | None = None, program: int | None = None,
+           region: str | None = None):
     user = request.auth
     subject = selectors.subject_of(user, group=group, kind=kind, program=program, region=region)
-    base = selectors.access_round(user, baseline)
-    follow = selectors.access_round(user, followup)
+    rounds = selectors.income_rounds(user, subject.region_code)
+    if baseline is None or followup is None:  # the last two rounds, as the page does
+        if len(rounds) < 2:
+            raise SinergiError(_("Two income rounds are needed, a baseline and a later "
+                                 "follow-up."), field="baseline")
+        base, follow = rounds[-2], rounds[-1]
+    else:
+        base = selectors.access_round(user, baseline)
+        follow = selectors.access_round(user, followup)
     services.check_analysis_rounds(base, follow)
     th = analysis.Thresholds.from_settings()
-    data = selectors.impact_data(selectors.income_rounds(user, subject.region_code), subject,
-                                base, follow)
+    data = selectors.impact_data(rounds, subject, base, follow)
     result = analysis.analyse(data.panel, th)
     return {"subject": subject.query(), "baseline_round": base.pk, "followup_round": follow.pk,
             "verdict": result.verdict,

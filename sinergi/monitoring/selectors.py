@@ -215,7 +215,8 @@ def subject_of(user, *, group=None, kind=None, program=None, region=None) -> Sub
                                  "programs only."))
         region = _analysis_region(user, region, p.owner_agency.region_id)
         return Subject("program", region, p.name, program=p)
-    raise NotInScope(_("Say what to analyse: a group, a group kind or a program."))
+    raise SinergiError(_("Say what to analyse: a group, a group kind or a program."),
+                       field="kind")
 
 
 def _member_rows(subject: Subject):

@@ -170,4 +170,4 @@ def brief_section(scope_root: str | None, region_code: str) -> dict | None:
                          % {"a": baseline.name, "b": followup.name})
     return {"title": _("Monitoring: did joining raise income?"), "lines": lines,
             "headers": [_("Group kind"), _("Member families that joined"), _("Verdict"),
-                        _("Rp per month (95 % interval)")], "rows": rows}
+                        _("Rp per month (95-percent interval)")], "rows": rows}

@@ -320,7 +320,7 @@ def _impact_chart(points) -> charts.Chart | None:
             for p in points]})
     return charts.compare_lines(series, caption=_("Monthly income of member families and "
                                                   "their comparison families, by round "
-                                                  "(mean with 95 % interval)"),
+                                                  "(mean with 95-percent interval)"),
                                 headers=[_("Round"), *[s["label"] for s in series]],
                                 decimals=0)
 
