@@ -18,9 +18,10 @@ The design (sources in docs/monitoring.md):
    fewer villages than ``bootstrap_below`` a wild cluster bootstrap-t
    (Webb's six-point weights) gives the interval instead (Cameron, Gelbach
    & Miller 2008).
-4. A placebo: the same estimator on two rounds before joining should find
-   nothing. Estimates by join cohort when members joined in different
-   intervals. The naive before/after beside it.
+4. A placebo: the same regression on the same matched families, with the
+   change from a round before the baseline to the baseline as outcome,
+   should find nothing (Ravallion's check). Estimates by join cohort when
+   members joined in different intervals. The naive before/after beside it.
 5. A verdict in plain words, with the thresholds of ``Thresholds``.
 
 This module reads numbers only (numpy arrays in a ``Panel``); selectors.py
@@ -223,7 +224,7 @@ def wild_bootstrap_t(y, x, w, clusters, *, draws: int, seed: int):
     _, groups = np.unique(clusters, return_inverse=True)
     n_groups = groups.max() + 1
     xw = x * w[:, None]
-    bread = np.linalg.inv(x.T @ xw)
+    bread = np.linalg.pinv(x.T @ xw)
     a = (bread @ xw.T)[1]  # b1 = a @ y
     beta = bread @ (xw.T @ y)
     fitted = x @ beta
@@ -253,32 +254,76 @@ def wild_bootstrap_t(y, x, w, clusters, *, draws: int, seed: int):
     return b1, se1, t_star
 
 
-def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds) -> Estimate | None:
+def independent_columns(x):
+    """The columns of ``x`` that add rank, in order (the constant and the
+    membership first): a covariate that repeats another (family size always
+    two more than a female head) would make the fit singular."""
+    np = _np()
+    keep: list[int] = []
+    for j in range(x.shape[1]):
+        trial = keep + [j]
+        if np.linalg.matrix_rank(x[:, trial]) == len(trial):
+            keep = trial
+    return keep
+
+
+def _fit(change, x, weights, clusters, n_villages: int, th: Thresholds, seed_parts) -> tuple:
+    """(effect, se, lower, upper, p value, likely lower, method) of column 1."""
+    np = _np()
+    from scipy import stats
+
+    effect, se, fit = cluster_fit(change, x, weights, clusters)
+    if n_villages < th.bootstrap_below:
+        _, _, t_star = wild_bootstrap_t(change, x, weights, clusters, draws=th.bootstrap_draws,
+                                        seed=_seed(*seed_parts))
+        lo_q, hi_q = np.quantile(t_star, [0.025, 0.975])
+        likely_q = np.quantile(t_star, 1 - (1 - th.likely_level) / 2)
+        p_value = float(np.mean(np.abs(t_star) >= abs(effect / se))) if se > 0 else 1.0
+        return (effect, se, float(effect - hi_q * se), float(effect - lo_q * se), p_value,
+                float(effect - likely_q * se), "wild bootstrap")
+    df = n_villages - 1
+    q = stats.t.ppf(0.975, df)
+    likely = stats.t.ppf(1 - (1 - th.likely_level) / 2, df)
+    return (effect, se, effect - q * se, effect + q * se, float(fit.pvalues[1]),
+            effect - likely * se, "cluster")
+
+
+def _empty(members=0, controls=0, villages=0, dropped=0, balance=None, worst=0.0,
+           sample=None) -> Estimate:
+    nan = math.nan
+    return Estimate(nan, nan, nan, nan, nan, nan, "", members, controls, villages, dropped,
+                    balance or [], worst, sample or {})
+
+
+def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds,
+             pre=None) -> tuple[Estimate | None, Estimate | None]:
     """Match and estimate the effect of ``treated`` on followup - baseline;
-    None when there is nobody to compare."""
+    None when there is nobody to compare. With ``pre`` (income of a round
+    before the baseline), also the placebo: the same regression on the same
+    matched families with baseline - pre as the outcome, which should find
+    nothing (a difference means members' incomes already moved apart
+    before they joined)."""
     np = _np()
     valid = np.isfinite(baseline) & np.isfinite(followup)
     pool = valid & (treated | (p.cohort == 0))
     t = treated[pool]
     if t.sum() == 0 or (~t).sum() == 0:
-        return None
+        return None, None
     z = _covariates(p, baseline, pool)
     score = propensity(z, t)
     if score is None:
-        return None
+        return None, None
     rows_t, rows_c = match(score, t, p.kecamatan[pool], th.caliper_sd)
     dropped = int(t.sum()) - len(rows_t)
     if len(rows_t) == 0:
-        return Estimate(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "",
-                        0, 0, 0, dropped)
+        return _empty(dropped=dropped), None
     uniq_c, counts = np.unique(rows_c, return_counts=True)
     rows = np.concatenate([rows_t, uniq_c])
     weights = np.concatenate([np.ones(len(rows_t)), counts.astype(float)])
     d = np.concatenate([np.ones(len(rows_t)), np.zeros(len(uniq_c))])
     change = (followup[pool] - baseline[pool])[rows]
-    zr = z[rows]
-    keep = [j for j in range(zr.shape[1]) if np.ptp(zr[:, j]) > 0]
-    x = np.column_stack([np.ones(len(rows)), d, zr[:, keep]])
+    x = np.column_stack([np.ones(len(rows)), d, z[rows]])
+    x = x[:, independent_columns(x)]
     clusters = p.village[pool][rows]
     n_villages = len(np.unique(clusters))
     # Balance: SMD before (all members vs the whole pool) and after matching.
@@ -295,32 +340,26 @@ def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds) -> Estima
             worst = max(worst, abs(after))
     sample = {"family": p.family[pool][rows], "village": clusters, "member": d,
               "weight": weights, "change": change, "x": x}
-    if n_villages < 2 or len(uniq_c) < 2:
-        return Estimate(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "",
-                        len(rows_t), len(uniq_c), n_villages, dropped, balance, worst, sample)
-    effect, se, fit = cluster_fit(change, x, weights, clusters)
-    from scipy import stats
-
-    if n_villages < th.bootstrap_below:
-        _, se_boot, t_star = wild_bootstrap_t(change, x, weights, clusters,
-                                              draws=th.bootstrap_draws,
-                                              seed=_seed(change, weights))
-        lo_q, hi_q = np.quantile(t_star, [0.025, 0.975])
-        lower, upper = effect - hi_q * se, effect - lo_q * se
-        alpha = (1 - th.likely_level) / 2
-        likely_lower = effect - np.quantile(t_star, 1 - alpha) * se
-        p_value = float(np.mean(np.abs(t_star) >= abs(effect / se))) if se > 0 else 1.0
-        method = "wild bootstrap"
-    else:
-        df = n_villages - 1
-        q = stats.t.ppf(0.975, df)
-        lower, upper = effect - q * se, effect + q * se
-        likely_lower = effect - stats.t.ppf(1 - (1 - th.likely_level) / 2, df) * se
-        p_value = float(fit.pvalues[1])
-        method = "cluster"
-    return Estimate(effect, se, float(lower), float(upper), p_value, float(likely_lower),
-                    method, len(rows_t), len(uniq_c), n_villages, dropped, balance, worst,
-                    sample)
+    if n_villages < 2 or len(uniq_c) < 2 or x.shape[1] < 2 or not np.array_equal(x[:, 1], d):
+        # No comparison to speak of, or membership is a function of the covariates.
+        return _empty(len(rows_t), len(uniq_c), n_villages, dropped, balance, worst,
+                      sample), None
+    main = Estimate(*_fit(change, x, weights, clusters, n_villages, th, (change, weights)),
+                    len(rows_t), len(uniq_c), n_villages, dropped, balance, worst, sample)
+    placebo = None
+    if pre is not None:
+        before = pre[pool][rows]
+        has = np.isfinite(before)
+        members_with = int((has & (d == 1)).sum())
+        if members_with >= th.min_members and int((has & (d == 0)).sum()) >= th.min_controls:
+            pc = (baseline[pool][rows] - before)[has]
+            px = x[has][:, independent_columns(x[has])]
+            pv = len(np.unique(clusters[has]))
+            if pv >= 2 and px.shape[1] >= 2 and np.array_equal(px[:, 1], d[has]):
+                placebo = Estimate(*_fit(pc, px, weights[has], clusters[has], pv, th,
+                                         (pc, weights[has])),
+                                   members_with, int((has & (d == 0)).sum()), pv, 0)
+    return main, placebo
 
 
 def analyse(p: Panel, th: Thresholds | None = None) -> Result:
@@ -330,15 +369,13 @@ def analyse(p: Panel, th: Thresholds | None = None) -> Result:
     treated = np.asarray(p.treated, dtype=bool)
     members_total = int(treated.sum())
     pool_total = int((p.cohort == 0).sum())
-    main = estimate(p, treated, baseline=p.y0, followup=p.y1, th=th)
-    placebo = None
-    if p.ypre is not None and np.isfinite(p.ypre[treated]).sum() >= th.min_members:
-        placebo = estimate(p, treated, baseline=p.ypre, followup=p.y0, th=th)
+    main, placebo = estimate(p, treated, baseline=p.y0, followup=p.y1, th=th, pre=p.ypre)
     cohorts = []
     found = sorted(set(int(c) for c in np.unique(p.cohort[treated])))
     if len(found) > 1:
         for c in found:
-            one = estimate(p, treated & (p.cohort == c), baseline=p.y0, followup=p.y1, th=th)
+            one, _ = estimate(p, treated & (p.cohort == c), baseline=p.y0, followup=p.y1,
+                              th=th)
             if one is not None:
                 cohorts.append((c, one))
     naive = float(np.mean(p.y1[treated] - p.y0[treated])) if members_total else None

@@ -75,20 +75,6 @@ def businesses_visible(user) -> QuerySet[BusinessRecord]:
     return BusinessRecord.objects.filter(access.village_scope_q(user, "village_code"))
 
 
-def entry_villages(user, rnd: Round) -> QuerySet:
-    """Villages of the round's region inside the user's scope, with how many
-    families each has and how many are recorded (bounded: a kabupaten has
-    a few hundred villages)."""
-    from sinergi.regions.models import Region
-
-    root = rnd.region_id
-    user_root = access.scope_root(user)
-    if user_root and len(user_root) > len(root) and user_root.startswith(root):
-        root = user_root
-    return (Region.objects.filter(village_in_q("code", root), level=4)
-            .order_by("code")[:500])
-
-
 @dataclass
 class EntryRow:
     household: Household

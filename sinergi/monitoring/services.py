@@ -219,17 +219,6 @@ def income_record_save(*, actor, rnd: Round, household, wages=None, business=Non
     return rec
 
 
-def income_record_delete(*, actor, record: IncomeRecord) -> None:
-    access.check_capability(actor, "income.enter")
-    if not access.in_scope(actor, record.village_code):
-        raise NotInScope(_("Record not found in your scope."))
-    _check_open(record.round)
-    with transaction.atomic():
-        audit_record(actor=actor, action="income.delete", obj=record,
-                     before={"round": record.round_id, "total": record.total})
-        record.delete()
-
-
 def business_record_save(*, actor, rnd: Round, group, turnover, costs, profit=None,
                          members_active=None, members_total=None, products="",
                          partner_sales=None, recorded_on=None) -> BusinessRecord:
