@@ -221,20 +221,23 @@ def wild_bootstrap_t(y, x, w, clusters, *, draws: int, seed: int):
     Webb weights): the quantiles of (b* - b) / se* for the interval. The
     coefficient is a fixed linear map of y, so each draw is one product."""
     np = _np()
-    _, groups = np.unique(clusters, return_inverse=True)
-    n_groups = groups.max() + 1
+    # Rows sorted by village once: a village's scores are then one reduceat.
+    order = np.argsort(np.asarray(clusters).astype(str), kind="stable")
+    y, x, w = y[order], x[order], w[order]
+    _, groups = np.unique(np.asarray(clusters)[order].astype(str), return_inverse=True)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    n_groups = len(starts)
     xw = x * w[:, None]
     bread = np.linalg.pinv(x.T @ xw)
-    a = (bread @ xw.T)[1]  # b1 = a @ y
-    beta = bread @ (xw.T @ y)
-    fitted = x @ beta
+    solve = np.ascontiguousarray(bread @ xw.T)  # k x n: beta = solve @ y
+    a = solve[1]  # b1 = a @ y
+    fitted = x @ (solve @ y)
     resid = y - fitted
     n, k = x.shape
     scale = n_groups / (n_groups - 1) * (n - 1) / (n - k)
 
     def se_of(u):  # u: n x B residuals -> B standard errors (CR1)
-        scores = np.zeros((n_groups, u.shape[1]))
-        np.add.at(scores, groups, a[:, None] * u)
+        scores = np.add.reduceat(a[:, None] * u, starts, axis=0)
         return np.sqrt(scale * (scores ** 2).sum(axis=0))
 
     b1 = float(a @ y)
@@ -248,7 +251,7 @@ def wild_bootstrap_t(y, x, w, clusters, *, draws: int, seed: int):
         size = min(chunk, draws - start)
         v = webb[rng.integers(0, 6, size=(n_groups, size))][groups]  # n x size
         y_star = fitted[:, None] + resid[:, None] * v
-        b_star = bread @ (xw.T @ y_star)
+        b_star = solve @ y_star
         u_star = y_star - x @ b_star
         t_star[start:start + size] = (b_star[1] - b1) / np.maximum(se_of(u_star), 1e-12)
     return b1, se1, t_star

@@ -300,7 +300,7 @@ def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
     wanted = [baseline.pk, followup.pk] + ([pre.pk] if pre else [])
     incomes = _incomes(wanted, subject.region_code)
     base, follow = incomes[baseline.pk], incomes[followup.pk]
-    families = [hh for hh in base if hh in follow]
+    families = sorted(hh for hh in base if hh in follow)  # one order: one result
     members, ever = _member_rows(subject)
     first_join: dict[int, datetime.date | None] = {}
     for hh, joined in members:
