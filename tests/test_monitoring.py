@@ -406,3 +406,116 @@ def test_the_demo_s_verdict_is_the_planted_effect(world, capsys):
     page = client.get(f"/monitoring/impact/?kind=UPPKA&region=19&baseline={rounds[1].pk}"
                       f"&followup={rounds[2].pk}").content.decode()
     assert "Income rose clearly" in page and "Both mislead" in page
+
+
+def test_a_kk_stored_as_an_excel_number_or_two_columns_of_one_source_are_refused(world):
+    """Excel keeps 15 digits of a number: a KK typed as a number may end in a
+    0 that is another family's; two columns of the same income are not
+    silently dropped."""
+    coordinator, rnd, village = world["coordinator"], a_round(), village_of(world)
+    own = family(village, 120)  # its KK ends in 0: as a number, it may be a rounded one
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["No KK", "Upah/Gaji"])
+    ws.append([int(own.kk_number), 1_000_000])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    result = sheet.income_import(actor=coordinator, rnd=rnd,
+                                 upload=SimpleUploadedFile("angka.xlsx", buffer.getvalue()))
+    assert not result.ok and not IncomeRecord.objects.exists()
+    assert [(p.row, p.column) for p in result.problems] == [(2, "No KK")]
+    assert "15 digits" in result.problems[0].message
+    with pytest.raises(SinergiError, match="'Upah', 'Gaji' hold the same kind of income"):
+        sheet.income_import(actor=coordinator, rnd=rnd, upload=csv_upload([
+            "No KK,Upah,Gaji", f"{own.kk_number},100000,200000"]))
+
+
+def test_an_officer_s_kind_analysis_counts_the_own_agency_s_groups_only(world):
+    """The officer of DP3ACSKB analyses UPPKA of 19.04: the members of a
+    group another agency supervises are not counted as members, and stay out
+    of the comparison (they are no never-members either)."""
+    village = village_of(world)
+    base = a_round(name="Awal", ends=datetime.date(2025, 4, 30))
+    follow = a_round(name="Akhir", ends=datetime.date(2026, 4, 30))
+    own_group = Group.objects.create(code="UPPKA-O", name="Own", kind_id="UPPKA",
+                                     village_code=village)
+    own_group.agencies.add(agency("DP3ACSKB"))
+    other_group = Group.objects.create(code="UPPKA-X", name="Other", kind_id="UPPKA",
+                                       village_code=village)
+    other_group.agencies.add(agency("Dinsos"))
+    mine, theirs, never = family(village, 131), family(village, 132), family(village, 133)
+    joined = datetime.date(2025, 8, 1)
+    GroupMember.objects.create(group=own_group, person=mine.members.get(), joined_on=joined)
+    GroupMember.objects.create(group=other_group, person=theirs.members.get(),
+                               joined_on=joined)
+    for rnd in (base, follow):
+        for hh in (mine, theirs, never):
+            IncomeRecord.objects.create(round=rnd, household=hh, village_code=village,
+                                        wages=1_000_000, total=1_000_000)
+    officer = world["officer"]
+    subject = selectors.subject_of(officer, kind="UPPKA", region=KAB)
+    data = selectors.impact_data(selectors.income_rounds(officer, KAB), subject, base, follow)
+    status = dict(zip(data.panel.family.tolist(), zip(data.panel.treated.tolist(),
+                                                       data.panel.cohort.tolist())))
+    assert status == {mine.pk: (True, 1), theirs.pk: (False, -1), never.pk: (False, 0)}
+    coordinator = selectors.subject_of(world["coordinator"], kind="UPPKA", region=KAB)
+    data = selectors.impact_data(selectors.income_rounds(officer, KAB), coordinator, base,
+                                 follow)
+    assert int(data.panel.treated.sum()) == 2
+
+
+def test_a_program_s_members_are_the_families_its_served_enrollments_reached(world):
+    """Served enrollments of families and of groups (their members'
+    families) count; a proposed one is neither member nor comparison; a
+    member who joined during the follow-up's fieldwork is left out."""
+    from sinergi.programs.models import Enrollment, Program
+
+    village = village_of(world)
+    base = a_round(name="Awal", ends=datetime.date(2025, 4, 30))
+    follow = a_round(name="Akhir", ends=datetime.date(2026, 4, 30))  # fieldwork from 1 March
+    program = Program.objects.create(owner_agency=agency("Dinsos"), code="KUBE-T", name="KUBE",
+                                     year_start=2025, unit="household")
+    served, proposed, grouped, late, never = (family(village, 140 + n) for n in range(5))
+    Enrollment.objects.create(program=program, year=2025, household=served, status="active",
+                              village_code=village, start_date=datetime.date(2025, 7, 1))
+    Enrollment.objects.create(program=program, year=2025, household=proposed,
+                              status="proposed", village_code=village,
+                              start_date=datetime.date(2025, 7, 1))
+    group = Group.objects.create(code="KUBE-G1", name="KUBE", kind_id="IR", village_code=village)
+    Enrollment.objects.create(program=program, year=2025, group=group, status="active",
+                              village_code=village, start_date=datetime.date(2025, 6, 1))
+    GroupMember.objects.create(group=group, person=grouped.members.get(),
+                               joined_on=datetime.date(2025, 9, 1))
+    GroupMember.objects.create(group=group, person=late.members.get(),
+                               joined_on=datetime.date(2026, 3, 15))
+    for rnd in (base, follow):
+        for hh in (served, proposed, grouped, late, never):
+            IncomeRecord.objects.create(round=rnd, household=hh, village_code=village,
+                                        wages=1_000_000, total=1_000_000)
+    coordinator = world["coordinator"]
+    subject = selectors.subject_of(coordinator, program=program.pk, region=KAB)
+    data = selectors.impact_data(selectors.income_rounds(coordinator, KAB), subject, base,
+                                 follow)
+    status = dict(zip(data.panel.family.tolist(), data.panel.cohort.tolist()))
+    assert status == {served.pk: 1, proposed.pk: -1, grouped.pk: 1, late.pk: -1, never.pk: 0}
+
+
+def test_save_and_next_follows_the_list_s_order_and_the_api_refuses_negative_members(
+        world, client_of):
+    operator, rnd, village = world["operator"], a_round(), village_of(world)
+    first, second, third = (family(village, n) for n in (151, 152, 153))
+    Household.objects.filter(pk=first.pk).update(rt="002")
+    Household.objects.filter(pk=second.pk).update(rt="003")
+    Household.objects.filter(pk=third.pk).update(rt="001")
+    order = [r.household.pk for r in selectors.entry_list(operator, rnd, village)[0]]
+    assert order[:3] == [third.pk, first.pk, second.pk]
+    following = selectors.next_missing(rnd, village, Household.objects.get(pk=third.pk))
+    assert following.pk == first.pk
+    group = Group.objects.create(code="IR-N", name="IR", kind_id="IR", village_code=village)
+    business = a_round(BUSINESS, name="Usaha")
+    response = client_of("operator").post(
+        f"/api/v1/monitoring/rounds/{business.pk}/business",
+        data={"group": group.pk, "turnover": "1000", "costs": "10", "members_active": -1},
+        content_type="application/json")
+    assert response.status_code == 400
+    assert "cannot be negative" in response.content.decode()

@@ -343,8 +343,10 @@ def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds,
             worst = max(worst, abs(after))
     sample = {"family": p.family[pool][rows], "village": clusters, "member": d,
               "weight": weights, "change": change, "x": x}
-    if n_villages < 2 or len(uniq_c) < 2 or x.shape[1] < 2 or not np.array_equal(x[:, 1], d):
-        # No comparison to speak of, or membership is a function of the covariates.
+    if (n_villages < 2 or len(uniq_c) < 2 or x.shape[1] < 2 or not np.array_equal(x[:, 1], d)
+            or len(rows) <= x.shape[1] + 1 or n_villages <= x.shape[1]):
+        # No comparison to speak of, membership a function of the covariates, or
+        # no more families (villages) than coefficients: nothing to estimate.
         return _empty(len(rows_t), len(uniq_c), n_villages, dropped, balance, worst,
                       sample), None
     main = Estimate(*_fit(change, x, weights, clusters, n_villages, th, (change, weights)),
@@ -358,7 +360,8 @@ def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds,
             pc = (baseline[pool][rows] - before)[has]
             px = x[has][:, independent_columns(x[has])]
             pv = len(np.unique(clusters[has]))
-            if pv >= 2 and px.shape[1] >= 2 and np.array_equal(px[:, 1], d[has]):
+            if (pv > px.shape[1] and px.shape[1] >= 2 and np.array_equal(px[:, 1], d[has])
+                    and int(has.sum()) > px.shape[1] + 1):
                 placebo = Estimate(*_fit(pc, px, weights[has], clusters[has], pv, th,
                                          (pc, weights[has])),
                                    members_with, int((has & (d == 0)).sum()), pv, 0)
@@ -373,6 +376,8 @@ def analyse(p: Panel, th: Thresholds | None = None) -> Result:
     members_total = int(treated.sum())
     pool_total = int((p.cohort == 0).sum())
     main, placebo = estimate(p, treated, baseline=p.y0, followup=p.y1, th=th, pre=p.ypre)
+    if main is None and members_total == 0:
+        main = _empty()  # nobody joined between the rounds
     cohorts = []
     found = sorted(set(int(c) for c in np.unique(p.cohort[treated])))
     if len(found) > 1:
@@ -402,6 +407,8 @@ def judge(main: Estimate | None, placebo: Estimate | None, th: Thresholds) -> tu
     reasons = []
     if main is None:
         return NOT_ENOUGH, ["no_comparison"]
+    if main.members == 0 and not main.dropped:
+        return NOT_ENOUGH, ["no_members"]
     if main.members < th.min_members:
         reasons.append("few_members")
     if main.controls < th.min_controls:

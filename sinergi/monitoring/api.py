@@ -271,6 +271,10 @@ def impact(request: HttpRequest, baseline: int | None = None, followup: int | No
     user = request.auth
     subject = selectors.subject_of(user, group=group, kind=kind, program=program, region=region)
     rounds = selectors.income_rounds(user, subject.region_code)
+    if (baseline is None) != (followup is None):
+        raise SinergiError(_("Give both rounds, baseline and followup, or neither (the last "
+                             "two income rounds)."), field="followup" if followup is None
+                           else "baseline")
     if baseline is None or followup is None:  # the last two rounds, as the page does
         if len(rounds) < 2:
             raise SinergiError(_("Two income rounds are needed, a baseline and a later "
@@ -283,6 +287,10 @@ def impact(request: HttpRequest, baseline: int | None = None, followup: int | No
     th = analysis.Thresholds.from_settings()
     data = selectors.impact_data(rounds, subject, base, follow)
     result = analysis.analyse(data.panel, th)
+    if result.members_total < selectors.MIN_CELL:  # a handful of families: no figures
+        result.naive_before_after = result.naive_member_gap = None
+        if result.main is not None:
+            result.main.balance = []
     return {"subject": subject.query(), "baseline_round": base.pk, "followup_round": follow.pk,
             "verdict": result.verdict,
             "verdict_text": str(verdicts.VERDICT_LABELS[result.verdict]),

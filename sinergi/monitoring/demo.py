@@ -79,11 +79,11 @@ def build(ctx) -> None:
                              owner_agency=owner, instrument="v1", status=OPEN),
     ]
     _recruit(province, owner, rounds[1].ends_on, rounds[2].starts_on)
-    # Every family with a woman who joined an UPPKA group between rounds 2
-    # and 3 gains (the programs' demo founds some groups in that span too).
+    # Every family with a woman who joined an UPPKA group after round 2 and
+    # before round 3's fieldwork gains (the programs' demo founds some groups in that span too).
     members = set(GroupMember.objects.filter(
         group__kind="UPPKA", joined_on__gt=rounds[1].ends_on,
-        joined_on__lte=rounds[2].ends_on).values_list("person__household_id", flat=True))
+        joined_on__lte=rounds[2].starts_on).values_list("person__household_id", flat=True))
     _incomes(rounds, families, members)
     business = [
         Round.objects.create(name=f"Usaha kelompok {year - 1}", kind=BUSINESS,

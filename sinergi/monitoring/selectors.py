@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from sinergi.accounts import access, roles
 from sinergi.core.errors import AccessDenied, NotInScope, SinergiError
 from sinergi.groups.models import Group, GroupKind, GroupLevel, GroupMember
-from sinergi.programs.models import Enrollment, Program
+from sinergi.programs.models import SERVED, Enrollment, Program
 from sinergi.regions.codes import code_ancestors, subtree_q, village_in_q
 from sinergi.registry import codes as registry_codes
 from sinergi.registry.models import Household, Person
@@ -98,16 +98,18 @@ def entry_list(user, rnd: Round, village_code: str, page: int = 1) -> tuple[list
     return [EntryRow(h, records.get(h.pk)) for h in rows], missing
 
 
-def next_missing(rnd: Round, village_code: str, after_id: int | None = None) -> Household | None:
-    """The next family of the village without a record in the round."""
+def next_missing(rnd: Round, village_code: str, after: Household | None = None):
+    """The next family of the village without a record in the round, in the
+    entry list's order (RW, RT, id): after ``after``, else the first."""
     recorded = IncomeRecord.objects.filter(round=rnd, household=OuterRef("pk"))
     qs = Household.objects.filter(village_code=village_code, is_active=True).exclude(
-        Exists(recorded))
-    if after_id is not None:
-        later = qs.filter(pk__gt=after_id).order_by("pk").first()
+        Exists(recorded)).order_by("rw", "rt", "id")
+    if after is not None:
+        later = qs.filter(Q(rw__gt=after.rw) | Q(rw=after.rw, rt__gt=after.rt)
+                          | Q(rw=after.rw, rt=after.rt, pk__gt=after.pk)).first()
         if later is not None:
             return later
-    return qs.order_by("pk").first()
+    return qs.first()
 
 
 def village_totals(rnd: Round, village_code: str, exclude_household: int | None = None):
@@ -141,6 +143,7 @@ class Subject:
     group: Group | None = None
     group_kind: GroupKind | None = None
     program: Program | None = None
+    agency_id: int | None = None  # an officer's own agency: its groups only
 
     def query(self) -> dict:
         if self.kind == "group":
@@ -150,8 +153,16 @@ class Subject:
         return {"program": self.program.pk, "region": self.region_code}
 
 
+def narrowed_region(user, code: str) -> str:
+    """The region an analysis covers: ``code``, or the user's own subtree
+    inside it."""
+    return _analysis_region(user, code, code)
+
+
 def _analysis_region(user, wanted: str | None, default: str) -> str:
     code = wanted or default
+    if not code:
+        raise SinergiError(_("Choose a region (a code such as 19.04)."), field="region")
     root = access.scope_root(user)
     if root and not code.startswith(root):
         if root.startswith(code):
@@ -189,7 +200,8 @@ def subject_of(user, *, group=None, kind=None, program=None, region=None) -> Sub
                 village_in_q("village_code", region)).exists():
             raise AccessDenied(_("Your agency supervises no group of this kind in this "
                                  "region."))
-        return Subject("kind", region, gk.name, group_kind=gk)
+        return Subject("kind", region, gk.name, group_kind=gk,
+                       agency_id=user.agency_id if officer else None)
     if program:
         try:
             p = Program.objects.select_related("owner_agency").filter(
@@ -207,27 +219,56 @@ def subject_of(user, *, group=None, kind=None, program=None, region=None) -> Sub
 
 def _member_rows(subject: Subject):
     """(household id, joined on) of every family with a member of the
-    subject, and the household ids ever in the comparison-excluding set
-    (any group of the same kind; any enrollment in the program)."""
+    subject, and the household ids ever touched by it, who are no clean
+    comparison (any group of the same kind; any enrollment in the program,
+    whatever its status). A program's members are the families its served
+    enrollments reached (active, completed, graduated): a family enrolled
+    itself or through a person, or the families of an enrolled group's
+    members; an enrollment without a start date counts from 1 January of
+    its year. An officer's subject counts only the own agency's groups."""
     region_q = village_in_q("person__village_code", subject.region_code)
     if subject.kind == "program":
+        out, ever = [], set()
         rows = (Enrollment.objects.filter(program=subject.program)
                 .filter(village_in_q("village_code", subject.region_code))
-                .values_list("household_id", "start_date", "year"))
-        out = []
-        for hh, start, year in rows:
-            if hh is not None:
-                out.append((hh, start or datetime.date(year, 1, 1)))
-        return out, {hh for hh, _ in out}
+                .values_list("household_id", "group_id", "start_date", "year", "status"))
+        groups: dict[int, tuple] = {}
+        for hh, group_id, start, year, status in rows.iterator(chunk_size=20_000):
+            when = start or datetime.date(year, 1, 1)
+            if group_id is not None:
+                groups[group_id] = (when, status in SERVED)
+            elif hh is not None:
+                ever.add(hh)
+                if status in SERVED:
+                    out.append((hh, when, None))
+        if groups:
+            for hh, joined, group_id in (GroupMember.objects.filter(group_id__in=list(groups))
+                                         .values_list("person__household_id", "joined_on",
+                                                      "group_id")):
+                if hh is None:
+                    continue
+                ever.add(hh)
+                when, served = groups[group_id]
+                if served:
+                    out.append((hh, max(when, joined) if joined else None, None))
+        return out, ever
+    supervised = None
+    if subject.agency_id is not None:
+        supervised = set(Group.objects.filter(kind=subject.group_kind,
+                                              agencies=subject.agency_id)
+                         .values_list("id", flat=True))
     kind_rows = (GroupMember.objects.filter(group__kind=subject.group_kind).filter(region_q)
-                 .values_list("person__household_id", "joined_on", "group_id"))
+                 .values_list("person__household_id", "joined_on", "group_id", "left_on"))
     ever, out = set(), []
-    for hh, joined, group_id in kind_rows:
+    for hh, joined, group_id, left in kind_rows.iterator(chunk_size=20_000):
         if hh is None:
             continue
         ever.add(hh)
-        if subject.kind == "kind" or group_id == subject.group.pk:
-            out.append((hh, joined))
+        if subject.kind == "group" and group_id != subject.group.pk:
+            continue
+        if supervised is not None and group_id not in supervised:
+            continue
+        out.append((hh, joined, left))
     return out, ever
 
 
@@ -254,22 +295,22 @@ def _incomes(round_ids, region_code: str) -> dict[int, dict[int, tuple[int, str]
     return out
 
 
-def _families(household_ids, region_code: str) -> dict[int, tuple]:
-    """household id -> (desil, size, female head) for the families asked."""
-    wanted = set(household_ids)
-    out = {}
-    for hh, desil in (Household.objects.filter(village_in_q("village_code", region_code))
-                      .values_list("id", "desil").iterator(chunk_size=20_000)):
-        if hh in wanted:
+def _families(household_ids, region_code: str) -> dict[int, list]:
+    """household id -> [desil, size, female head] for the families asked
+    (read a batch at a time: only the panel's families, never the region's)."""
+    ids = list(household_ids)
+    out: dict[int, list] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for hh, desil in Household.objects.filter(pk__in=chunk).values_list("id", "desil"):
             out[hh] = [desil, 0, 0]
-    sizes = (Person.objects.filter(village_in_q("village_code", region_code),
-                                   life_status=registry_codes.ALIVE, household__isnull=False)
-             .values("household_id")
-             .annotate(n=Count("id"), fh=Max("shdk", filter=Q(shdk=1, sex="P"))))
-    for row in sizes.iterator(chunk_size=20_000):
-        got = out.get(row["household_id"])
-        if got is not None:
-            got[1], got[2] = row["n"], 1 if row["fh"] else 0
+        sizes = (Person.objects.filter(household_id__in=chunk, life_status=registry_codes.ALIVE)
+                 .values("household_id")
+                 .annotate(n=Count("id"), fh=Max("shdk", filter=Q(shdk=1, sex="P"))))
+        for row in sizes:
+            got = out.get(row["household_id"])
+            if got is not None:
+                got[1], got[2] = row["n"], 1 if row["fh"] else 0
     return out
 
 
@@ -302,24 +343,29 @@ def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
     base, follow = incomes[baseline.pk], incomes[followup.pk]
     families = sorted(hh for hh in base if hh in follow)  # one order: one result
     members, ever = _member_rows(subject)
+    # A family's first join; None when any member's join date is unknown (it
+    # may have been a member all along: left out, never counted as new).
     first_join: dict[int, datetime.date | None] = {}
-    for hh, joined in members:
-        if hh not in first_join or (joined and (first_join[hh] is None
-                                                or joined < first_join[hh])):
-            first_join[hh] = joined
+    for hh, joined, _left in members:
+        if hh in first_join and first_join[hh] is None:
+            continue
+        first_join[hh] = None if joined is None else min(joined, first_join.get(hh) or joined)
     info = _families(families, subject.region_code)
     n = len(families)
     cohort = np.zeros(n, dtype=int)
     treated = np.zeros(n, dtype=bool)
-    cuts = [r.ends_on for r in between]
+    # Joined after the baseline round and before the follow-up's fieldwork
+    # began; joining during the fieldwork leaves the exposure unclear. The
+    # cohort is the interval between rounds the family joined in.
+    cuts = [r.starts_on for r in between]
     for i, hh in enumerate(families):
         if hh in first_join:
             joined = first_join[hh]
-            if joined is not None and baseline.ends_on < joined <= followup.ends_on:
+            if joined is not None and baseline.ends_on < joined <= followup.starts_on:
                 treated[i] = True
                 cohort[i] = 1 + next(k for k, cut in enumerate(cuts) if joined <= cut)
             else:
-                cohort[i] = -1  # already a member at baseline, or joined after
+                cohort[i] = -1  # a member at baseline, unknown, or joined too late
         elif hh in ever:
             cohort[i] = -1  # in another group of the kind: not a clean comparison
     pre_inc = incomes[pre.pk] if pre else None
@@ -398,19 +444,24 @@ def _points(rounds: list[Round], totals_by_round: dict[int, list[int]]) -> list[
 
 def panel_of(user, subject: Subject) -> list[PanelPoint]:
     """The subject's member families' median and mean income per round
-    (families with a member at the round's end)."""
+    (families with a member during the round)."""
     rounds = income_rounds(user, subject.region_code)
     members, _ = _member_rows(subject)
-    joined: dict[int, datetime.date | None] = {}
-    for hh, when in members:
-        joined[hh] = min(filter(None, [joined.get(hh), when]), default=None)
+    spans: dict[int, list[tuple]] = {}
+    for hh, joined, left in members:
+        spans.setdefault(hh, []).append((joined, left))
     totals: dict[int, list[int]] = {}
-    rows = (IncomeRecord.objects.filter(round__in=rounds, household_id__in=list(joined)[:50_000])
-            .values_list("round_id", "household_id", "total"))
-    ends = {r.pk: r.ends_on for r in rounds}
-    for rid, hh, total in rows.iterator(chunk_size=20_000):
-        if joined[hh] is None or joined[hh] <= ends[rid]:
-            totals.setdefault(rid, []).append(total)
+    by_round = {r.pk: r for r in rounds}
+    ids = list(spans)
+    for start in range(0, len(ids), 5000):
+        rows = (IncomeRecord.objects.filter(round__in=rounds, household_id__in=ids[
+            start:start + 5000]).values_list("round_id", "household_id", "total"))
+        for rid, hh, total in rows:
+            r = by_round[rid]
+            # A member at the round: joined by its end, not left before it began.
+            if any((j is None or j <= r.ends_on) and (lft is None or lft > r.starts_on)
+                   for j, lft in spans[hh]):
+                totals.setdefault(rid, []).append(total)
     return _points(rounds, totals)
 
 
@@ -467,10 +518,13 @@ def business_progress(user, subject: Subject) -> list[GroupProgress]:
         recs = by_group[g.pk]
         order = list(g.kind.levels or [])
         moves = []
+        first_end = recs[0].round.ends_on if recs else None
+        last_end = recs[-1].round.ends_on if recs else None
         for prev, cur in zip(levels[g.pk], levels[g.pk][1:], strict=False):
             if cur.level in order and prev.level in order and \
-                    order.index(cur.level) > order.index(prev.level):
-                moves.append(cur)
+                    order.index(cur.level) > order.index(prev.level) and \
+                    first_end is not None and first_end < cur.since <= last_end:
+                moves.append(cur)  # a move up between the first and the last round
         before = after = None
         if moves and recs:
             when = moves[0].since

@@ -133,9 +133,11 @@ def round_update(*, actor, rnd: Round, name=UNSET, starts_on=UNSET, ends_on=UNSE
         if status is not UNSET and status != rnd.status:
             status = values.choice(status, "status", STATUS_CHOICES)
             if status not in MOVES[rnd.status]:
+                labels = dict(STATUS_CHOICES)
                 raise SinergiError(_("A round goes open → closed → locked (a closed round may "
                                      "be reopened); it cannot go from %(a)s to %(b)s.")
-                                   % {"a": rnd.status, "b": status}, field="status")
+                                   % {"a": labels[rnd.status], "b": labels[status]},
+                                   field="status")
             rnd.status = status
         rnd.save()
         audit_record(actor=actor, action="round.update", obj=rnd, before=before,
@@ -200,6 +202,7 @@ def income_record_save(*, actor, rnd: Round, household, wages=None, business=Non
                                   "right, tick 'the amounts are right' and save again.")
                                 % {"total": f"{total:,}".replace(",", ".")}, field="wages")
     with transaction.atomic():
+        _check_open(Round.objects.select_for_update().get(pk=rnd.pk))  # closed meanwhile?
         existing = (IncomeRecord.objects.select_for_update()
                     .filter(round=rnd, household=household).first())
         before = {"total": existing.total} if existing else None
@@ -250,10 +253,14 @@ def business_record_save(*, actor, rnd: Round, group, turnover, costs, profit=No
         None, "") else None
     total = values.as_int(members_total, "members_total") if members_total not in (
         None, "") else None
+    for value, field in ((active, "members_active"), (total, "members_total")):
+        if value is not None and value < 0:
+            raise SinergiError(_("A number of members cannot be negative."), field=field)
     if active is not None and total is not None and active > total:
         raise SinergiError(_("Active members cannot be more than the members in total."),
                            field="members_active")
     with transaction.atomic():
+        _check_open(Round.objects.select_for_update().get(pk=rnd.pk))
         rec = (BusinessRecord.objects.select_for_update().filter(round=rnd, group=group).first()
                or BusinessRecord(round=rnd, group=group, created_by=actor))
         before = {"turnover": rec.turnover, "profit": rec.profit} if rec.pk else None

@@ -24,6 +24,7 @@ from sinergi.accounts import access
 from sinergi.core.audit import audit_record
 from sinergi.core.bulk import analyze, bulk_insert_frame, checkpoint_after, rows_where_in, staging
 from sinergi.core.errors import DataFileError, SinergiError
+from sinergi.imports.normalize import issue_message, issue_messages
 from sinergi.imports.readers import CheckedFile, Problem, read_table
 from sinergi.registry.models import Household
 
@@ -173,6 +174,14 @@ def income_import(*, actor, rnd: Round, upload) -> CheckedFile:
     if kk_col is None:
         raise DataFileError(_("The file has no column NO KK; the header row has: %(found)s. "
                               "Use the round's template.") % {"found": ", ".join(columns[:15])})
+    for key, names in AMOUNT_HEADERS.items():
+        same = [c for c in columns if c.strip().lower() in names]
+        if len(same) > 1:  # "Upah" and "Gaji" side by side: one source, two columns
+            raise DataFileError(_("Columns %(columns)s hold the same kind of income; add them "
+                                  "up into one column (%(header)s) and upload again.")
+                                % {"columns": ", ".join(f"'{c}'" for c in same),
+                                   "header": template_headers()[
+                                       1 + list(AMOUNT_HEADERS).index(key)]})
     amount_cols = {k: _find(columns, v) for k, v in AMOUNT_HEADERS.items()}
     if not any(amount_cols[k] for k in INCOME_SOURCES):
         raise DataFileError(_("The file has no income column (Upah/Gaji, Usaha sendiri, "
@@ -205,7 +214,28 @@ def income_import(*, actor, rnd: Round, upload) -> CheckedFile:
         recorded=pl.col("recorded_on").str.strip_chars().str.to_date("%d/%m/%Y", strict=False)
         .fill_null(pl.col("recorded_on").str.strip_chars().str.to_date("%Y-%m-%d",
                                                                        strict=False)))
-    add(frame.filter(~pl.col("kk_ok")), kk_col, "kk_raw", code="kk_invalid")
+    # What the reader found in a cell: a KK number Excel stored as a number
+    # (its 16th digit may be a 0 now, and match another family), a formula.
+    used = {kk_col, *filter(None, amount_cols.values())}
+    flagged_rows = set()
+    if table.issues.height:
+        templates = issue_messages()
+        lines = table.lines.to_list()
+        for row, column, value, code in table.issues.filter(
+                pl.col("column").is_in(list(used))).iter_rows():
+            problems.append(Problem(lines[row], column, str(value or "")[:60], issue_message(
+                code, column=column, value=value, templates=templates)))
+            if column == kk_col:
+                flagged_rows.add(row)
+    frame = frame.with_columns(
+        flagged=pl.int_range(pl.len()).is_in(list(flagged_rows)) if flagged_rows
+        else pl.lit(False))
+    add(frame.filter(~pl.col("kk_ok") & ~pl.col("flagged")), kk_col, "kk_raw",
+        code="kk_invalid")
+    # A flagged KK is never matched (no second problem on the same cell either).
+    frame = frame.with_columns(kk_ok=pl.col("kk_ok") & ~pl.col("flagged"),
+                               kk=pl.when(pl.col("flagged")).then(None).otherwise(pl.col("kk")))
+    frame = frame.with_columns(first=pl.col("kk").is_first_distinct())
     dup = frame.filter(pl.col("kk_ok") & ~pl.col("first"))
     if dup.height:
         firsts = dict(frame.filter(pl.col("kk_ok") & pl.col("first"))

@@ -3,6 +3,7 @@ in sentences a kepala dinas reads (pages, the API and the rakor brief)."""
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from . import analysis
 
+logger = logging.getLogger(__name__)
 VERDICT_LABELS = {
     analysis.ENOUGH: gettext_lazy("Income rose clearly"),
     analysis.LIKELY: gettext_lazy("Income probably rose"),
@@ -37,8 +39,11 @@ def rupiah(value) -> str:
 
 def reason_texts(result: analysis.Result, th: analysis.Thresholds) -> list[str]:
     words = {
-        "no_comparison": _("There is no one to compare with: the members or the families "
-                           "who never joined have no income recorded in both rounds."),
+        "no_comparison": _("There is no one to compare with: no family that never joined "
+                           "has an income recorded in both rounds, or members and "
+                           "non-members cannot be told apart by their baseline data."),
+        "no_members": _("No member family joined between these two rounds with an income "
+                        "recorded in both; choose other rounds."),
         "few_members": _("Only %(n)d member families could be matched; at least %(min)d are "
                          "needed.") % {"n": result.main.members if result.main else 0,
                                        "min": th.min_members},
@@ -66,6 +71,8 @@ def reason_texts(result: analysis.Result, th: analysis.Thresholds) -> list[str]:
 def sentence(result: analysis.Result) -> str:
     """One sentence of the estimate: "Rp X per month (Rp A – B)"."""
     m = result.main
+    if result.verdict == analysis.NOT_ENOUGH:
+        return _("These data cannot carry a conclusion yet, for the reasons below.")
     if m is None or not math.isfinite(m.effect):
         return _("No estimate could be made.")
     return _("Joining changed a family's monthly income by %(effect)s per month (95 %% "
@@ -157,11 +164,18 @@ def brief_section(scope_root: str | None, region_code: str) -> dict | None:
         for row in kinds:
             kind = GroupKind.objects.get(pk=row["group__kind"])
             subject = selectors.Subject("kind", region_code, kind.name, group_kind=kind)
-            data = selectors.impact_data(rounds, subject, baseline, followup)
-            result = analysis.analyse(data.panel, th)
+            try:
+                data = selectors.impact_data(rounds, subject, baseline, followup)
+                result = analysis.analyse(data.panel, th)
+            except Exception:  # one kind's analysis must never break the brief
+                logger.exception("monitoring: brief analysis of %s in %s", kind.pk,
+                                 region_code)
+                continue
             m = result.main
+            # No figure where the data carries no conclusion (and no small cells).
             effect = (f"{rupiah(m.effect)} ({rupiah(m.lower)} – {rupiah(m.upper)})"
-                      if m is not None and math.isfinite(m.effect) else "—")
+                      if m is not None and math.isfinite(m.effect)
+                      and result.verdict != analysis.NOT_ENOUGH else "—")
             rows.append([kind.name, str(result.members_total), str(VERDICT_LABELS[
                 result.verdict]), effect])
         if rows:

@@ -18,6 +18,7 @@ from sinergi.core import charts
 from sinergi.core.errors import NotInScope, SinergiError
 from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import applied, form_error, form_page, saved
+from sinergi.core.timelimit import time_limit
 from sinergi.groups.models import Group, GroupKind
 from sinergi.regions.codes import village_in_q
 from sinergi.regions.models import Region
@@ -166,7 +167,7 @@ def family_record(request, pk: int, household_id: int):
         else:
             request.session["monitoring_enumerator"] = d["enumerator"]
             messages.success(request, _("Saved: %(kk)s.") % {"kk": mask_nik(household.kk_number)})
-            following = selectors.next_missing(rnd, household.village_code, household.pk)
+            following = selectors.next_missing(rnd, household.village_code, household)
             if following is not None and "next" in request.POST:
                 return redirect("monitoring:family", rnd.pk, following.pk)
             return redirect("monitoring:village", rnd.pk, household.village_code)
@@ -205,6 +206,7 @@ def group_record(request, pk: int, group_id: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@time_limit("EXPORT_TIME_LIMIT")  # a whole round's file: the bulk requests' longer limit
 def round_import(request, pk: int):
     user = request.user
     access.check_capability(user, "income.enter")
@@ -240,6 +242,7 @@ def round_template(request, pk: int):
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def round_export(request, pk: int):
     """The round's records in the user's scope; KK numbers in full only for
     who may export personal data (audited)."""
@@ -248,12 +251,13 @@ def round_export(request, pk: int):
     access.check_capability(user, "person.export")
     if rnd.kind == INCOME:
         qs = (selectors.incomes_visible(user).filter(round=rnd)
-              .select_related("household").order_by("village_code", "household_id"))
+              .order_by("village_code", "household_id")
+              .values_list("household__kk_number", "village_code", "wages", "business",
+                           "farming", "transfers", "other", "expenditure", "assets", "total",
+                           "enumerator", "recorded_on", "flags"))
         headers = ["No KK", "Kode desa", *sheet.template_headers()[1:8], "Total", "Pencacah",
                    "Tanggal", "Tanda"]
-        rows = [[r.household.kk_number, r.village_code, r.wages, r.business, r.farming,
-                 r.transfers, r.other, r.expenditure, r.assets, r.total, r.enumerator,
-                 r.recorded_on, r.flags] for r in qs[:250_000]]
+        rows = [list(r) for r in qs[:sheet.MAX_ROWS].iterator(chunk_size=20_000)]
         text = {0, 1}
     else:
         qs = (selectors.businesses_visible(user).filter(round=rnd).select_related("group")
@@ -305,6 +309,7 @@ def _rounds_chosen(request, rounds):
                                                                else None)
     followup = by_id.get(request.GET.get("followup", "")) or (rounds[-1] if rounds else None)
     if baseline and followup and baseline.ends_on >= followup.ends_on:
+        messages.error(request, _("The follow-up round must end after the baseline round."))
         baseline = None
     return baseline, followup
 
@@ -341,6 +346,10 @@ def impact(request):
         data = selectors.impact_data(rounds, subject, baseline, followup)
         result = analysis.analyse(data.panel, th)
         points = selectors.series(data, result)
+        if result.members_total < selectors.MIN_CELL:  # a handful of families: no figures
+            result.naive_before_after = result.naive_member_gap = None
+            if result.main is not None:
+                result.main.balance = []
         context.update({
             "result": result, "th": th, "data": data,
             "verdict": verdicts.VERDICT_LABELS[result.verdict],
@@ -375,6 +384,7 @@ def rounds_label(data, cohort: int) -> str:
 
 @login_required
 @require_GET
+@time_limit("EXPORT_TIME_LIMIT")
 def impact_inputs(request):
     """The analysis's inputs, a row per family: for checking it elsewhere.
     The head's name only for who may export personal data; audited."""
@@ -393,8 +403,10 @@ def impact_inputs(request):
     if result.main is not None and result.main.sample:
         s = result.main.sample
         matched = dict(zip(s["family"].tolist(), s["weight"].tolist(), strict=True))
-    kk = dict(Household.objects.filter(pk__in=p.family.tolist()[:250_000])
-              .values_list("pk", "kk_number"))
+    ids, kk = p.family.tolist(), {}
+    for start in range(0, len(ids), 5000):
+        kk.update(Household.objects.filter(pk__in=ids[start:start + 5000])
+                  .values_list("pk", "kk_number"))
     headers = ["No KK", "Kode desa", "Anggota (bergabung antara putaran)", "Kohor",
                f"Pendapatan {baseline.name}", f"Pendapatan {followup.name}",
                "Pendapatan putaran sebelumnya", "Desil", "Jumlah anggota keluarga",
@@ -425,6 +437,7 @@ def panel(request):
         code = (g.get("region") or access.scope_root(user) or "").strip()
         if not code:
             raise NotInScope(_("Choose a region."))
+        code = selectors.narrowed_region(user, code)
         points = selectors.region_panel(user, code)
         title = access.access_region(user, code).name
     chart = charts.trend_line(
