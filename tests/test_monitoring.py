@@ -455,8 +455,8 @@ def test_an_officer_s_kind_analysis_counts_the_own_agency_s_groups_only(world):
     officer = world["officer"]
     subject = selectors.subject_of(officer, kind="UPPKA", region=KAB)
     data = selectors.impact_data(selectors.income_rounds(officer, KAB), subject, base, follow)
-    status = dict(zip(data.panel.family.tolist(), zip(data.panel.treated.tolist(),
-                                                       data.panel.cohort.tolist())))
+    status = dict(zip(data.panel.family.tolist(), zip(
+        data.panel.treated.tolist(), data.panel.cohort.tolist(), strict=True), strict=True))
     assert status == {mine.pk: (True, 1), theirs.pk: (False, -1), never.pk: (False, 0)}
     coordinator = selectors.subject_of(world["coordinator"], kind="UPPKA", region=KAB)
     data = selectors.impact_data(selectors.income_rounds(officer, KAB), coordinator, base,
@@ -496,7 +496,7 @@ def test_a_program_s_members_are_the_families_its_served_enrollments_reached(wor
     subject = selectors.subject_of(coordinator, program=program.pk, region=KAB)
     data = selectors.impact_data(selectors.income_rounds(coordinator, KAB), subject, base,
                                  follow)
-    status = dict(zip(data.panel.family.tolist(), data.panel.cohort.tolist()))
+    status = dict(zip(data.panel.family.tolist(), data.panel.cohort.tolist(), strict=True))
     assert status == {served.pk: 1, proposed.pk: -1, grouped.pk: 1, late.pk: -1, never.pk: 0}
 
 
