@@ -7,7 +7,14 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from sinergi.core.charts import Chart, ranking_bars, sparkline, trend_line
+from sinergi.core.charts import (
+    Chart,
+    balance_dots,
+    compare_lines,
+    ranking_bars,
+    sparkline,
+    trend_line,
+)
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 HEADERS = ["Rank", "Region", "Value", "Interval"]
@@ -263,3 +270,40 @@ def test_trend_line_spaces_periods_by_time_when_told():
                   is not None)
     middle = (float(target.get("x1")) + float(target.get("x2"))) / 2
     assert abs((middle - xs[-1]) - 4 * step) < 0.5  # four years out, not one
+
+
+def test_two_series_have_a_band_each_and_a_table_column_each():
+    members = {"label": "members <b>", "points": [
+        {"period": "R1", "value": 1000, "lower": 900, "upper": 1100},
+        {"period": "R2", "value": 1500, "lower": 1400, "upper": 1600},
+        {"period": "R3", "value": None}]}
+    comparison = {"label": "comparison", "points": [
+        {"period": "R1", "value": 1000, "lower": 950, "upper": 1050},
+        {"period": "R2", "value": 1200, "lower": 1100, "upper": 1300},
+        {"period": "R3", "value": 1300, "lower": 1200, "upper": 1400}]}
+    chart = compare_lines([members, comparison], caption="Income", headers=["Round", "M", "C"])
+    root = parse(chart.svg)
+    bands = root.findall(".//svg:polygon", NS)
+    assert [b.get("class") for b in bands] == ["chart-band chart-series-0",
+                                               "chart-band chart-series-1"]
+    assert len(root.findall(".//svg:circle", NS)) == 5  # no dot where there is no value
+    with translation.override("en"):
+        chart = compare_lines([members, comparison], caption="Income",
+                              headers=["Round", "M", "C"])
+    assert chart.rows == [["R1", "1,000 (900 – 1,100)", "1,000 (950 – 1,050)"],
+                          ["R2", "1,500 (1,400 – 1,600)", "1,200 (1,100 – 1,300)"],
+                          ["R3", "no data", "1,300 (1,200 – 1,400)"]]
+    assert "members &lt;b&gt;" in str(chart.svg)
+
+
+def test_balance_dots_mark_the_target_and_keep_far_values_inside():
+    chart = balance_dots([{"label": "income", "before": -1.2, "after": 0.05},
+                          {"label": "desil", "before": None, "after": 0.3}],
+                         caption="Balance", headers=["Covariate", "Before", "After"],
+                         target=0.1)
+    root = parse(chart.svg)
+    targets = [ln for ln in root.findall(".//svg:line", NS) if ln.get("class") == "chart-target"]
+    assert len(targets) == 2
+    xs = [float(c.get("cx")) for c in root.findall(".//svg:circle", NS)]
+    assert len(xs) == 3 and all(220 <= x <= 640 for x in xs)
+    assert chart.rows[1][1] == "" and chart.rows[0][0] == "income"

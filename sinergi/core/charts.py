@@ -180,6 +180,15 @@ def _ticks(lo: float, hi: float) -> tuple[list[float], int]:
     return [lo, (lo + hi) / 2, hi], 1  # not reached for finite values
 
 
+def _value_grid(ticks, decimals: int, left: float, right: float, y) -> list[str]:
+    """Horizontal grid lines at ``ticks`` with their labels left of the plot."""
+    body = []
+    for tick in ticks:
+        body.append(_line(left, y(tick), right, y(tick), "chart-grid"))
+        body.append(_text(left - 6, y(tick) + 4, figure(tick, decimals), "chart-axis", "end"))
+    return body
+
+
 def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
                targets=None, no_data: str | None = None) -> Chart:
     """Values over periods: a line with a dot per value, an interval band and
@@ -215,10 +224,7 @@ def trend_line(points, *, caption: str, headers: list[str], decimals: int = 1,
     def y(v: float) -> float:
         return top + plot_h - (v - lo) / span * plot_h
 
-    body = []
-    for tick in ticks:
-        body.append(_line(left, y(tick), width - right, y(tick), "chart-grid"))
-        body.append(_text(left - 6, y(tick) + 4, figure(tick, tick_decimals), "chart-axis", "end"))
+    body = _value_grid(ticks, tick_decimals, left, width - right, y)
     every = math.ceil(len(periods) / 12) or 1
     for i, period in enumerate(periods):
         if i % every == 0:
@@ -298,10 +304,7 @@ def compare_lines(series, *, caption: str, headers: list[str], decimals: int = 0
     def y(v: float) -> float:
         return top + plot_h - (v - lo) / span * plot_h
 
-    body = []
-    for tick in ticks:
-        body.append(_line(left, y(tick), width - right, y(tick), "chart-grid"))
-        body.append(_text(left - 6, y(tick) + 4, figure(tick, tick_decimals), "chart-axis", "end"))
+    body = _value_grid(ticks, tick_decimals, left, width - right, y)
     for i, period in enumerate(periods):
         body.append(_text(x(i), height - bottom + 18, _short(period, 18), "chart-axis", "middle"))
     desc = []
