@@ -166,6 +166,7 @@ class ImpactOut(Schema):
     verdict_text: str
     sentence: str
     reasons: list[str]
+    caveats: list[str]
     naive_before_after: float | None
     naive_member_gap: float | None
     members_total: int
@@ -296,6 +297,8 @@ def impact(request: HttpRequest, baseline: int | None = None, followup: int | No
             "verdict_text": str(verdicts.VERDICT_LABELS[result.verdict]),
             "sentence": verdicts.sentence(result),
             "reasons": verdicts.reason_texts(result, th),
+            "caveats": verdicts.caveats(result, th, has_pre=data.pre is not None,
+                                        flagged=data.flagged),
             "naive_before_after": result.naive_before_after,
             "naive_member_gap": result.naive_member_gap,
             "members_total": result.members_total, "pool_total": result.pool_total,

@@ -13,7 +13,7 @@ class RupiahInput(forms.TextInput):
 
     def __init__(self, attrs=None):
         super().__init__({"inputmode": "numeric", "autocomplete": "off", "size": 14,
-                          "pattern": r"[0-9.\s]*", **(attrs or {})})
+                          **(attrs or {})})
 
 
 def _rupiah(label, required=False):
@@ -36,7 +36,8 @@ class RoundForm(forms.Form):
 
 
 class IncomeForm(forms.Form):
-    wages = _rupiah(_("Wages / salary (Rp per month)"))
+    wages = forms.CharField(label=_("Wages / salary (Rp per month)"), required=False,
+                            max_length=20, widget=RupiahInput({"autofocus": True}))
     business = _rupiah(_("Own business (Rp per month)"))
     farming = _rupiah(_("Farming / fishing (Rp per month)"))
     transfers = _rupiah(_("Transfers and assistance (Rp per month)"))

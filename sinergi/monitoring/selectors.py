@@ -23,9 +23,10 @@ from sinergi.groups.models import Group, GroupKind, GroupLevel, GroupMember
 from sinergi.programs.models import SERVED, Enrollment, Program
 from sinergi.regions.codes import code_ancestors, subtree_q, village_in_q
 from sinergi.registry import codes as registry_codes
+from sinergi.registry import selectors as registry_selectors
 from sinergi.registry.models import Household, Person
 
-from .models import BUSINESS, INCOME, BusinessRecord, IncomeRecord, Round
+from .models import BUSINESS, INCOME, OUTLIER, BusinessRecord, IncomeRecord, Round
 
 ENTRY_PAGE = 50  # families on one page of the entry list
 LIST_MAX = 200  # rounds on one list
@@ -89,7 +90,8 @@ def entry_list(user, rnd: Round, village_code: str, page: int = 1) -> tuple[list
                            "region.") % {"code": village_code})
     recorded = IncomeRecord.objects.filter(round=rnd, household=OuterRef("pk"))
     families = (Household.objects.filter(village_code=village_code, is_active=True)
-                .annotate(done=Exists(recorded)))
+                .annotate(done=Exists(recorded),
+                          head_name=registry_selectors.head_of(OuterRef("pk"), "name")))
     missing = families.filter(done=False).count()
     start = (max(page, 1) - 1) * ENTRY_PAGE
     rows = list(families.order_by("done", "rw", "rt", "id")[start:start + ENTRY_PAGE])
@@ -284,14 +286,15 @@ def income_rounds(user, region_code: str) -> list[Round]:
                 .order_by("ends_on", "id")[:LIST_MAX])
 
 
-def _incomes(round_ids, region_code: str) -> dict[int, dict[int, tuple[int, str]]]:
-    """round id -> household id -> (total, village), in the region."""
-    out: dict[int, dict[int, tuple[int, str]]] = {r: {} for r in round_ids}
+def _incomes(round_ids, region_code: str) -> dict[int, dict[int, tuple[int, str, bool]]]:
+    """round id -> household id -> (total, village, flagged as far from its
+    village), in the region."""
+    out: dict[int, dict[int, tuple[int, str, bool]]] = {r: {} for r in round_ids}
     rows = (IncomeRecord.objects.filter(round_id__in=round_ids)
             .filter(village_in_q("village_code", region_code))
-            .values_list("round_id", "household_id", "total", "village_code"))
-    for rid, hh, total, village in rows.iterator(chunk_size=20_000):
-        out[rid][hh] = (total, village)
+            .values_list("round_id", "household_id", "total", "village_code", "flags"))
+    for rid, hh, total, village, flags in rows.iterator(chunk_size=20_000):
+        out[rid][hh] = (total, village, OUTLIER in flags)
     return out
 
 
@@ -322,7 +325,8 @@ class ImpactData:
     followup: Round
     pre: Round | None
     panel: object  # analysis.Panel
-    incomes: dict  # round id -> household id -> (total, village)
+    incomes: dict  # round id -> household id -> (total, village, flagged)
+    flagged: int = 0  # families left out: a total far from its village's (confirmed)
 
 
 def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
@@ -341,7 +345,13 @@ def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
     wanted = [baseline.pk, followup.pk] + ([pre.pk] if pre else [])
     incomes = _incomes(wanted, subject.region_code)
     base, follow = incomes[baseline.pk], incomes[followup.pk]
-    families = sorted(hh for hh in base if hh in follow)  # one order: one result
+    # A total confirmed far from its village's stays on record but out of the
+    # analysis: one family's 90 million would move the mean of thousands.
+    both = [hh for hh in base if hh in follow]
+    pre_all = incomes[pre.pk] if pre else {}
+    families = sorted(hh for hh in both if not (base[hh][2] or follow[hh][2] or (
+        hh in pre_all and pre_all[hh][2])))  # one order: one result
+    flagged = len(both) - len(families)
     members, ever = _member_rows(subject)
     # A family's first join; None when any member's join date is unknown (it
     # may have been a member all along: left out, never counted as new).
@@ -382,7 +392,7 @@ def impact_data(rounds: list[Round], subject: Subject, baseline: Round,
                         is not None else np.nan for hh in families], dtype=float),
         family_size=np.array([(info.get(hh) or [0, 0, 0])[1] for hh in families], dtype=float),
         female_head=np.array([(info.get(hh) or [0, 0, 0])[2] for hh in families], dtype=float))
-    return ImpactData(subject, rounds, baseline, followup, pre, panel, incomes)
+    return ImpactData(subject, rounds, baseline, followup, pre, panel, incomes, flagged)
 
 
 def series(data: ImpactData, result) -> list[dict]:

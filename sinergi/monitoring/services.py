@@ -200,7 +200,7 @@ def income_record_save(*, actor, rnd: Round, household, wages=None, business=Non
         raise NeedsConfirmation(_("Rp %(total)s a month is far from the other families of "
                                   "this village this round. Check the amounts; if they are "
                                   "right, tick 'the amounts are right' and save again.")
-                                % {"total": f"{total:,}".replace(",", ".")}, field="wages")
+                                % {"total": f"{total:,}".replace(",", ".")})
     with transaction.atomic():
         _check_open(Round.objects.select_for_update().get(pk=rnd.pk))  # closed meanwhile?
         existing = (IncomeRecord.objects.select_for_update()

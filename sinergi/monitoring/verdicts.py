@@ -7,7 +7,9 @@ import logging
 import math
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+
+from sinergi.core.charts import figure
 
 from . import analysis
 
@@ -29,12 +31,12 @@ COVARIATE_LABELS = {
 
 
 def rupiah(value) -> str:
-    """Rp 1.234.567 (Indonesian grouping; a minus sign when negative)."""
+    """Rp 1.234.567 in Indonesian, Rp 1,234,567 in English (the active
+    language's grouping, as the charts have it); a minus sign when negative."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     amount = round(float(value))
-    text = f"{abs(amount):,}".replace(",", ".")
-    return f"{'−' if amount < 0 else ''}Rp {text}"
+    return f"{'−' if amount < 0 else ''}Rp {figure(abs(amount), 0)}"
 
 
 def reason_texts(result: analysis.Result, th: analysis.Thresholds) -> list[str]:
@@ -64,7 +66,7 @@ def reason_texts(result: analysis.Result, th: analysis.Thresholds) -> list[str]:
     }
     if result.main is not None:
         words["poor_balance"] = words["poor_balance"] % {
-            "smd": f"{result.main.max_smd:.2f}", "max": f"{th.max_smd:.2f}"}
+            "smd": figure(result.main.max_smd, 2), "max": figure(th.max_smd, 2)}
     return [words[r] for r in result.reasons]
 
 
@@ -93,8 +95,16 @@ def naive_text(result: analysis.Result) -> str:
         "naive": rupiah(result.naive_before_after), "gap": rupiah(result.naive_member_gap)}
 
 
-def caveats(result: analysis.Result, th: analysis.Thresholds, *, has_pre: bool) -> list[str]:
+def caveats(result: analysis.Result, th: analysis.Thresholds, *, has_pre: bool,
+            flagged: int = 0) -> list[str]:
     out = []
+    if flagged:
+        out.append(ngettext(
+            "%(n)d family is left out because a total of theirs was flagged as far from "
+            "their village's (confirmed on entry); correct it if it was a typing error.",
+            "%(n)d families are left out because a total of theirs was flagged as far from "
+            "their village's (confirmed on entry); correct them if they were typing errors.",
+            flagged) % {"n": flagged})
     m = result.main
     if m is None:
         return out
@@ -108,7 +118,7 @@ def caveats(result: analysis.Result, th: analysis.Thresholds, *, has_pre: bool) 
     if math.isfinite(m.max_smd) and th.target_smd < m.max_smd <= th.max_smd:
         out.append(_("Balance after matching is acceptable but not ideal (largest "
                      "standardised difference %(smd)s; the aim is %(aim)s).")
-                   % {"smd": f"{m.max_smd:.2f}", "aim": f"{th.target_smd:.2f}"})
+                   % {"smd": figure(m.max_smd, 2), "aim": figure(th.target_smd, 2)})
     if not has_pre:
         out.append(_("There is no round before the baseline, so whether members' incomes "
                      "were already moving differently could not be checked."))

@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,7 +21,7 @@ from sinergi.core.exports import xlsx_response
 from sinergi.core.forms import applied, form_error, form_page, saved
 from sinergi.core.timelimit import time_limit
 from sinergi.groups.models import Group, GroupKind
-from sinergi.regions.codes import village_in_q
+from sinergi.regions.codes import code_ancestors, village_in_q
 from sinergi.regions.models import Region
 from sinergi.registry.models import Household
 from sinergi.registry.selectors import mask_nik
@@ -57,24 +58,33 @@ def round_create(request):
     return form_page(request, "monitoring/form.html", form, {"title": _("New survey round")})
 
 
-def _children_progress(user, rnd, region: Region):
-    """Each child region (or village) of ``region``: records this round and,
-    for villages, families in the registry."""
+def _children_progress(rnd, region: Region) -> tuple[list[dict], dict]:
+    """Each child region (or village) of ``region``: the round's records and
+    the registry's active families, and the whole region's totals."""
     children = list(Region.objects.filter(parent_id=region.code).order_by("code")[:500])
     width = len(children[0].code) if children else 13
-    recorded: dict[str, int] = {}
     model = IncomeRecord if rnd.kind == INCOME else BusinessRecord
-    rows = (model.objects.filter(round=rnd).filter(village_in_q("village_code", region.code))
-            .values_list("village_code").annotate(n=Count("id")))
-    for village, n in rows:
+    recorded: dict[str, int] = {}
+    for village, n in (model.objects.filter(round=rnd)
+                       .filter(village_in_q("village_code", region.code))
+                       .values_list("village_code").annotate(n=Count("id"))):
         recorded[village[:width]] = recorded.get(village[:width], 0) + n
-    families = {}
-    if region.level == 3 and rnd.kind == INCOME:
-        families = dict(Household.objects.filter(village_in_q("village_code", region.code),
-                                                 is_active=True)
-                        .values_list("village_code").annotate(n=Count("id")))
-    return [{"region": c, "recorded": recorded.get(c.code, 0),
-             "families": families.get(c.code)} for c in children]
+    families: dict[str, int] = {}
+    if rnd.kind == INCOME:
+        for village, n in (Household.objects.filter(village_in_q("village_code", region.code),
+                                                    is_active=True)
+                           .values_list("village_code").annotate(n=Count("id"))):
+            families[village[:width]] = families.get(village[:width], 0) + n
+
+    def share(done: int, of: int) -> int:
+        return min(100, round(100 * done / of)) if of else 0
+
+    rows = [{"region": c, "recorded": recorded.get(c.code, 0),
+             "families": families.get(c.code, 0),
+             "percent": share(recorded.get(c.code, 0), families.get(c.code, 0))}
+            for c in children]
+    done, of = sum(recorded.values()), sum(families.values())
+    return rows, {"recorded": done, "families": of, "percent": share(done, of)}
 
 
 @login_required
@@ -90,15 +100,21 @@ def round_detail(request, pk: int):
     if not code.startswith(root):
         code = root
     region = access.access_region(user, code)
-    groups = []
+    children, total = _children_progress(rnd, region)
+    groups, more = [], False
     if rnd.kind == BUSINESS:
         done = set(BusinessRecord.objects.filter(round=rnd).values_list("group_id", flat=True))
-        groups = [(g, g.pk in done) for g in Group.objects.filter(
-            village_in_q("village_code", region.code), is_active=True)
-            .select_related("kind").order_by("village_code", "code")[:300]]
+        found = list(Group.objects.filter(village_in_q("village_code", region.code),
+                                          is_active=True)
+                     .select_related("kind").order_by("village_code", "code")[:301])
+        groups, more = [(g, g.pk in done) for g in found[:300]], len(found) > 300
+    # The way down from the round's region (or the user's own root) to here.
+    trail = list(Region.objects.filter(code__in=[c for c in [*code_ancestors(code), code]
+                                                 if c.startswith(root)]).order_by("level"))
     return render(request, "monitoring/round.html", {
-        "round": rnd, "region": region, "groups": groups,
-        "children": _children_progress(user, rnd, region) if region.level < 4 else [],
+        "round": rnd, "region": region, "groups": groups, "groups_more": more,
+        "children": children if region.level < 4 else [], "total": total,
+        "own": total, "trail": trail,
         "can_manage": selectors.can_manage_round(user, rnd),
         "can_enter": access.user_can(user, "income.enter") and rnd.status == "open",
         "can_export": access.user_can(user, "person.export")})
@@ -166,7 +182,10 @@ def family_record(request, pk: int, household_id: int):
             form_error(form, exc)
         else:
             request.session["monitoring_enumerator"] = d["enumerator"]
-            messages.success(request, _("Saved: %(kk)s.") % {"kk": mask_nik(household.kk_number)})
+            head = household.members.filter(shdk=1).first()
+            messages.success(request, _("Saved: %(who)s, %(address)s.") % {
+                "who": head.name if head else mask_nik(household.kk_number),
+                "address": household.address or f"RT {household.rt}/RW {household.rw}"})
             following = selectors.next_missing(rnd, household.village_code, household)
             if following is not None and "next" in request.POST:
                 return redirect("monitoring:family", rnd.pk, following.pk)
@@ -175,7 +194,7 @@ def family_record(request, pk: int, household_id: int):
     return form_page(request, "monitoring/family_form.html", form, {
         "round": rnd, "household": household, "head": head, "existing": existing,
         "needs_confirm": needs_confirm, "kk": mask_nik(household.kk_number),
-        "history": selectors.family_incomes(user, household)})
+        "history": [r for r in selectors.family_incomes(user, household) if r.round_id != rnd.pk]})
 
 
 @login_required
@@ -281,7 +300,7 @@ def family_incomes(request, household_id: int):
     household = access_household(request.user, household_id)
     records = selectors.family_incomes(request.user, household)
     chart = charts.trend_line(
-        [{"period": r.round.name, "value": r.total} for r in records],
+        [{"period": _short(r.round), "value": r.total} for r in records],
         caption=_("Monthly income of this family by round (Rp)"),
         headers=[_("Round"), _("Total"), "", ""], decimals=0) if len(records) > 1 else None
     template = "monitoring/_family.html" if request.htmx else "monitoring/family.html"
@@ -308,10 +327,21 @@ def _rounds_chosen(request, rounds):
     baseline = by_id.get(request.GET.get("baseline", "")) or (rounds[-2] if len(rounds) > 1
                                                                else None)
     followup = by_id.get(request.GET.get("followup", "")) or (rounds[-1] if rounds else None)
+    return baseline, followup
+
+
+def _in_order(request, baseline, followup) -> bool:
+    """Whether the baseline ends before the follow-up (else say so once)."""
     if baseline and followup and baseline.ends_on >= followup.ends_on:
         messages.error(request, _("The follow-up round must end after the baseline round."))
-        baseline = None
-    return baseline, followup
+        return False
+    return bool(baseline and followup)
+
+
+def _short(rnd) -> str:
+    """A round on a chart's axis: the month its period ends ("Okt 2025");
+    the tables beside the charts give the full names."""
+    return date_format(rnd.ends_on, "M Y")
 
 
 def _impact_chart(points) -> charts.Chart | None:
@@ -320,7 +350,7 @@ def _impact_chart(points) -> charts.Chart | None:
     series = []
     for key, label in (("members", _("members")), ("comparison", _("comparison"))):
         series.append({"label": label, "points": [
-            {"period": p["round"].name, "value": p[key][0] if p[key] else None,
+            {"period": _short(p["round"]), "value": p[key][0] if p[key] else None,
              "lower": p[key][1] if p[key] else None, "upper": p[key][2] if p[key] else None}
             for p in points]})
     return charts.compare_lines(series, caption=_("Monthly income of member families and "
@@ -340,8 +370,9 @@ def impact(request):
     rounds = selectors.income_rounds(user, subject.region_code)
     baseline, followup = _rounds_chosen(request, rounds)
     context = {"subject": subject, "rounds": rounds, "baseline": baseline,
-               "followup": followup, "query": subject.query()}
-    if baseline and followup:
+               "followup": followup, "query": subject.query(),
+               "enough_rounds": len(rounds) >= 2}
+    if _in_order(request, baseline, followup):
         th = analysis.Thresholds.from_settings()
         data = selectors.impact_data(rounds, subject, baseline, followup)
         result = analysis.analyse(data.panel, th)
@@ -356,7 +387,8 @@ def impact(request):
             "sentence": verdicts.sentence(result),
             "reasons": verdicts.reason_texts(result, th),
             "naive": verdicts.naive_text(result),
-            "caveats": verdicts.caveats(result, th, has_pre=data.pre is not None),
+            "caveats": verdicts.caveats(result, th, has_pre=data.pre is not None,
+                                       flagged=data.flagged),
             "chart": _impact_chart(points),
             "balance_chart": charts.balance_dots(
                 [{"label": str(verdicts.COVARIATE_LABELS[b["covariate"]]),
@@ -393,7 +425,7 @@ def impact_inputs(request):
     subject = _subject(request)
     rounds = selectors.income_rounds(user, subject.region_code)
     baseline, followup = _rounds_chosen(request, rounds)
-    if not (baseline and followup):
+    if not _in_order(request, baseline, followup):
         messages.error(request, _("Choose a baseline and a later follow-up round."))
         return redirect(reverse("monitoring:impact") + "?" + request.GET.urlencode())
     data = selectors.impact_data(rounds, subject, baseline, followup)
@@ -441,7 +473,7 @@ def panel(request):
         points = selectors.region_panel(user, code)
         title = access.access_region(user, code).name
     chart = charts.trend_line(
-        [{"period": p.round.name, "value": p.median} for p in points],
+        [{"period": _short(p.round), "value": p.median} for p in points],
         caption=_("Median monthly family income by round (Rp)"),
         headers=[_("Round"), _("Median"), "", ""], decimals=0) if points else None
     return render(request, "monitoring/panel.html", {
@@ -459,7 +491,7 @@ def business(request):
     progress = selectors.business_progress(user, subject)
     totals = selectors.kind_totals(progress)
     chart = charts.trend_line(
-        [{"period": t["round"].name, "value": t["profit"]} for t in totals],
+        [{"period": _short(t["round"]), "value": t["profit"]} for t in totals],
         caption=_("Median monthly profit of the groups by round (Rp)"),
         headers=[_("Round"), _("Median profit"), "", ""], decimals=0) if totals else None
     order = [t["round"].pk for t in totals]
