@@ -543,3 +543,27 @@ def test_a_total_confirmed_far_from_its_village_stays_on_record_but_out_of_the_a
     result = analysis.analyse(data.panel)
     caveats = verdicts.caveats(result, analysis.Thresholds(), has_pre=False, flagged=1)
     assert any("1 family is left out" in c for c in caveats)
+
+
+def test_tiny_samples_say_not_enough_data_instead_of_failing():
+    """As many families as coefficients (or fewer) cannot be estimated: the
+    verdict says so, for small groups on every page that analyses them."""
+    import numpy as np
+
+    from sinergi.monitoring import analysis
+
+    rng = np.random.default_rng(3)
+    for n in range(3, 12):
+        village = np.array([f"19.04.01.200{i % 2}" for i in range(n)], dtype=object)
+        treated = np.arange(n) % 3 == 0
+        panel = analysis.Panel(
+            family=np.arange(n), village=village,
+            kecamatan=np.array(["19.04.01"] * n, dtype=object), treated=treated,
+            cohort=treated.astype(int), y0=rng.normal(1000, 100, n),
+            y1=rng.normal(1100, 100, n), ypre=rng.normal(900, 100, n),
+            desil=rng.integers(1, 11, n).astype(float),
+            family_size=rng.integers(1, 6, n).astype(float),
+            female_head=(rng.random(n) < 0.5).astype(float))
+        result = analysis.analyse(panel, analysis.Thresholds())
+        assert result.verdict == analysis.NOT_ENOUGH, n
+        assert result.reasons

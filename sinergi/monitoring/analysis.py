@@ -344,9 +344,9 @@ def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds,
     sample = {"family": p.family[pool][rows], "village": clusters, "member": d,
               "weight": weights, "change": change, "x": x}
     if (n_villages < 2 or len(uniq_c) < 2 or x.shape[1] < 2 or not np.array_equal(x[:, 1], d)
-            or len(rows) <= x.shape[1] + 1 or n_villages <= x.shape[1]):
+            or len(rows) <= x.shape[1] + 1):
         # No comparison to speak of, membership a function of the covariates, or
-        # no more families (villages) than coefficients: nothing to estimate.
+        # no more families than coefficients: nothing to estimate.
         return _empty(len(rows_t), len(uniq_c), n_villages, dropped, balance, worst,
                       sample), None
     main = Estimate(*_fit(change, x, weights, clusters, n_villages, th, (change, weights)),
@@ -360,7 +360,7 @@ def estimate(p: Panel, treated, *, baseline, followup, th: Thresholds,
             pc = (baseline[pool][rows] - before)[has]
             px = x[has][:, independent_columns(x[has])]
             pv = len(np.unique(clusters[has]))
-            if (pv > px.shape[1] and px.shape[1] >= 2 and np.array_equal(px[:, 1], d[has])
+            if (pv >= 2 and px.shape[1] >= 2 and np.array_equal(px[:, 1], d[has])
                     and int(has.sum()) > px.shape[1] + 1):
                 placebo = Estimate(*_fit(pc, px, weights[has], clusters[has], pv, th,
                                          (pc, weights[has])),
