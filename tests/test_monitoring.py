@@ -567,3 +567,18 @@ def test_tiny_samples_say_not_enough_data_instead_of_failing():
         result = analysis.analyse(panel, analysis.Thresholds())
         assert result.verdict == analysis.NOT_ENOUGH, n
         assert result.reasons
+
+
+def test_family_facts_read_by_id_or_over_the_region_agree(world, monkeypatch):
+    """A kabupaten's panel reads its families' desil, size and head in one
+    pass over the region; a small one by id: the same facts either way."""
+    village = village_of(world)
+    small = family(village, 171, desil=2)
+    big = family(village, 172, desil=None, sex="L")
+    Person.objects.create(nik="1904010000001799", name="Anak", sex="L", household=big, shdk=4,
+                          village_code=village, birth_date=datetime.date(2010, 1, 1))
+    family(other_village(village), 173)  # in the region, not asked
+    by_id = selectors._families([small.pk, big.pk], KAB)
+    monkeypatch.setattr(selectors, "FAMILIES_BY_ID", 0)
+    over_region = selectors._families([small.pk, big.pk], KAB)
+    assert by_id == over_region == {small.pk: [2, 1, 1], big.pk: [None, 2, 0]}

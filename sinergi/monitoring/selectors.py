@@ -298,19 +298,38 @@ def _incomes(round_ids, region_code: str) -> dict[int, dict[int, tuple[int, str,
     return out
 
 
+FAMILIES_BY_ID = 20_000  # up to this many panel families: read by id; above, the region
+
+
 def _families(household_ids, region_code: str) -> dict[int, list]:
-    """household id -> [desil, size, female head] for the families asked
-    (read a batch at a time: only the panel's families, never the region's)."""
+    """household id -> [desil, size, female head] for the families asked:
+    a few read by id, a batch at a time; many (a kabupaten's panel is most
+    of its families) in one pass over the region's, cheaper than tens of
+    thousands of ids bound as parameters."""
     ids = list(household_ids)
+    wanted = set(ids)
     out: dict[int, list] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        for hh, desil in Household.objects.filter(pk__in=chunk).values_list("id", "desil"):
-            out[hh] = [desil, 0, 0]
-        sizes = (Person.objects.filter(household_id__in=chunk, life_status=registry_codes.ALIVE)
-                 .values("household_id")
-                 .annotate(n=Count("id"), fh=Max("shdk", filter=Q(shdk=1, sex="P"))))
-        for row in sizes:
+
+    def size_rows(persons):
+        return (persons.filter(life_status=registry_codes.ALIVE, household__isnull=False)
+                .values("household_id")
+                .annotate(n=Count("id"), fh=Max("shdk", filter=Q(shdk=1, sex="P"))))
+
+    if len(ids) > FAMILIES_BY_ID:
+        for hh, desil in (Household.objects.filter(village_in_q("village_code", region_code))
+                          .values_list("id", "desil").iterator(chunk_size=20_000)):
+            if hh in wanted:
+                out[hh] = [desil, 0, 0]
+        sizes = [size_rows(Person.objects.filter(village_in_q("village_code", region_code)))]
+    else:
+        sizes = []
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start:start + 5000]
+            out.update((hh, [desil, 0, 0]) for hh, desil in
+                       Household.objects.filter(pk__in=chunk).values_list("id", "desil"))
+            sizes.append(size_rows(Person.objects.filter(household_id__in=chunk)))
+    for rows in sizes:
+        for row in rows.iterator(chunk_size=20_000):
             got = out.get(row["household_id"])
             if got is not None:
                 got[1], got[2] = row["n"], 1 if row["fh"] else 0
