@@ -11,11 +11,12 @@ answer each round), written with core.bulk too. About 2,600 of those families
 (poorer ones more often: 9 % of desil 1-3, 5 % of desil 4-5, 1.5 % of the
 others, 3 % without a desil) had their head join one of about 125 new UPPKA
 groups (25 members each, in every village) between the baseline and the
-follow-up; 500 more were members of older UPPKA groups since before the
-baseline. Incomes follow the desil, a village level, a family level and
-noise; everyone gains between rounds (3 %, then 6 % more); joining adds
-PLANTED (Rp 300,000) a month at the follow-up: the figure the estimate
-should find.
+follow-up (those who joined during the follow-up's fieldwork, about 500,
+are left out of the analysis as its rules say); 500 more were members of
+older UPPKA groups since before the baseline. Incomes follow the desil, a
+village level, a family level and noise; everyone gains between rounds
+(3 %, then 6 % more); joining adds PLANTED (Rp 300,000) a month at the
+follow-up: the figure the estimate should find.
 
     .venv/bin/python bench/monitoring.py                      # temporary SQLite file
     .venv/bin/python bench/monitoring.py --keep /tmp/monbench  # keep the database for reruns
@@ -34,7 +35,7 @@ Prints, each with its target (none is asserted: compare figures within one run):
    the same file again (every family's record replaced); ``--xlsx`` also
    times the same rows as an .xlsx workbook;
 2. the impact analysis of UPPKA in Bangka Tengah (about 56,500 families in
-   the panel, 2,450 of them members, 63 villages: clustered standard errors):
+   the panel, about 2,000 of them members, 63 villages: clustered errors):
    selectors.subject_of + income_rounds + impact_data (load) and
    analysis.analyse (matching, regression, placebo), apart and together,
    the first run (statsmodels and scipy imported) and the median of three
