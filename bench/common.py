@@ -34,3 +34,24 @@ def report_checkpoint(say, label: str) -> None:
     if waited:
         say(f"{label} WAL checkpoint after the job (own thread)",
             f"{time.perf_counter() - t:.1f} s more")
+
+
+def environment_text() -> str:
+    """The database, cores, load, Python and Django of this run (after
+    django.setup()), for the "environment" line every benchmark prints."""
+    import sys
+
+    import django
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        with connection.cursor() as cur:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+        db = f"SQLite {sqlite3.sqlite_version} (journal {mode})"
+    else:
+        v = connection.pg_version
+        db = f"PostgreSQL {v // 10000}.{v % 10000}"
+    return (f"{db}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+            f"Python {sys.version.split()[0]}, Django {django.get_version()}")

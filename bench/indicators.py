@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import use_database
+from common import environment_text, use_database
 from convergence import percentile, run_clients, say
 
 PROVINCE = "19"
@@ -108,23 +108,9 @@ def main():
 
 
 def environment() -> None:
-    import django
-    from django.db import connection
-
     from sinergi.registry.models import Household, Person
 
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        with connection.cursor() as cur:
-            mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-        db = f"SQLite {sqlite3.sqlite_version} (journal {mode})"
-    else:
-        v = connection.pg_version
-        db = f"PostgreSQL {v // 10000}.{v % 10000}"
-    say("environment", f"{db}, {os.cpu_count()} cores (load average "
-        f"{os.getloadavg()[0]:.1f}), Python {sys.version.split()[0]}, Django "
-        f"{django.get_version()}")
+    say("environment", environment_text())
     say("data", f"{Person.objects.count():,} persons in {Household.objects.count():,} "
         f"families")
 

@@ -59,7 +59,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import report_checkpoint, use_database
+from common import environment_text, report_checkpoint, use_database
 
 PROVINCE = "19"
 KAB = "19.04"  # Bangka Tengah: 63 villages
@@ -127,24 +127,10 @@ def main():
 
 
 def environment() -> None:
-    import django
-    from django.db import connection
-
     from sinergi.monitoring.models import IncomeRecord
     from sinergi.registry.models import Household, Person
 
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        with connection.cursor() as cur:
-            mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-        db = f"SQLite {sqlite3.sqlite_version} (journal {mode})"
-    else:
-        v = connection.pg_version
-        db = f"PostgreSQL {v // 10000}.{v % 10000}"
-    say("environment", f"{db}, {os.cpu_count()} cores (load average "
-        f"{os.getloadavg()[0]:.1f}), Python {sys.version.split()[0]}, Django "
-        f"{django.get_version()}")
+    say("environment", environment_text())
     say("data", f"{Person.objects.count():,} persons in {Household.objects.count():,} "
         f"families, {IncomeRecord.objects.count():,} income records")
 
