@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sinergi.core.forms import DateInput, RegionInput
 
-from .models import KIND_CHOICES
+from .models import KIND_CHOICES, STATUS_CHOICES
 
 
 class RupiahInput(forms.TextInput):
@@ -68,5 +68,4 @@ class ImportForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=[("open", "open"), ("closed", "closed"),
-                                        ("locked", "locked")])
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES)

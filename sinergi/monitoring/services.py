@@ -40,7 +40,6 @@ MOVES = {OPEN: {CLOSED}, CLOSED: {OPEN, LOCKED}, LOCKED: set()}
 # median asks for confirmation (Iglewicz & Hoaglin's modified z-score 3.5).
 SCREEN_Z = 3.5
 SCREEN_MIN_VALUES = 5
-MAX_RUPIAH = 10_000_000_000  # a family's or a group's monthly figure above this is a typo
 
 
 class NeedsConfirmation(SinergiError):
@@ -48,29 +47,16 @@ class NeedsConfirmation(SinergiError):
 
 
 def rupiah(value, field: str, *, required: bool = False) -> int | None:
-    """A whole, non-negative rupiah amount ("1.500.000", "1500000", "Rp 1.500.000")."""
-    if isinstance(value, str):
-        text = value.strip().replace("\u00a0", "").replace(" ", "")
-        if text.lower().startswith("rp"):
-            text = text[2:].lstrip(".")
-        if text.count(".") >= 1 and all(len(p) == 3 for p in text.split(".")[1:]) \
-                and text.split(".")[0].isdigit():
-            text = text.replace(".", "")
-        value = text
-    if value in (None, ""):
-        if required:
-            raise SinergiError(_("Write the amount in rupiah (0 if none)."), field=field)
-        return None
-    number = values.as_decimal(value, field)
-    if number < 0:
-        raise SinergiError(_("An amount cannot be negative; write 0 if there is none."),
-                           field=field)
-    if number != int(number):
-        raise SinergiError(_("Write whole rupiah, without cents."), field=field)
-    if number > MAX_RUPIAH:
-        raise SinergiError(_("%(n)s is more than ten billion rupiah a month; check the "
-                             "number of digits.") % {"n": int(number)}, field=field)
-    return int(number)
+    """A whole, non-negative rupiah amount ("1.500.000", "1500000", "Rp 1.500.000"),
+    by the same rule as a round's file (sheet.read_rupiah)."""
+    from . import sheet  # polars: loaded when an amount is read, not at start-up
+
+    amount, problem = sheet.read_rupiah(value)
+    if problem:
+        raise SinergiError(problem, field=field)
+    if amount is None and required:
+        raise SinergiError(_("Write the amount in rupiah (0 if none)."), field=field)
+    return amount
 
 
 def _check_open(rnd: Round) -> None:
@@ -276,13 +262,13 @@ def business_record_save(*, actor, rnd: Round, group, turnover, costs, profit=No
     return rec
 
 
-def inputs_exported(*, actor, subject, rows: int, names: bool) -> None:
+def inputs_exported(*, actor, subject, rows: int) -> None:
     """Audit an export of an analysis's inputs (income is personal data)."""
     with transaction.atomic():
         audit_record(actor=actor, action="impact.export", object_type="monitoring.subject",
                      object_id=str(subject.query()), object_repr=subject.label[:200],
                      region_code=subject.region_code,
-                     after={"rows": rows, "names": names})
+                     after={"rows": rows})
 
 
 def round_exported(*, actor, rnd: Round, rows: int) -> None:

@@ -50,16 +50,14 @@ OTHER_HEADERS = {"enumerator": ("pencacah", "petugas", "enumerator"),
                  "recorded_on": ("tanggal", "tanggal pencacahan", "date")}
 
 
-def _known() -> set[str]:
-    return {name for names in (KK_HEADERS, *AMOUNT_HEADERS.values(), *OTHER_HEADERS.values())
-            for name in names}
+KNOWN_HEADERS = frozenset(name for names in (KK_HEADERS, *AMOUNT_HEADERS.values(),
+                                             *OTHER_HEADERS.values()) for name in names)
 
 
 def header_score(cells: list[str]) -> int:
     """How many cells of a row are known column names: the header row is
     found below a title and notes, as files from the field have them."""
-    known = _known()
-    return sum(1 for c in cells if c and str(c).strip().lower() in known)
+    return sum(1 for c in cells if c and str(c).strip().lower() in KNOWN_HEADERS)
 
 
 def template_headers() -> list[str]:
@@ -107,12 +105,24 @@ def _rupiah_columns(frame: pl.DataFrame, key: str, column: pl.Series | None) -> 
     ).drop("_text", "_blank", "_digits", "_ok")
 
 
+def read_rupiah(value) -> tuple[int | None, str | None]:
+    """One amount by the file's rule (a form field, an API value): (rupiah
+    or None when empty, the problem's message or None)."""
+    cell = None if value is None else str(value)
+    frame = _rupiah_columns(pl.DataFrame({"_": [0]}), "amount",
+                            pl.Series([cell], dtype=pl.String))
+    row = frame.row(0, named=True)
+    problem = row["amount_problem"]
+    return row["amount"], _messages()[problem] if problem else None
+
+
 def _messages() -> dict[str, str]:
     return {
         "negative": _("An income or amount cannot be negative; write 0 if there is none."),
         "fraction": _("Write whole rupiah without a decimal part, e.g. 1500000."),
         "too_big": _("More than 99.999.999.999 rupiah; check the number of digits."),
-        "text": _("Not a rupiah amount; write digits only, e.g. 1500000 or 1.500.000."),
+        "text": _("Not a rupiah amount: it is not a number. Write digits only, e.g. 1500000 "
+                  "or 1.500.000."),
         "kk_invalid": _("A KK number has 16 digits; write it as text so Excel keeps every "
                         "digit."),
         "kk_twice": _("This family appears earlier in the file (row %(first)s); keep one row "

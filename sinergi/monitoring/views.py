@@ -23,6 +23,7 @@ from sinergi.core.timelimit import time_limit
 from sinergi.groups.models import Group, GroupKind
 from sinergi.regions.codes import code_ancestors, village_in_q
 from sinergi.regions.models import Region
+from sinergi.registry import codes as registry_codes
 from sinergi.registry.models import Household
 from sinergi.registry.selectors import mask_nik
 
@@ -114,7 +115,7 @@ def round_detail(request, pk: int):
     return render(request, "monitoring/round.html", {
         "round": rnd, "region": region, "groups": groups, "groups_more": more,
         "children": children if region.level < 4 else [], "total": total,
-        "own": total, "trail": trail,
+        "trail": trail,
         "can_manage": selectors.can_manage_round(user, rnd),
         "can_enter": access.user_can(user, "income.enter") and rnd.status == "open",
         "can_export": access.user_can(user, "person.export")})
@@ -167,6 +168,9 @@ def family_record(request, pk: int, household_id: int):
                                                  "enumerator", "recorded_on")} \
         if existing else {"enumerator": request.session.get("monitoring_enumerator", "")}
     form = forms.IncomeForm(request.POST or None, initial=initial)
+    # The head as the registry names it: the living member with SHDK 1, lowest id.
+    head = household.members.filter(shdk=registry_codes.SHDK_HEAD,
+                                    life_status=registry_codes.ALIVE).order_by("id").first()
     needs_confirm = False
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -182,7 +186,6 @@ def family_record(request, pk: int, household_id: int):
             form_error(form, exc)
         else:
             request.session["monitoring_enumerator"] = d["enumerator"]
-            head = household.members.filter(shdk=1).first()
             messages.success(request, _("Saved: %(who)s, %(address)s.") % {
                 "who": head.name if head else mask_nik(household.kk_number),
                 "address": household.address or f"RT {household.rt}/RW {household.rw}"})
@@ -190,7 +193,6 @@ def family_record(request, pk: int, household_id: int):
             if following is not None and "next" in request.POST:
                 return redirect("monitoring:family", rnd.pk, following.pk)
             return redirect("monitoring:village", rnd.pk, household.village_code)
-    head = household.members.filter(shdk=1).first()
     return form_page(request, "monitoring/family_form.html", form, {
         "round": rnd, "household": household, "head": head, "existing": existing,
         "needs_confirm": needs_confirm, "kk": mask_nik(household.kk_number),
@@ -331,11 +333,15 @@ def _rounds_chosen(request, rounds):
 
 
 def _in_order(request, baseline, followup) -> bool:
-    """Whether the baseline ends before the follow-up (else say so once)."""
-    if baseline and followup and baseline.ends_on >= followup.ends_on:
-        messages.error(request, _("The follow-up round must end after the baseline round."))
+    """Whether both rounds are chosen and in order (else say why, once)."""
+    if not (baseline and followup):
         return False
-    return bool(baseline and followup)
+    try:
+        services.check_analysis_rounds(baseline, followup)
+    except SinergiError as exc:
+        messages.error(request, exc.message)
+        return False
+    return True
 
 
 def _short(rnd) -> str:
@@ -449,7 +455,7 @@ def impact_inputs(request):
                      p.y0[i], p.y1[i], None if p.ypre is None or p.ypre[i] != p.ypre[i]
                      else p.ypre[i], None if p.desil[i] != p.desil[i] else int(p.desil[i]),
                      int(p.family_size[i]), int(p.female_head[i]), matched.get(fam, 0)])
-    services.inputs_exported(actor=user, subject=subject, rows=len(rows), names=False)
+    services.inputs_exported(actor=user, subject=subject, rows=len(rows))
     return xlsx_response("dampak-input.xlsx", headers, rows, text_columns={0, 1})
 
 
